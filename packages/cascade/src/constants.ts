@@ -1,0 +1,10 @@
+/** Names other systems see; the seed project's values, kept so its users find things where they expect. */
+export const TASK_QUEUE = 'spacelift-task-queue';
+export const PARENT_WORKFLOW = 'stackDependencyChainWorkflow';
+export const CHILD_WORKFLOW = 'stackExecutionWorkflow';
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_LABEL_PREFIX = 'dependsOn:';
+export const DEFAULT_TEMPORAL_PORT = 7233;
+export const DEFAULT_TEMPORAL_UI_PORT = 8088;
+export const DEFAULT_WEBHOOK_PORT = 8000;
+export const DEFAULT_WEBHOOK_HOST = '0.0.0.0';

