@@ -1,0 +1,3 @@
+export * from './dependency-graph.js';
+export * from './graph-renderers.js';
+export * from './read-stack-graph.js';
