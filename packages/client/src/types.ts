@@ -1,8 +1,23 @@
 /**
- * Domain types of the Spacelift API as this client returns them.
- * NOTE(bootstrap): hand-written placeholders; to be derived from the generated schema types
- * (schema.graphql is the single source of truth) keeping these names and shapes.
+ * Domain types of the Spacelift API as this client returns them. They are derived from the
+ * types generated from schema.graphql and src/operations (the single source of truth), so a
+ * schema or document change shows up here at compile time.
  */
+import type {
+  BlueprintFieldsFragment,
+  ConfigType,
+  CreateContextMutation,
+  GetStackDependenciesQuery,
+  RunFieldsFragment,
+  RunState as SchemaRunState,
+  RunType as SchemaRunType,
+  SpaceFieldsFragment,
+  StackDependencyFieldsFragment,
+  StackFieldsFragment,
+} from './generated/graphql.generated.js';
+
+export type RunState = SchemaRunState;
+export type RunType = SchemaRunType;
 
 export const RUN_STATES = [
   'QUEUED',
@@ -26,8 +41,9 @@ export const RUN_STATES = [
   'CANCELED',
   'DISCARDED',
   'SKIPPED',
-] as const;
-export type RunState = (typeof RUN_STATES)[number];
+] as const satisfies readonly RunState[];
+// Fails to compile when the schema gains a run state this list lacks.
+const _allRunStatesListed: Exclude<RunState, (typeof RUN_STATES)[number]> extends never ? true : never = true;
 
 export const TERMINAL_RUN_STATES = [
   'FINISHED',
@@ -36,98 +52,29 @@ export const TERMINAL_RUN_STATES = [
   'CANCELED',
   'DISCARDED',
   'SKIPPED',
-] as const;
+] as const satisfies readonly RunState[];
 export type TerminalRunState = (typeof TERMINAL_RUN_STATES)[number];
 export const isTerminalRunState = (s: string): s is TerminalRunState =>
   (TERMINAL_RUN_STATES as readonly string[]).includes(s);
 
-export type RunType = 'TRACKED' | 'PROPOSED' | 'TASK' | 'TESTING' | 'DESTROY';
+export type Space = SpaceFieldsFragment;
 
-export interface Space {
-  id: string;
-  name: string;
-  description: string | null;
-  parentSpace: string | null;
-  inheritEntities: boolean;
-  labels: string[];
-}
+/** `space` is the space ID; `state` mirrors the most recent tracked run (NONE when there is none). */
+export type Stack = StackFieldsFragment;
 
-export interface Stack {
-  id: string;
-  name: string;
-  description: string | null;
-  /** The space ID. */
-  space: string;
-  repository: string;
-  branch: string;
-  projectRoot: string | null;
-  administrative: boolean;
-  autodeploy: boolean;
-  labels: string[];
-  /** Mirrors the most recent tracked run (NONE when there is none). */
-  state: string;
-}
+type CreatedContext = CreateContextMutation['contextCreateV2'];
+export type ConfigElement = CreatedContext['config'][number];
+export type Context = CreatedContext;
 
-export interface ConfigElement {
-  id: string;
-  value: string | null;
-  type: 'ENVIRONMENT_VARIABLE' | 'FILE_MOUNT';
-  description: string | null;
-  writeOnly: boolean;
-}
+export type Blueprint = BlueprintFieldsFragment;
 
-export interface Context {
-  id: string;
-  name: string;
-  description: string | null;
-  labels: string[];
-  space: string;
-  config: ConfigElement[];
-}
+/** `timestamp` is unix seconds. */
+export type RunHistoryEntry = RunFieldsFragment['history'][number];
+/** `createdAt` is unix seconds. */
+export type Run = RunFieldsFragment;
 
-export interface Blueprint {
-  id: string;
-  name: string;
-  description: string | null;
-  state: 'DRAFT' | 'PUBLISHED';
-  labels: string[];
-  space: { id: string; name: string };
-  template: { template: string };
-}
-
-export interface RunHistoryEntry {
-  state: RunState;
-  stateVersion: number;
-  /** Unix seconds. */
-  timestamp: number;
-  terminal: boolean;
-}
-
-export interface Run {
-  id: string;
-  state: RunState;
-  type: RunType;
-  branch: string | null;
-  /** Unix seconds. */
-  createdAt: number;
-  triggeredBy: string | null;
-  title: string | null;
-  commit: { hash: string; authorLogin: string | null; message: string | null; url: string | null } | null;
-  history: RunHistoryEntry[];
-}
-
-export interface StackDependency {
-  id: string;
-  triggerAlways: boolean;
-  stack: { id: string; name: string };
-  dependsOnStack: { id: string; name: string };
-}
-
-export interface StackDependencies {
-  id: string;
-  dependsOn: StackDependency[];
-  isDependedOnBy: StackDependency[];
-}
+export type StackDependency = StackDependencyFieldsFragment;
+export type StackDependencies = NonNullable<GetStackDependenciesQuery['stack']>;
 
 /** Fields to select: plain names (`id`) or nested selections (`config { id value }`). */
 export type QueryFields = readonly string[];
@@ -146,7 +93,7 @@ export interface CreateSpaceInput {
 export interface ContextEnvVarInput {
   id: string;
   value: string;
-  type?: 'ENVIRONMENT_VARIABLE' | 'FILE_MOUNT';
+  type?: ConfigType;
   writeOnly?: boolean;
   description?: string;
 }
@@ -164,7 +111,7 @@ export interface BlueprintStackCreateOptions {
 }
 
 export interface TriggerRunOptions {
-  runType?: 'TRACKED' | 'PROPOSED';
+  runType?: Extract<RunType, 'TRACKED' | 'PROPOSED'>;
   commitSha?: string;
 }
 
