@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * The seed format shared by `MockSpacelift` and the simulator's `--seed` file: the single
+ * source of truth for it (types are inferred). Every field but ids and names has a default,
+ * so a seed stays short.
+ */
+
+const labels = z.array(z.string().min(1)).default([]);
+
+/** What a stack's runs end in; the simulator and `MockSpacelift.finishRun` follow it. */
+export const RunOutcomeSchema = z.enum(['FINISHED', 'FAILED', 'UNCONFIRMED']);
+export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
+
+export const SeedSpaceSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1).optional(),
+  description: z.string().default(''),
+  parentSpace: z.string().min(1).default('root'),
+  inheritEntities: z.boolean().default(false),
+  labels,
+});
+
+export const SeedStackSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1).optional(),
+  description: z.string().nullable().default(null),
+  space: z.string().min(1).default('root'),
+  repository: z.string().min(1).default('infra'),
+  branch: z.string().min(1).default('main'),
+  projectRoot: z.string().nullable().default(null),
+  administrative: z.boolean().default(false),
+  autodeploy: z.boolean().default(true),
+  labels,
+  /** How this stack's runs end: FAILED fails after planning, UNCONFIRMED waits for a confirmation (tracked runs). */
+  outcome: RunOutcomeSchema.default('FINISHED'),
+});
+
+export const SeedConfigElementSchema = z.strictObject({
+  id: z.string().min(1),
+  value: z.string(),
+  type: z.enum(['ENVIRONMENT_VARIABLE', 'FILE_MOUNT']).default('ENVIRONMENT_VARIABLE'),
+  writeOnly: z.boolean().default(false),
+  description: z.string().nullable().default(null),
+});
+
+export const SeedContextSchema = z.strictObject({
+  id: z.string().min(1).optional(),
+  name: z.string().min(1),
+  description: z.string().nullable().default(null),
+  space: z.string().min(1).default('root'),
+  labels,
+  config: z.array(SeedConfigElementSchema).default([]),
+});
+
+export const SeedBlueprintInputSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1).optional(),
+  type: z.string().default('short_text'),
+  default: z.string().nullable().default(null),
+  description: z.string().nullable().default(null),
+});
+
+/** The stack a blueprint creates; string values may use `${{ inputs.<id> }}`. */
+export const SeedBlueprintStackSchema = z.strictObject({
+  name: z.string().min(1),
+  space: z.string().min(1).default('root'),
+  description: z.string().nullable().default(null),
+  repository: z.string().min(1).default('infra'),
+  branch: z.string().min(1).default('main'),
+  projectRoot: z.string().nullable().default(null),
+  administrative: z.boolean().default(false),
+  autodeploy: z.boolean().default(true),
+  labels,
+});
+
+export const SeedBlueprintSchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  description: z.string().nullable().default(null),
+  space: z.string().min(1).default('root'),
+  state: z.enum(['DRAFT', 'PUBLISHED']).default('PUBLISHED'),
+  labels,
+  inputs: z.array(SeedBlueprintInputSchema).default([]),
+  stack: SeedBlueprintStackSchema,
+});
+
+export const SeedSchema = z.strictObject({
+  /** Account name sent in webhook payloads. */
+  account: z.string().min(1).default('simulator'),
+  spaces: z.array(SeedSpaceSchema).default([]),
+  stacks: z.array(SeedStackSchema).default([]),
+  contexts: z.array(SeedContextSchema).default([]),
+  blueprints: z.array(SeedBlueprintSchema).default([]),
+});
+
+/** A seed as written (defaults optional). */
+export type SeedInput = z.input<typeof SeedSchema>;
+/** A seed after validation (defaults applied). */
+export type Seed = z.output<typeof SeedSchema>;
+export type SeedStack = z.output<typeof SeedStackSchema>;
+export type SeedBlueprintStack = z.output<typeof SeedBlueprintStackSchema>;

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { MockSpacelift, SpaceliftStoreError, type SeedInput } from '../src/testing/index.js';
+
+const seed: SeedInput = {
+  spaces: [{ id: 'platform', name: 'Platform' }],
+  stacks: [
+    { id: 'network', name: 'Network', space: 'platform', labels: ['team:platform'] },
+    { id: 'database', name: 'Database', space: 'platform', labels: ['dependsOn:network', 'team:data'] },
+    { id: 'cluster', name: 'Cluster', labels: ['dependsOn:network'] },
+    {
+      id: 'app',
+      name: 'App',
+      description: 'The shop front',
+      labels: ['dependsOn:database', 'dependsOn:cluster'],
+    },
+  ],
+  contexts: [
+    {
+      id: 'aws',
+      name: 'AWS',
+      space: 'platform',
+      config: [
+        { id: 'AWS_REGION', value: 'eu-west-1' },
+        { id: 'AWS_SECRET', value: 'shh', writeOnly: true },
+      ],
+    },
+  ],
+  blueprints: [
+    {
+      id: 'service',
+      name: 'Service',
+      inputs: [{ id: 'stack_name' }, { id: 'team', default: 'platform' }],
+      stack: { name: '${{ inputs.stack_name }}', labels: ['team:${{ inputs.team }}', 'dependsOn:network'] },
+    },
+  ],
+};
+
+const storeError = (code: string, message: RegExp | string): unknown =>
+  expect.objectContaining({ name: 'SpaceliftStoreError', code, message: expect.stringMatching(message) });
+
+describe('MockSpacelift reads', () => {
+  it('has a root space by default and returns the default fields', async () => {
+    const mock = new MockSpacelift();
+    expect(await mock.getSpaces()).toEqual([{ id: 'root', name: 'root' }]);
+    expect(await mock.getStacks()).toEqual([]);
+  });
+
+  it('returns seeded entities with their default fields', async () => {
+    const mock = new MockSpacelift({ seed });
+    expect(await mock.getStacks()).toEqual([
+      { id: 'network', space: 'platform' },
+      { id: 'database', space: 'platform' },
+      { id: 'cluster', space: 'root' },
+      { id: 'app', space: 'root' },
+    ]);
+    expect(await mock.getStackById('app')).toEqual({
+      id: 'app',
+      name: 'App',
+      description: 'The shop front',
+      space: 'root',
+      repository: 'infra',
+      branch: 'main',
+      projectRoot: null,
+      administrative: false,
+      autodeploy: true,
+      labels: ['dependsOn:database', 'dependsOn:cluster'],
+      state: 'NONE',
+    });
+    expect(await mock.getContextById('aws')).toMatchObject({
+      id: 'aws',
+      space: 'platform',
+      // Write-only values are never read back.
+      config: [
+        expect.objectContaining({ id: 'AWS_REGION', value: 'eu-west-1', writeOnly: false }),
+        expect.objectContaining({ id: 'AWS_SECRET', value: null, writeOnly: true }),
+      ],
+    });
+    expect(await mock.getBlueprints()).toEqual([{ id: 'service', name: 'Service' }]);
+    expect(await mock.getBlueprintById('service')).toMatchObject({
+      state: 'PUBLISHED',
+      space: { id: 'root' },
+    });
+  });
+
+  it('returns null for ids that do not exist', async () => {
+    const mock = new MockSpacelift({ seed });
+    expect(await mock.getStackById('nope')).toBeNull();
+    expect(await mock.getSpaceById('nope')).toBeNull();
+    expect(await mock.getContextById('nope')).toBeNull();
+    expect(await mock.getBlueprintById('nope')).toBeNull();
+    expect(await mock.getStackDependencies('nope')).toBeNull();
+    expect(await mock.getStackRuns('nope')).toBeNull();
+    expect(await mock.getRun('network', 'nope')).toBeNull();
+    expect(await mock.getRun('nope', 'nope')).toBeNull();
+  });
+
+  it('returns only the selected fields, nested ones included', async () => {
+    const mock = new MockSpacelift({ seed });
+    expect(await mock.getStackById('database', { queryFields: ['id', 'labels'] })).toEqual({
+      id: 'database',
+      labels: ['dependsOn:network', 'team:data'],
+    });
+    expect(await mock.getContextById('aws', { queryFields: ['name', 'config { id value }'] })).toEqual({
+      name: 'AWS',
+      config: [
+        { id: 'AWS_REGION', value: 'eu-west-1' },
+        { id: 'AWS_SECRET', value: null },
+      ],
+    });
+    expect(await mock.getStacks({ queryFields: ['id', 'spaceDetails { name }'] })).toContainEqual({
+      id: 'network',
+      spaceDetails: { name: 'Platform' },
+    });
+  });
+
+  it('rejects unknown fields with the GraphQL validation message', async () => {
+    const mock = new MockSpacelift({ seed });
+    await expect(mock.getStackById('app', { queryFields: ['id', 'colour'] })).rejects.toEqual(
+      storeError('GRAPHQL', 'Cannot query field "colour" on type "Stack".'),
+    );
+  });
+
+  it('searches stacks by every given label, paging through all matches', async () => {
+    const mock = new MockSpacelift({ seed });
+    const found = await mock.searchStacks({
+      labels: ['dependsOn:network'],
+      pageSize: 1,
+      queryFields: ['id'],
+    });
+    expect(found).toEqual([{ id: 'cluster' }, { id: 'database' }]);
+    expect(
+      await mock.searchStacks({ labels: ['dependsOn:network', 'team:data'], queryFields: ['id'] }),
+    ).toEqual([{ id: 'database' }]);
+    expect(await mock.searchStacks({ fullTextSearch: 'shop', queryFields: ['id'] })).toEqual([{ id: 'app' }]);
+  });
+
+  it('searches by name and excludes with raw predicates', async () => {
+    const mock = new MockSpacelift({ seed });
+    const result = await mock.execute<{ searchStacks: { edges: Array<{ node: { id: string } }> } }, never>(
+      `{ searchStacks(input: { predicates: [
+          { field: "name", constraint: { stringMatches: ["Data*", "App"] } },
+          { field: "label", constraint: { stringMatches: ["team:data"] }, exclude: true }
+        ] }) { edges { node { id } } } }`,
+    );
+    expect(result.searchStacks.edges.map((e) => e.node.id)).toEqual(['app']);
+  });
+});
+
+describe('MockSpacelift writes', () => {
+  it('creates and deletes spaces, refusing unknown parents and non-empty spaces', async () => {
+    const mock = new MockSpacelift({ seed });
+    await expect(mock.createSpace({ name: 'x', parentSpaceId: 'nope' })).rejects.toEqual(
+      storeError('NOT_FOUND', 'parent space "nope" not found'),
+    );
+    const team = await mock.createSpace({ name: 'Team A', parentSpaceId: 'platform', labels: ['a'] });
+    expect(team).toMatchObject({
+      name: 'Team A',
+      parentSpace: 'platform',
+      labels: ['a'],
+      inheritEntities: false,
+    });
+    expect(team.id).toMatch(/^team-a-[0-9A-Z]{26}$/);
+    await expect(mock.deleteSpace('platform')).rejects.toEqual(
+      storeError('INVALID_STATE', 'has child spaces'),
+    );
+    expect(await mock.deleteSpace(team.id)).toEqual({ id: team.id, name: 'Team A' });
+    await expect(mock.deleteSpace('platform')).rejects.toEqual(
+      storeError('INVALID_STATE', 'still contains stacks'),
+    );
+    await mock.deleteStack('network');
+    await mock.deleteStack('database');
+    expect(await mock.deleteSpace('platform')).toEqual({ id: 'platform', name: 'Platform' });
+    expect(await mock.getSpaceById('platform')).toBeNull();
+  });
+
+  it('creates contexts, refusing a duplicate name in the same space', async () => {
+    const mock = new MockSpacelift({ seed });
+    const ctx = await mock.createContext({
+      name: 'Shared',
+      spaceId: 'root',
+      labels: ['l'],
+      envvars: [{ id: 'TOKEN', value: 'abc', writeOnly: true }],
+    });
+    expect(ctx).toMatchObject({ id: 'shared', name: 'Shared', space: 'root', labels: ['l'] });
+    expect(ctx.config).toEqual([
+      { id: 'TOKEN', value: null, type: 'ENVIRONMENT_VARIABLE', description: null, writeOnly: true },
+    ]);
+    await expect(mock.createContext({ name: 'Shared', spaceId: 'root' })).rejects.toEqual(
+      storeError('CONFLICT', 'context with name "Shared" already exists in space "root"'),
+    );
+    // The same name elsewhere is fine.
+    expect((await mock.createContext({ name: 'Shared', spaceId: 'platform' })).space).toBe('platform');
+    expect(await mock.deleteContext('shared')).toEqual({ id: 'shared', name: 'Shared' });
+    await expect(mock.deleteContext('shared')).rejects.toEqual(storeError('NOT_FOUND', 'context "shared"'));
+  });
+
+  it('changes labels and keeps every other setting', async () => {
+    const mock = new MockSpacelift({ seed });
+    const before = await mock.getStackById('database');
+    const after = await mock.updateStackLabels('database', {
+      add: ['dependsOn:cluster'],
+      remove: ['team:data'],
+    });
+    expect(after).toEqual({ ...before, labels: ['dependsOn:network', 'dependsOn:cluster'] });
+    await expect(mock.updateStackLabels('nope', { add: ['x'] })).rejects.toEqual(
+      storeError('NOT_FOUND', 'stack "nope" not found'),
+    );
+  });
+
+  it('creates a stack from a blueprint, filling inputs and defaults', async () => {
+    const mock = new MockSpacelift({ seed });
+    const created = await mock.createStackFromBlueprint('service', {
+      inputs: [{ id: 'stack_name', value: 'Billing' }],
+    });
+    expect(created).toEqual({ stackIds: ['billing'], runIds: [] });
+    expect(await mock.getStackById('billing', { queryFields: ['name', 'labels'] })).toEqual({
+      name: 'Billing',
+      labels: ['team:platform', 'dependsOn:network'],
+    });
+    await expect(mock.createStackFromBlueprint('service', { inputs: [] })).rejects.toEqual(
+      storeError('INVALID_INPUT', 'missing blueprint inputs: stack_name'),
+    );
+  });
+
+  it('reports native dependencies both ways', async () => {
+    const mock = new MockSpacelift({ seed });
+    await mock.execute(
+      `mutation { stackDependencyCreate(input: { stackId: "database", dependsOnStackId: "network" }) { id } }`,
+    );
+    const deps = await mock.getStackDependencies('network');
+    expect(deps?.dependsOn).toEqual([]);
+    expect(deps?.isDependedOnBy).toEqual([
+      {
+        id: expect.any(String),
+        triggerAlways: false,
+        stack: { id: 'database', name: 'Database' },
+        dependsOnStack: { id: 'network', name: 'Network' },
+      },
+    ]);
+  });
+
+  it('executes raw GraphQL with variables and reports validation errors', async () => {
+    const mock = new MockSpacelift({ seed });
+    const data = await mock.execute<{ stack: { name: string } }, { id: string }>(
+      'query($id: ID!) { stack(id: $id) { name } }',
+      { id: 'cluster' },
+    );
+    expect(data).toEqual({ stack: { name: 'Cluster' } });
+    await expect(mock.execute('{ nope }')).rejects.toBeInstanceOf(SpaceliftStoreError);
+    await expect(mock.execute('{ nope }')).rejects.toThrow('Cannot query field "nope" on type "Query".');
+  });
+});
