@@ -1,0 +1,119 @@
+import {
+  Client,
+  Connection,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { DEFAULT_NAMESPACE } from '../constants.js';
+import type { CascadePort, StartWorkflowRequest } from '../webhook/cascade-port.js';
+import { TemporalUnavailableError } from '../webhook/cascade-port.js';
+
+/** gRPC status codes that mean "could not reach Temporal in time" (grpc-js `status`). */
+const UNREACHABLE_GRPC_CODES = new Set([
+  1, // CANCELLED
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  14, // UNAVAILABLE
+]);
+
+function isUnreachable(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(grpc) && UNREACHABLE_GRPC_CODES.has(grpc.code);
+}
+
+export interface CascadeGatewayOptions {
+  /** An existing connection; the gateway does not close it. */
+  connection: Connection;
+  namespace?: string;
+  /** Deadline of each signal or start call; past it the receiver answers 503. */
+  rpcTimeoutMs?: number;
+  /** Deadline of the readiness probe. */
+  readyTimeoutMs?: number;
+}
+
+/** The receiver's {@link CascadePort} backed by a Temporal client. */
+export class TemporalCascadeGateway implements CascadePort {
+  private readonly client: Client;
+  private readonly connection: Connection;
+  private readonly rpcTimeoutMs: number;
+  private readonly readyTimeoutMs: number;
+
+  constructor(options: CascadeGatewayOptions) {
+    this.connection = options.connection;
+    this.client = new Client({
+      connection: options.connection,
+      namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    });
+    this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5_000;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 1_000;
+  }
+
+  /**
+   * A gateway over a lazy connection: the receiver starts (and answers /readyz 503) while
+   * Temporal is still down, and connects once it is up.
+   */
+  static lazy(options: { address: string } & Omit<CascadeGatewayOptions, 'connection'>): {
+    gateway: TemporalCascadeGateway;
+    close: () => Promise<void>;
+  } {
+    const connection = Connection.lazy({ address: options.address });
+    return {
+      gateway: new TemporalCascadeGateway({ ...options, connection }),
+      close: () => connection.close(),
+    };
+  }
+
+  private async call<T>(operation: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.connection.withDeadline(Date.now() + timeoutMs, fn);
+    } catch (err) {
+      if (isUnreachable(err)) throw new TemporalUnavailableError(operation, { cause: err });
+      throw err;
+    }
+  }
+
+  async signalIfExists(workflowId: string, signalName: string, payload: unknown): Promise<boolean> {
+    try {
+      await this.call(`signal ${workflowId}`, this.rpcTimeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).signal(signalName, payload),
+      );
+      return true;
+    } catch (err) {
+      // Also thrown for a workflow that already closed: nothing waits for the signal then.
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async startWorkflow(request: StartWorkflowRequest): Promise<'started' | 'duplicate'> {
+    try {
+      await this.call(`start ${request.workflowId}`, this.rpcTimeoutMs, () =>
+        this.client.workflow.start(request.workflowType, {
+          workflowId: request.workflowId,
+          taskQueue: request.taskQueue,
+          args: request.args,
+          memo: request.memo,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        }),
+      );
+      return 'started';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async checkReady(): Promise<void> {
+    try {
+      await this.connection.withDeadline(Date.now() + this.readyTimeoutMs, () =>
+        this.connection.workflowService.getSystemInfo({}),
+      );
+    } catch (err) {
+      // Any failure of this cheap call means Temporal is not usable right now.
+      throw new TemporalUnavailableError('readiness check', { cause: err });
+    }
+  }
+}

@@ -1,0 +1,329 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { pino } from 'pino';
+import { SIGNATURE_256_HEADER, verifyWebhookSignature } from 'spacelift-client';
+import { z } from 'zod';
+import type { CascadeOptions } from '../cascade-contract.js';
+import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
+import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
+import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
+import { WebhookConfigError } from './webhook-config.js';
+import { MalformedJsonError, WebhookPayloadError, WebhookSignatureError } from './webhook-errors.js';
+import { WebhookMetrics, type WebhookOutcome } from './webhook-metrics.js';
+
+export interface WebhookServerOptions {
+  /** Where cascades are started and run events routed (Temporal in production). */
+  gateway: CascadePort;
+  /** Accepted webhook secrets; several while rotating. */
+  secrets: readonly string[];
+  /** Accept unsigned webhooks when no secret is set (logs a warning); otherwise building refuses. */
+  allowUnsigned?: boolean;
+  /** `triggeredBy` of runs the cascade triggers; null disables the check. */
+  ownIdentity: string | null;
+  taskQueue: string;
+  /** Options every cascade started here gets. */
+  cascadeOptions: CascadeOptions;
+  /** Largest accepted body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** Requests per client IP per window on /webhook; max 0 (default) turns it off. */
+  rateLimit?: { max: number; windowMs: number };
+  /** Whole-request deadline; 0 disables. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Idle socket deadline; default 10 s. */
+  connectionTimeoutMs?: number;
+  /** `Retry-After` seconds of a 503 answer; default 5. */
+  retryAfterSeconds?: number;
+  logger?: FastifyBaseLogger;
+}
+
+const errorBodySchema = z.object({
+  error: z.string().describe('Machine-readable error code'),
+  message: z.string().describe('What was wrong and how to fix it'),
+  details: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .optional()
+    .describe('Failing fields of the payload'),
+});
+type ErrorBody = z.infer<typeof errorBodySchema>;
+
+const acceptedBodySchema = z.object({
+  action: z.enum(['started', 'duplicate', 'routed', 'ignored']),
+  workflowId: z.string().optional().describe('The workflow started or signalled'),
+});
+
+/** Fastify error codes mapped to our outcome, status and error code. */
+const FASTIFY_ERRORS: Record<string, { outcome: WebhookOutcome; status: number; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    outcome: 'payload_too_large',
+    status: 413,
+    message: 'The body is larger than the configured limit (CASCADE_WEBHOOK_BODY_LIMIT)',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    outcome: 'unsupported_media_type',
+    status: 415,
+    message: 'Send the webhook with Content-Type: application/json',
+  },
+};
+
+function toErrorAnswer(
+  err: FastifyError | Error,
+  retryAfterSeconds: number,
+): { outcome: WebhookOutcome; status: number; body: ErrorBody } {
+  if (err instanceof WebhookSignatureError) {
+    return {
+      outcome: 'invalid_signature',
+      status: 401,
+      body: { error: 'invalid_signature', message: err.message },
+    };
+  }
+  if (err instanceof MalformedJsonError) {
+    return {
+      outcome: 'malformed_json',
+      status: 400,
+      body: { error: 'malformed_json', message: err.message },
+    };
+  }
+  if (err instanceof WebhookPayloadError) {
+    return {
+      outcome: 'invalid_payload',
+      status: 400,
+      body: { error: 'invalid_payload', message: err.message, details: err.issues },
+    };
+  }
+  if (err instanceof TemporalUnavailableError) {
+    return {
+      outcome: 'temporal_unavailable',
+      status: 503,
+      body: {
+        error: 'temporal_unavailable',
+        message: `Temporal is unreachable; nothing was started. Retry after ${retryAfterSeconds} s`,
+      },
+    };
+  }
+  const code = 'code' in err ? err.code : undefined;
+  const known = code ? FASTIFY_ERRORS[code] : undefined;
+  if (known)
+    return {
+      outcome: known.outcome,
+      status: known.status,
+      body: { error: known.outcome, message: known.message },
+    };
+  if ('statusCode' in err && err.statusCode === 429) {
+    return { outcome: 'rate_limited', status: 429, body: { error: 'rate_limited', message: err.message } };
+  }
+  if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
+    return {
+      outcome: 'invalid_payload',
+      status: err.statusCode,
+      body: { error: 'bad_request', message: err.message },
+    };
+  }
+  return {
+    outcome: 'internal_error',
+    status: 500,
+    body: { error: 'internal_error', message: 'The webhook could not be handled; it can be redelivered' },
+  };
+}
+
+/**
+ * Builds the webhook receiver: `POST /webhook` (signed Spacelift run webhooks), `/healthz`,
+ * `/readyz`, `/metrics`, `/docs` and `/openapi.json`. Throws {@link WebhookConfigError} when
+ * no secret is set and unsigned webhooks were not explicitly allowed.
+ */
+export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
+  const secrets = options.secrets.filter((s) => s.length > 0);
+  if (secrets.length === 0 && !options.allowUnsigned) {
+    throw new WebhookConfigError([
+      'SPACELIFT_WEBHOOK_SECRET is not set: set it to the secret of your Spacelift webhook, ' +
+        'or set CASCADE_ALLOW_UNSIGNED_WEBHOOKS=true to accept unsigned webhooks',
+    ]);
+  }
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const metrics = new WebhookMetrics();
+  const logger = options.logger ?? pino({ level: 'info' });
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  if (secrets.length === 0) {
+    app.log.warn(
+      'No webhook secret is set: accepting UNSIGNED webhooks (CASCADE_ALLOW_UNSIGNED_WEBHOOKS=true)',
+    );
+  }
+
+  void app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Spacelift Cascade webhook receiver',
+        description: 'Receives Spacelift run webhooks and starts stack dependency cascades in Temporal',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  const rateLimit = options.rateLimit ?? { max: 0, windowMs: 60_000 };
+  if (rateLimit.max > 0) void app.register(fastifyRateLimit, { global: false });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const answer = toErrorAnswer(err, retryAfterSeconds);
+    if (request.routeOptions.url === '/webhook')
+      metrics.record(answer.outcome, null, reply.elapsedTime / 1000);
+    if (answer.status >= 500) request.log.error({ err, outcome: answer.outcome }, 'webhook not handled');
+    else request.log.warn({ outcome: answer.outcome, status: answer.status }, answer.body.message);
+    if (answer.status === 503) void reply.header('retry-after', String(retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url}` }),
+  );
+
+  // Own scope: the raw-bytes JSON parser (needed for the signature) applies to /webhook only.
+  void app.register((scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit },
+      (request, raw, parsed) => {
+        // Checked before parsing: an unsigned body is never even read as JSON.
+        if (secrets.length > 0) {
+          const signature = request.headers[SIGNATURE_256_HEADER];
+          const given = Array.isArray(signature) ? signature[0] : signature;
+          if (!given) return parsed(new WebhookSignatureError('missing'), undefined);
+          if (!verifyWebhookSignature(secrets, raw, given)) {
+            return parsed(new WebhookSignatureError('mismatch'), undefined);
+          }
+        }
+        try {
+          parsed(null, JSON.parse(raw.toString('utf8')));
+        } catch (err) {
+          parsed(new MalformedJsonError((err as Error).message), undefined);
+        }
+      },
+    );
+
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      '/webhook',
+      {
+        schema: {
+          summary: 'Receive a Spacelift run webhook',
+          description:
+            'Signed with the X-Signature-256 header: sha256=<hex HMAC-SHA256(secret, raw body)>. A FINISHED TRACKED run starts a ' +
+            'cascade of its dependent stacks; terminal states of runs a cascade waits for are routed to it.',
+          body: webhookPayloadSchema,
+          response: {
+            202: acceptedBodySchema,
+            400: errorBodySchema,
+            401: errorBodySchema,
+            413: errorBodySchema,
+            415: errorBodySchema,
+            429: errorBodySchema,
+            500: errorBodySchema,
+            503: errorBodySchema,
+          },
+        },
+        // Only the body has a schema here; it is validated shape by shape so errors name the
+        // fields of the intended payload instead of every union alternative.
+        validatorCompiler: () => (data: unknown) => {
+          const result = parseWebhookPayload(data);
+          return result.ok ? { value: result.value } : { error: new WebhookPayloadError(result.issues) };
+        },
+        config:
+          rateLimit.max > 0 ? { rateLimit: { max: rateLimit.max, timeWindow: rateLimit.windowMs } } : {},
+      },
+      async (request, reply) => {
+        const payload = request.body;
+        let result: DispatchResult;
+        if (payload.kind === 'internal-error') {
+          request.log.warn(
+            { title: payload.title, error: payload.error, severity: payload.severity, action: 'ignored' },
+            'Spacelift internal-error notification acknowledged',
+          );
+          result = { action: 'ignored', reason: 'internal-error notification' };
+        } else {
+          const { event } = payload;
+          result = await dispatchRunEvent(event, options.gateway, {
+            ownIdentity: options.ownIdentity,
+            taskQueue: options.taskQueue,
+            cascadeOptions: options.cascadeOptions,
+          });
+          request.log.info(
+            {
+              runId: event.runId,
+              stackId: event.stackId,
+              state: event.state,
+              stateVersion: event.stateVersion,
+              runType: event.runType,
+              action: result.action,
+              workflowId: result.workflowId,
+            },
+            `webhook ${result.action}: ${result.reason}`,
+          );
+        }
+        metrics.record('accepted', result.action, reply.elapsedTime / 1000);
+        return reply
+          .code(202)
+          .send(
+            result.workflowId
+              ? { action: result.action, workflowId: result.workflowId }
+              : { action: result.action },
+          );
+      },
+    );
+    done();
+  });
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    () => ({
+      status: 'ok' as const,
+    }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: Temporal answers',
+        response: { 200: z.object({ status: z.literal('ready') }), 503: errorBodySchema },
+      },
+    },
+    async () => {
+      await options.gateway.checkReady();
+      return { status: 'ready' as const };
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  return app;
+}
+
+/** Starts listening; resolves to the address (e.g. `http://127.0.0.1:8000`). */
+export async function listenWebhookServer(
+  app: FastifyInstance,
+  at: { port: number; host: string },
+): Promise<string> {
+  return app.listen({ port: at.port, host: at.host });
+}

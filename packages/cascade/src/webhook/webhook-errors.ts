@@ -1,0 +1,34 @@
+import type { PayloadIssue } from './run-event.js';
+
+/** The `X-Signature-256` header was missing or matched none of the secrets (401). */
+export class WebhookSignatureError extends Error {
+  override readonly name = 'WebhookSignatureError';
+  readonly statusCode = 401;
+  constructor(readonly reason: 'missing' | 'mismatch') {
+    super(
+      reason === 'missing'
+        ? 'The X-Signature-256 header is missing: configure the webhook secret in Spacelift'
+        : 'The X-Signature-256 header does not match the body: check that the webhook secret in Spacelift matches SPACELIFT_WEBHOOK_SECRET',
+    );
+  }
+}
+
+/** The body is not valid JSON (400). */
+export class MalformedJsonError extends Error {
+  override readonly name = 'MalformedJsonError';
+  readonly statusCode = 400;
+  constructor(detail: string) {
+    super(`The body is not valid JSON: ${detail}`);
+  }
+}
+
+/** The JSON does not match any accepted webhook payload (400); `issues` lists the failing fields. */
+export class WebhookPayloadError extends Error {
+  override readonly name = 'WebhookPayloadError';
+  readonly statusCode = 400;
+  constructor(readonly issues: PayloadIssue[]) {
+    super(
+      `The body is not a Spacelift run webhook payload: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { signWebhookBody } from 'spacelift-client';
+import type { CascadeOptions } from '../../src/cascade-contract.js';
+
+const EXAMPLES = new URL('../../../../../shared/spacelift-api/webhooks/', import.meta.url);
+
+/** The exact bytes of an example body from the shared API reference. */
+export const exampleBody = (name: string): string => readFileSync(new URL(name, EXAMPLES), 'utf8');
+
+/** Each line of the lifecycle example: one tracked run's deliveries in order. */
+export const lifecycleLines = (): string[] =>
+  exampleBody('run-lifecycle-tracked.jsonl')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+
+export const TEST_SECRET = 'cascade-test-secret';
+
+export const cascadeOptions: CascadeOptions = {
+  labelPrefix: 'dependsOn:',
+  maxParallel: 4,
+  runType: 'TRACKED',
+  pollIntervalMs: 1000,
+  runUrlBase: 'https://spacelift-io.app.spacelift.io',
+};
+
+/** Headers Spacelift sends for a body signed with `secret`. */
+export const signedHeaders = (body: string, secret = TEST_SECRET): Record<string, string> => ({
+  'content-type': 'application/json',
+  'x-signature-256': signWebhookBody(secret, body),
+});
