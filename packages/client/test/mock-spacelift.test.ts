@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MockSpacelift, SpaceliftStoreError, type SeedInput } from '../src/testing/index.js';
+import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from '../src/index.js';
+import { MockSpacelift, type SeedInput } from '../src/testing/index.js';
 
 const seed: SeedInput = {
   spaces: [{ id: 'platform', name: 'Platform' }],
@@ -35,8 +36,13 @@ const seed: SeedInput = {
   ],
 };
 
+/** The HTTP client's error for a GraphQL error, with the store's code and message. */
 const storeError = (code: string, message: RegExp | string): unknown =>
-  expect.objectContaining({ name: 'SpaceliftStoreError', code, message: expect.stringMatching(message) });
+  expect.objectContaining({
+    name: 'SpaceliftGraphQLError',
+    message: expect.stringMatching(message),
+    errors: [expect.objectContaining({ extensions: { code } })],
+  });
 
 describe('MockSpacelift reads', () => {
   it('has a root space by default and returns the default fields', async () => {
@@ -66,13 +72,16 @@ describe('MockSpacelift reads', () => {
       labels: ['dependsOn:database', 'dependsOn:cluster'],
       state: 'NONE',
     });
-    expect(await mock.getContextById('aws')).toMatchObject({
+    expect(await mock.getContextById('aws')).toEqual({ id: 'aws', name: 'AWS' });
+    expect(
+      await mock.getContextById('aws', { queryFields: ['id', 'space', 'config { id value writeOnly }'] }),
+    ).toEqual({
       id: 'aws',
       space: 'platform',
       // Write-only values are never read back.
       config: [
-        expect.objectContaining({ id: 'AWS_REGION', value: 'eu-west-1', writeOnly: false }),
-        expect.objectContaining({ id: 'AWS_SECRET', value: null, writeOnly: true }),
+        { id: 'AWS_REGION', value: 'eu-west-1', writeOnly: false },
+        { id: 'AWS_SECRET', value: null, writeOnly: true },
       ],
     });
     expect(await mock.getBlueprints()).toEqual([{ id: 'service', name: 'Service' }]);
@@ -115,9 +124,9 @@ describe('MockSpacelift reads', () => {
 
   it('rejects unknown fields with the GraphQL validation message', async () => {
     const mock = new MockSpacelift({ seed });
-    await expect(mock.getStackById('app', { queryFields: ['id', 'colour'] })).rejects.toEqual(
-      storeError('GRAPHQL', 'Cannot query field "colour" on type "Stack".'),
-    );
+    const failure = mock.getStackById('app', { queryFields: ['id', 'colour'] });
+    await expect(failure).rejects.toBeInstanceOf(SpaceliftValidationError);
+    await expect(failure).rejects.toThrow('Cannot query field "colour" on type "Stack".');
   });
 
   it('searches stacks by every given label, paging through all matches', async () => {
@@ -191,7 +200,7 @@ describe('MockSpacelift writes', () => {
     // The same name elsewhere is fine.
     expect((await mock.createContext({ name: 'Shared', spaceId: 'platform' })).space).toBe('platform');
     expect(await mock.deleteContext('shared')).toEqual({ id: 'shared', name: 'Shared' });
-    await expect(mock.deleteContext('shared')).rejects.toEqual(storeError('NOT_FOUND', 'context "shared"'));
+    await expect(mock.deleteContext('shared')).rejects.toBeInstanceOf(SpaceliftNotFoundError);
   });
 
   it('changes labels and keeps every other setting', async () => {
@@ -202,8 +211,8 @@ describe('MockSpacelift writes', () => {
       remove: ['team:data'],
     });
     expect(after).toEqual({ ...before, labels: ['dependsOn:network', 'dependsOn:cluster'] });
-    await expect(mock.updateStackLabels('nope', { add: ['x'] })).rejects.toEqual(
-      storeError('NOT_FOUND', 'stack "nope" not found'),
+    await expect(mock.updateStackLabels('nope', { add: ['x'] })).rejects.toBeInstanceOf(
+      SpaceliftNotFoundError,
     );
   });
 
@@ -246,7 +255,7 @@ describe('MockSpacelift writes', () => {
       { id: 'cluster' },
     );
     expect(data).toEqual({ stack: { name: 'Cluster' } });
-    await expect(mock.execute('{ nope }')).rejects.toBeInstanceOf(SpaceliftStoreError);
+    await expect(mock.execute('{ nope }')).rejects.toBeInstanceOf(SpaceliftGraphQLError);
     await expect(mock.execute('{ nope }')).rejects.toThrow('Cannot query field "nope" on type "Query".');
   });
 });

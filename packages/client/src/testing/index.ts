@@ -2,7 +2,7 @@
  * `spacelift-client/testing`: an in-memory Spacelift for tests (MockSpacelift) and the
  * store, schema and seed format the simulator shares with it.
  */
-export { MockSpacelift, DEFAULT_FIELDS, type MockSpaceliftOptions } from './mock-spacelift.js';
+export { MockSpacelift, type MockSpaceliftOptions } from './mock-spacelift.js';
 export {
   SpaceliftStore,
   ROOT_SPACE_ID,

@@ -1,6 +1,8 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { graphql, GraphQLError, graphqlSync, print, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { graphql, graphqlSync, print, type GraphQLSchema } from 'graphql';
 import type { SpaceliftApi } from '../api.js';
+import { GetRunDocument } from '../generated/graphql.generated.js';
+import { Spacelift } from '../spacelift.js';
 import type {
   Blueprint,
   BlueprintStackCreateOptions,
@@ -20,47 +22,6 @@ import type {
 import type { SeedInput } from './seed-schema.js';
 import { createSpaceliftSchema, type SpaceliftResolverContext } from './spacelift-schema.js';
 import { SpaceliftStore, type RunStateListener } from './spacelift-store.js';
-import { SpaceliftStoreError } from './store-error.js';
-
-/** Fields returned when no `queryFields` are given (the same as the HTTP client's). */
-export const DEFAULT_FIELDS = {
-  stacks: ['id', 'space'],
-  stack: [
-    'id',
-    'name',
-    'description',
-    'space',
-    'repository',
-    'branch',
-    'projectRoot',
-    'administrative',
-    'autodeploy',
-    'labels',
-    'state',
-  ],
-  searchStacks: ['id', 'name', 'description', 'space', 'labels', 'state'],
-  spaces: ['id', 'name'],
-  space: ['id', 'name', 'description', 'parentSpace', 'inheritEntities', 'labels'],
-  contexts: ['id', 'name'],
-  context: ['id', 'name', 'description', 'labels', 'space', 'config { id value type description writeOnly }'],
-  blueprints: ['id', 'name'],
-  blueprint: ['id', 'name', 'description', 'state', 'labels', 'space { id name }', 'template { template }'],
-  run: [
-    'id',
-    'state',
-    'type',
-    'branch',
-    'createdAt',
-    'triggeredBy',
-    'title',
-    'commit { hash authorLogin message url }',
-    'history { state stateVersion timestamp terminal }',
-  ],
-} as const;
-
-const RUN_BY_ID = `query($stack: ID!, $run: ID!) { stack(id: $stack) { run(id: $run) { ${DEFAULT_FIELDS.run.join(' ')} } } }`;
-
-const DEPENDENCY_FIELDS = 'id triggerAlways stack { id name } dependsOnStack { id name }';
 
 export interface MockSpaceliftOptions {
   /** Initial data; a `root` space always exists. */
@@ -74,26 +35,25 @@ export interface MockSpaceliftOptions {
 }
 
 let sharedSchema: GraphQLSchema | undefined;
+/** The executable schema is the same for every store (the store comes with each request). */
 const spaceliftSchema = (): GraphQLSchema => (sharedSchema ??= createSpaceliftSchema());
 
-/** Finds the store error behind a GraphQL error, so callers get the typed error back. */
-function storeErrorOf(error: GraphQLError): SpaceliftStoreError {
-  for (let e: unknown = error; e instanceof Error; e = (e as { originalError?: unknown }).originalError) {
-    if (e instanceof SpaceliftStoreError) return e;
-    if (!(e instanceof GraphQLError)) break;
-  }
-  return new SpaceliftStoreError('GRAPHQL', error.message);
-}
+const RUN_BY_ID = print(GetRunDocument);
 
 /**
- * An in-memory Spacelift implementing {@link SpaceliftApi}, for unit tests. It executes
- * GraphQL against the same schema and resolvers the simulator serves, so `queryFields`,
- * `execute` and errors behave as they do over HTTP. Runs do not move on their own: tests
- * drive them with {@link MockSpacelift.advanceRun} / {@link MockSpacelift.finishRun}.
+ * An in-memory Spacelift implementing {@link SpaceliftApi}, for unit tests.
+ *
+ * Every call goes through the real {@link Spacelift} client, whose `fetch` executes the
+ * request in process against `schema.graphql` with the resolvers the simulator serves. So
+ * documents, `queryFields` checks, results and typed errors are those of the HTTP client,
+ * with no network. Runs do not move on their own: drive them with
+ * {@link MockSpacelift.advanceRun}, {@link MockSpacelift.stepRun} or {@link MockSpacelift.finishRun}.
  */
 export class MockSpacelift implements SpaceliftApi {
+  /** The state behind this mock; share it with a simulator to see the same account. */
   readonly store: SpaceliftStore;
   readonly identity: string;
+  private readonly client: Spacelift;
 
   constructor(options: MockSpaceliftOptions = {}) {
     this.identity = options.identity ?? 'api::mock';
@@ -103,6 +63,13 @@ export class MockSpacelift implements SpaceliftApi {
     } else {
       this.store = new SpaceliftStore({ seed: options.seed, now: options.now });
     }
+    this.client = new Spacelift({
+      baseUrl: 'http://mock-spacelift.invalid',
+      keyId: 'mock',
+      keySecret: 'mock',
+      fetch: (_url, init) => this.handle(init),
+      retry: { retries: 0 },
+    });
   }
 
   /** Adds spaces, stacks, contexts and blueprints (see `SeedSchema`). */
@@ -111,240 +78,108 @@ export class MockSpacelift implements SpaceliftApi {
     return this;
   }
 
-  // --- stacks ---
-
-  async getStacks(options?: QueryOptions): Promise<Partial<Stack>[]> {
-    return (
-      await this.query<{ stacks: Partial<Stack>[] }>(`{ stacks { ${this.fields(options, 'stacks')} } }`)
-    ).stacks;
+  getStacks(options?: QueryOptions): Promise<Partial<Stack>[]> {
+    return this.client.getStacks(options);
   }
 
-  async getStackById(id: string, options?: QueryOptions): Promise<Partial<Stack> | null> {
-    const sel = this.fields(options, 'stack');
-    return (
-      await this.query<{ stack: Partial<Stack> | null }>(`query($id: ID!) { stack(id: $id) { ${sel} } }`, {
-        id,
-      })
-    ).stack;
+  getStackById(id: string, options?: QueryOptions): Promise<Partial<Stack> | null> {
+    return this.client.getStackById(id, options);
   }
 
-  async searchStacks(options: SearchStacksOptions = {}): Promise<Partial<Stack>[]> {
-    const sel = this.fields(options, 'searchStacks');
-    const doc = `query($input: SearchInput!) {
-      searchStacks(input: $input) { edges { node { ${sel} } } pageInfo { hasNextPage endCursor } }
-    }`;
-    const predicates = (options.labels ?? []).map((label) => ({
-      field: 'label',
-      constraint: { stringMatches: [label] },
-    }));
-    type Page = {
-      searchStacks: {
-        edges: Array<{ node: Partial<Stack> }>;
-        pageInfo: { hasNextPage: boolean; endCursor: string | null };
-      };
-    };
-    const found: Partial<Stack>[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const input: Record<string, unknown> = {
-        first: options.pageSize ?? 50,
-        after,
-        predicates,
-        fullTextSearch: options.fullTextSearch ?? null,
-      };
-      const { edges, pageInfo } = (await this.query<Page>(doc, { input })).searchStacks;
-      found.push(...edges.map((e) => e.node));
-      if (!pageInfo.hasNextPage || !pageInfo.endCursor) return found;
-      after = pageInfo.endCursor;
-    }
+  searchStacks(options?: SearchStacksOptions): Promise<Partial<Stack>[]> {
+    return this.client.searchStacks(options);
   }
 
-  async getStackDependencies(id: string): Promise<StackDependencies | null> {
-    const doc = `query($id: ID!) {
-      stack(id: $id) { id dependsOn { ${DEPENDENCY_FIELDS} } isDependedOnBy { ${DEPENDENCY_FIELDS} } }
-    }`;
-    return (await this.query<{ stack: StackDependencies | null }>(doc, { id })).stack;
+  getStackDependencies(id: string): Promise<StackDependencies | null> {
+    return this.client.getStackDependencies(id);
   }
 
-  async updateStackLabels(id: string, change: LabelChange): Promise<Stack> {
-    this.store.changeStackLabels(id, change.add ?? [], change.remove ?? []);
-    return (await this.getStackById(id)) as Stack;
+  updateStackLabels(id: string, change: LabelChange): Promise<Stack> {
+    return this.client.updateStackLabels(id, change);
   }
 
-  async deleteStack(id: string, options: { destroyResources?: boolean } = {}): Promise<{ id: string }> {
-    const doc = `mutation($id: ID!, $destroy: Boolean) { stackDelete(id: $id, destroyResources: $destroy) { id } }`;
-    return (
-      await this.query<{ stackDelete: { id: string } }>(doc, {
-        id,
-        destroy: options.destroyResources ?? false,
-      })
-    ).stackDelete;
+  deleteStack(id: string, options?: { destroyResources?: boolean }): Promise<{ id: string }> {
+    return this.client.deleteStack(id, options);
   }
 
-  // --- spaces ---
-
-  async getSpaces(options?: QueryOptions): Promise<Partial<Space>[]> {
-    return (
-      await this.query<{ spaces: Partial<Space>[] }>(`{ spaces { ${this.fields(options, 'spaces')} } }`)
-    ).spaces;
+  getSpaces(options?: QueryOptions): Promise<Partial<Space>[]> {
+    return this.client.getSpaces(options);
   }
 
-  async getSpaceById(id: string, options?: QueryOptions): Promise<Partial<Space> | null> {
-    const sel = this.fields(options, 'space');
-    return (
-      await this.query<{ space: Partial<Space> | null }>(`query($id: ID!) { space(id: $id) { ${sel} } }`, {
-        id,
-      })
-    ).space;
+  getSpaceById(id: string, options?: QueryOptions): Promise<Partial<Space> | null> {
+    return this.client.getSpaceById(id, options);
   }
 
-  async createSpace(input: CreateSpaceInput): Promise<Space> {
-    const doc = `mutation($input: SpaceInput!) { spaceCreate(input: $input) { ${DEFAULT_FIELDS.space.join(' ')} } }`;
-    const variables = {
-      input: {
-        name: input.name,
-        parentSpace: input.parentSpaceId,
-        description: input.description ?? '',
-        labels: input.labels ?? [],
-        inheritEntities: input.inheritEntities ?? false,
-      },
-    };
-    return (await this.query<{ spaceCreate: Space }>(doc, variables)).spaceCreate;
+  createSpace(input: CreateSpaceInput): Promise<Space> {
+    return this.client.createSpace(input);
   }
 
-  async deleteSpace(id: string): Promise<{ id: string; name: string }> {
-    const doc = `mutation($id: ID!) { spaceDelete(space: $id) { id name } }`;
-    return (await this.query<{ spaceDelete: { id: string; name: string } }>(doc, { id })).spaceDelete;
+  deleteSpace(id: string): Promise<{ id: string; name: string }> {
+    return this.client.deleteSpace(id);
   }
 
-  // --- contexts ---
-
-  async getContexts(options?: QueryOptions): Promise<Partial<Context>[]> {
-    return (
-      await this.query<{ contexts: Partial<Context>[] }>(
-        `{ contexts { ${this.fields(options, 'contexts')} } }`,
-      )
-    ).contexts;
+  getContexts(options?: QueryOptions): Promise<Partial<Context>[]> {
+    return this.client.getContexts(options);
   }
 
-  async getContextById(id: string, options?: QueryOptions): Promise<Partial<Context> | null> {
-    const sel = this.fields(options, 'context');
-    return (
-      await this.query<{ context: Partial<Context> | null }>(
-        `query($id: ID!) { context(id: $id) { ${sel} } }`,
-        {
-          id,
-        },
-      )
-    ).context;
+  getContextById(id: string, options?: QueryOptions): Promise<Partial<Context> | null> {
+    return this.client.getContextById(id, options);
   }
 
-  async createContext(input: CreateContextInput): Promise<Context> {
-    const sel = DEFAULT_FIELDS.context.join(' ');
-    const doc = `mutation($input: ContextInput!) { contextCreateV2(input: $input) { ${sel} } }`;
-    const variables = {
-      input: {
-        name: input.name,
-        space: input.spaceId,
-        description: input.description ?? null,
-        labels: input.labels ?? [],
-        configAttachments: (input.envvars ?? []).map((e) => ({
-          id: e.id,
-          value: e.value,
-          type: e.type ?? 'ENVIRONMENT_VARIABLE',
-          writeOnly: e.writeOnly ?? false,
-          description: e.description ?? null,
-        })),
-      },
-    };
-    return (await this.query<{ contextCreateV2: Context }>(doc, variables)).contextCreateV2;
+  createContext(input: CreateContextInput): Promise<Context> {
+    return this.client.createContext(input);
   }
 
-  async deleteContext(id: string): Promise<{ id: string; name: string }> {
-    const doc = `mutation($id: ID!) { contextDelete(id: $id) { id name } }`;
-    const deleted = (
-      await this.query<{ contextDelete: { id: string; name: string } | null }>(doc, {
-        id,
-      })
-    ).contextDelete;
-    if (!deleted) throw new SpaceliftStoreError('NOT_FOUND', `context "${id}" not found`);
-    return deleted;
+  deleteContext(id: string): Promise<{ id: string; name: string }> {
+    return this.client.deleteContext(id);
   }
 
-  // --- blueprints ---
-
-  async getBlueprints(options?: QueryOptions): Promise<Partial<Blueprint>[]> {
-    const sel = this.fields(options, 'blueprints');
-    const doc = `{ searchBlueprints(input: { first: 1000 }) { edges { node { ${sel} } } } }`;
-    type Result = { searchBlueprints: { edges: Array<{ node: Partial<Blueprint> }> } };
-    return (await this.query<Result>(doc)).searchBlueprints.edges.map((e) => e.node);
+  getBlueprints(options?: QueryOptions): Promise<Partial<Blueprint>[]> {
+    return this.client.getBlueprints(options);
   }
 
-  async getBlueprintById(id: string, options?: QueryOptions): Promise<Partial<Blueprint> | null> {
-    const sel = this.fields(options, 'blueprint');
-    const doc = `query($id: ID!) { blueprint(id: $id) { ${sel} } }`;
-    return (await this.query<{ blueprint: Partial<Blueprint> | null }>(doc, { id })).blueprint;
+  getBlueprintById(id: string, options?: QueryOptions): Promise<Partial<Blueprint> | null> {
+    return this.client.getBlueprintById(id, options);
   }
 
-  async createStackFromBlueprint(
+  createStackFromBlueprint(
     blueprintId: string,
     options: BlueprintStackCreateOptions,
   ): Promise<{ stackIds: string[]; runIds: string[] }> {
-    const doc = `mutation($id: ID!, $input: BlueprintStackCreateInput!) {
-      blueprintCreateStack(id: $id, input: $input) { stackIds runIds }
-    }`;
-    type Result = { blueprintCreateStack: { stackIds: string[]; runIds: string[] } };
-    return (await this.query<Result>(doc, { id: blueprintId, input: { templateInputs: options.inputs } }))
-      .blueprintCreateStack;
+    return this.client.createStackFromBlueprint(blueprintId, options);
   }
 
-  // --- runs ---
-
-  async triggerRun(stackId: string, options: TriggerRunOptions = {}): Promise<Run> {
-    const doc = `mutation($stack: ID!, $commitSha: String, $runType: RunType) {
-      runTrigger(stack: $stack, commitSha: $commitSha, runType: $runType) { ${DEFAULT_FIELDS.run.join(' ')} }
-    }`;
-    const variables = {
-      stack: stackId,
-      commitSha: options.commitSha ?? null,
-      runType: options.runType ?? 'TRACKED',
-    };
-    return (await this.query<{ runTrigger: Run }>(doc, variables)).runTrigger;
+  triggerRun(stackId: string, options?: TriggerRunOptions): Promise<Run> {
+    return this.client.triggerRun(stackId, options);
   }
 
-  async getRun(stackId: string, runId: string): Promise<Run | null> {
-    return (
-      (await this.query<{ stack: { run: Run | null } | null }>(RUN_BY_ID, { stack: stackId, run: runId }))
-        .stack?.run ?? null
-    );
+  getRun(stackId: string, runId: string): Promise<Run | null> {
+    return this.client.getRun(stackId, runId);
   }
 
-  async getStackRuns(stackId: string): Promise<Run[] | null> {
-    const doc = `query($id: ID!) { stack(id: $id) { runs { ${DEFAULT_FIELDS.run.join(' ')} } } }`;
-    return (await this.query<{ stack: { runs: Run[] } | null }>(doc, { id: stackId })).stack?.runs ?? null;
+  getStackRuns(stackId: string): Promise<Run[] | null> {
+    return this.client.getStackRuns(stackId);
   }
-
-  // --- raw GraphQL ---
 
   execute<TResult, TVariables extends Record<string, unknown>>(
     document: TypedDocumentNode<TResult, TVariables> | string,
     variables?: TVariables,
   ): Promise<TResult> {
-    return this.query<TResult>(typeof document === 'string' ? document : print(document), variables);
+    return this.client.execute(document, variables);
   }
 
-  // --- test controls ---
+  // --- test controls (synchronous: they touch the store directly) ---
 
-  /** Moves a run straight to `state` (recorded in its history like any change). */
+  /** Moves a run straight to `state`, recorded in its history like any change. */
   advanceRun(stackId: string, runId: string, state: RunState): Run {
     this.store.transitionRun(stackId, runId, state);
-    return this.readRun(stackId, runId)!;
+    return this.readRun(stackId, runId);
   }
 
-  /** Moves a run one step along its lifecycle; the run as it is afterwards. */
+  /** Moves a run one step along its lifecycle; returns the run as it is afterwards. */
   stepRun(stackId: string, runId: string): Run {
     this.store.stepRun(stackId, runId);
-    return this.readRun(stackId, runId)!;
+    return this.readRun(stackId, runId);
   }
 
   /**
@@ -353,7 +188,7 @@ export class MockSpacelift implements SpaceliftApi {
    */
   finishRun(stackId: string, runId: string): Run {
     while (this.store.stepRun(stackId, runId));
-    return this.readRun(stackId, runId)!;
+    return this.readRun(stackId, runId);
   }
 
   /** Listens to every run state change; returns an unsubscribe function. */
@@ -361,41 +196,41 @@ export class MockSpacelift implements SpaceliftApi {
     return this.store.onRunStateChange(listener);
   }
 
-  // --- internals ---
+  // --- in-process transport ---
 
-  private readRun(stackId: string, runId: string): Run | null {
-    return (
-      this.querySync<{ stack: { run: Run | null } | null }>(RUN_BY_ID, { stack: stackId, run: runId }).stack
-        ?.run ?? null
-    );
-  }
-
-  private fields(options: QueryOptions | undefined, kind: keyof typeof DEFAULT_FIELDS): string {
-    const fields = options?.queryFields?.length ? options.queryFields : DEFAULT_FIELDS[kind];
-    return fields.join('\n');
-  }
-
-  private async query<T>(source: string, variables?: Record<string, unknown>): Promise<T> {
-    return this.toData<T>(await graphql(this.request(source, variables)));
-  }
-
-  private querySync<T>(source: string, variables?: Record<string, unknown>): T {
-    return this.toData<T>(graphqlSync(this.request(source, variables)));
-  }
-
-  private request(source: string, variableValues: Record<string, unknown> | undefined) {
-    const contextValue: SpaceliftResolverContext = {
+  private context(): SpaceliftResolverContext {
+    return {
       store: this.store,
       identity: this.identity,
       login: (id) => ({ id, jwt: 'mock-jwt', validUntil: this.store.nowSeconds() + 3600 }),
     };
-    return { schema: spaceliftSchema(), source, variableValues, contextValue };
   }
 
-  private toData<T>(result: ExecutionResult): T {
-    const [error] = result.errors ?? [];
-    if (error) throw storeErrorOf(error);
-    // Plain JSON, like an HTTP client gets (graphql-js builds null-prototype objects).
-    return JSON.parse(JSON.stringify(result.data)) as T;
+  private async handle(init: RequestInit | undefined): Promise<Response> {
+    const request = JSON.parse(String(init?.body)) as {
+      query: string;
+      operationName?: string | null;
+      variables?: Record<string, unknown> | null;
+    };
+    const result = await graphql({
+      schema: spaceliftSchema(),
+      source: request.query,
+      operationName: request.operationName,
+      variableValues: request.variables,
+      contextValue: this.context(),
+    });
+    return new Response(JSON.stringify(result), { headers: { 'content-type': 'application/json' } });
+  }
+
+  /** The run in the client's shape (`GetRun`'s selection), read synchronously. */
+  private readRun(stackId: string, runId: string): Run {
+    const result = graphqlSync({
+      schema: spaceliftSchema(),
+      source: RUN_BY_ID,
+      variableValues: { stack: stackId, run: runId },
+      contextValue: this.context(),
+    });
+    const data = JSON.parse(JSON.stringify(result.data)) as { stack: { run: Run } };
+    return data.stack.run;
   }
 }

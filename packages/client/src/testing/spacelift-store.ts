@@ -36,6 +36,9 @@ export interface StackRecord {
   administrative: boolean;
   autodeploy: boolean;
   labels: string[];
+  provider: string | null;
+  namespace: string | null;
+  terraformVersion: string | null;
   lockedAt: number | null;
   lockedBy: string | null;
   lockNote: string | null;
@@ -146,6 +149,9 @@ export interface StackSettings {
   administrative: boolean;
   autodeploy?: boolean | null;
   labels?: string[] | null;
+  provider?: string | null;
+  namespace?: string | null;
+  terraformVersion?: string | null;
 }
 
 export interface SpaceSettings {
@@ -250,6 +256,9 @@ export class SpaceliftStore {
         ...s,
         name: s.name ?? s.id,
         labels: [...s.labels],
+        provider: null,
+        namespace: null,
+        terraformVersion: null,
         lockedAt: null,
         lockedBy: null,
         lockNote: null,
@@ -749,6 +758,9 @@ export class SpaceliftStore {
       administrative: input.administrative,
       autodeploy: input.autodeploy ?? false,
       labels: [...(input.labels ?? [])],
+      provider: input.provider ?? null,
+      namespace: input.namespace ?? null,
+      terraformVersion: input.terraformVersion ?? null,
     };
   }
 
