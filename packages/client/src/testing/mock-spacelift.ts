@@ -207,7 +207,8 @@ export class MockSpacelift implements SpaceliftApi {
   }
 
   private async handle(init: RequestInit | undefined): Promise<Response> {
-    const request = JSON.parse(String(init?.body)) as {
+    // The client always sends a JSON string body.
+    const request = JSON.parse(init?.body as string) as {
       query: string;
       operationName?: string | null;
       variables?: Record<string, unknown> | null;
