@@ -288,31 +288,35 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     done();
   });
 
-  app.get(
-    '/healthz',
-    { schema: { summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
-    () => ({
-      status: 'ok' as const,
-    }),
-  );
+  // Registered as a plugin so @fastify/swagger (loaded first) sees and documents these routes.
+  void app.register((scope, _opts, done) => {
+    scope.get(
+      '/healthz',
+      { schema: { summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+      () => ({
+        status: 'ok' as const,
+      }),
+    );
 
-  app.get(
-    '/readyz',
-    {
-      schema: {
-        summary: 'Readiness: Temporal answers',
-        response: { 200: z.object({ status: z.literal('ready') }), 503: errorBodySchema },
+    scope.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: Temporal answers',
+          response: { 200: z.object({ status: z.literal('ready') }), 503: errorBodySchema },
+        },
       },
-    },
-    async () => {
-      await options.gateway.checkReady();
-      return { status: 'ready' as const };
-    },
-  );
+      async () => {
+        await options.gateway.checkReady();
+        return { status: 'ready' as const };
+      },
+    );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
+    scope.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+      const body = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(body);
+    });
+    done();
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

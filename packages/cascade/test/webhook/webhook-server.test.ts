@@ -1,0 +1,350 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { signWebhookBody } from 'spacelift-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cascadeWorkflowId } from '../../src/constants.js';
+import { buildWebhookServer, type WebhookServerOptions } from '../../src/webhook/server.js';
+import { WebhookConfigError } from '../../src/webhook/webhook-config.js';
+import { FakeCascadePort } from './fake-cascade-port.js';
+import {
+  TEST_SECRET,
+  cascadeOptions,
+  exampleBody,
+  lifecycleLines,
+  signedHeaders,
+} from './webhook-examples.js';
+
+const servers: FastifyInstance[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function server(overrides: Partial<WebhookServerOptions> = {}) {
+  const port = new FakeCascadePort();
+  const logLines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+  const app = buildWebhookServer({
+    gateway: port,
+    secrets: [TEST_SECRET],
+    ownIdentity: 'api::01CASCADEKEY',
+    taskQueue: 'test-queue',
+    cascadeOptions,
+    logger,
+    ...overrides,
+  });
+  servers.push(app);
+  return { app, port, logLines };
+}
+
+const post = (app: FastifyInstance, body: string, headers: Record<string, string> = signedHeaders(body)) =>
+  app.inject({ method: 'POST', url: '/webhook', payload: body, headers });
+
+describe('POST /webhook: every example body gets its action', () => {
+  it.each([
+    ['run-finished-tracked.json', 'started', cascadeWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869')],
+    ['notification-policy-run-updated.json', 'started', cascadeWorkflowId('01HZX4A1B2C3D4E5F6G7H8J9KA')],
+    ['run-failed-tracked.json', 'ignored', undefined],
+    ['run-finished-proposed.json', 'ignored', undefined],
+    ['internal-error.json', 'ignored', undefined],
+  ])('%s -> 202 %s', async (name, action, workflowId) => {
+    const { app, port } = server();
+    const res = await post(app, exampleBody(name));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual(workflowId ? { action, workflowId } : { action });
+    expect(port.starts).toHaveLength(action === 'started' ? 1 : 0);
+  });
+
+  it('answers each lifecycle line in order, starting one cascade at FINISHED', async () => {
+    const { app, port } = server();
+    const actions: string[] = [];
+    for (const line of lifecycleLines()) {
+      const res = await post(app, line);
+      expect(res.statusCode).toBe(202);
+      actions.push(res.json<{ action: string }>().action);
+    }
+    expect(actions).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored', 'started']);
+    expect(port.starts).toHaveLength(1);
+  });
+
+  it('answers duplicate to a redelivery', async () => {
+    const { app, port } = server();
+    const body = exampleBody('run-finished-tracked.json');
+    expect((await post(app, body)).json()).toMatchObject({ action: 'started' });
+    expect((await post(app, body)).json()).toMatchObject({ action: 'duplicate' });
+    expect(port.starts).toHaveLength(1);
+  });
+
+  it('accepts application/json with a charset', async () => {
+    const { app } = server();
+    const body = exampleBody('run-finished-tracked.json');
+    const res = await post(app, body, {
+      ...signedHeaders(body),
+      'content-type': 'application/json; charset=utf-8',
+    });
+    expect(res.statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhook: bad input gets its status and starts nothing', () => {
+  const good = exampleBody('run-finished-tracked.json');
+  const noRunId = JSON.stringify({ ...JSON.parse(good), run: { type: 'TRACKED' } });
+  const wrongTypes = JSON.stringify({ ...JSON.parse(good), state: 3, timestamp: 'yesterday' });
+  const huge = JSON.stringify({ ...JSON.parse(good), padding: 'x'.repeat(1024 * 1024 + 1) });
+  const cases: Array<{
+    name: string;
+    body: string;
+    headers: Record<string, string>;
+    status: number;
+    error: string;
+    details?: string[];
+  }> = [
+    {
+      name: 'truncated JSON',
+      body: good.slice(0, 40),
+      headers: signedHeaders(good.slice(0, 40)),
+      status: 400,
+      error: 'malformed_json',
+    },
+    { name: 'empty body', body: '', headers: signedHeaders(''), status: 400, error: 'malformed_json' },
+    {
+      name: 'wrong types',
+      body: wrongTypes,
+      headers: signedHeaders(wrongTypes),
+      status: 400,
+      error: 'invalid_payload',
+      details: ['state', 'timestamp'],
+    },
+    {
+      name: 'missing run id',
+      body: noRunId,
+      headers: signedHeaders(noRunId),
+      status: 400,
+      error: 'invalid_payload',
+      details: ['run.id'],
+    },
+    {
+      name: 'body over 1 MiB',
+      body: huge,
+      headers: signedHeaders(huge),
+      status: 413,
+      error: 'payload_too_large',
+    },
+    {
+      name: 'text/plain content type',
+      body: good,
+      headers: { ...signedHeaders(good), 'content-type': 'text/plain' },
+      status: 415,
+      error: 'unsupported_media_type',
+    },
+    {
+      name: 'form content type',
+      body: good,
+      headers: { ...signedHeaders(good), 'content-type': 'application/x-www-form-urlencoded' },
+      status: 415,
+      error: 'unsupported_media_type',
+    },
+    {
+      name: 'bad signature',
+      body: good,
+      headers: { ...signedHeaders(good), 'x-signature-256': `sha256=${'0'.repeat(64)}` },
+      status: 401,
+      error: 'invalid_signature',
+    },
+    {
+      name: 'malformed signature header',
+      body: good,
+      headers: { ...signedHeaders(good), 'x-signature-256': 'not-a-signature' },
+      status: 401,
+      error: 'invalid_signature',
+    },
+    {
+      name: 'missing signature',
+      body: good,
+      headers: { 'content-type': 'application/json' },
+      status: 401,
+      error: 'invalid_signature',
+    },
+    {
+      name: 'signature of a different body',
+      body: good,
+      headers: signedHeaders(exampleBody('run-failed-tracked.json')),
+      status: 401,
+      error: 'invalid_signature',
+    },
+    {
+      name: 'signed with another secret',
+      body: good,
+      headers: signedHeaders(good, 'not-the-secret'),
+      status: 401,
+      error: 'invalid_signature',
+    },
+    {
+      name: 'bad signature on malformed JSON (signature is checked first)',
+      body: '{"state": ',
+      headers: signedHeaders('{}'),
+      status: 401,
+      error: 'invalid_signature',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} -> ${c.status} ${c.error}`, async () => {
+      const { app, port } = server();
+      const res = await post(app, c.body, c.headers);
+      expect(res.statusCode).toBe(c.status);
+      const body = res.json<{ error: string; message: string; details?: Array<{ path: string }> }>();
+      expect(body.error).toBe(c.error);
+      expect(body.message.length).toBeGreaterThan(10);
+      if (c.details) expect(body.details?.map((d) => d.path)).toEqual(c.details);
+      expect(port.calls).toEqual([]);
+    });
+  }
+
+  it('honours a configured body limit', async () => {
+    const { app, port } = server({ bodyLimit: 100 });
+    const res = await post(app, good);
+    expect(res.statusCode).toBe(413);
+    expect(port.calls).toEqual([]);
+  });
+});
+
+describe('secret rotation', () => {
+  it('accepts bodies signed with the old and with the new secret, and nothing else', async () => {
+    const { app, port } = server({ secrets: ['old-secret', 'new-secret'] });
+    const a = exampleBody('run-finished-tracked.json');
+    const b = exampleBody('notification-policy-run-updated.json');
+    expect((await post(app, a, signedHeaders(a, 'old-secret'))).statusCode).toBe(202);
+    expect((await post(app, b, signedHeaders(b, 'new-secret'))).statusCode).toBe(202);
+    expect((await post(app, a, signedHeaders(a, 'older-secret'))).statusCode).toBe(401);
+    expect(port.starts).toHaveLength(2);
+  });
+});
+
+describe('unsigned webhooks', () => {
+  it('refuses to build without a secret unless unsigned webhooks are allowed', () => {
+    expect(() => server({ secrets: [] })).toThrow(WebhookConfigError);
+    expect(() => server({ secrets: [''] })).toThrow(/SPACELIFT_WEBHOOK_SECRET/);
+  });
+
+  it('accepts unsigned webhooks when allowed, and warns about it', async () => {
+    const { app, logLines } = server({ secrets: [], allowUnsigned: true });
+    const body = exampleBody('run-finished-tracked.json');
+    const res = await post(app, body, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(202);
+    expect(logLines.some((l) => l.includes('UNSIGNED'))).toBe(true);
+  });
+});
+
+describe('Temporal unreachable', () => {
+  it('answers 503 with Retry-After, and /readyz is 503', async () => {
+    const { app, port } = server({ retryAfterSeconds: 7 });
+    port.unavailable = true;
+    const res = await post(app, exampleBody('run-finished-tracked.json'));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('7');
+    expect(res.json()).toMatchObject({ error: 'temporal_unavailable' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ error: 'temporal_unavailable' });
+  });
+});
+
+describe('logging', () => {
+  it('logs an event summary and never the secret or the signature', async () => {
+    const { app, logLines } = server();
+    const body = exampleBody('run-finished-tracked.json');
+    await post(app, body);
+    await post(app, body, signedHeaders(body, 'wrong'));
+    const summary = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.action === 'started');
+    expect(summary).toMatchObject({
+      runId: '01EF9PFPNFFM2MQXTJKHK1B869',
+      stackId: 'spacelift-demo',
+      state: 'FINISHED',
+      stateVersion: 4,
+      runType: 'TRACKED',
+      action: 'started',
+    });
+    const all = logLines.join('\n');
+    expect(all).not.toContain(TEST_SECRET);
+    expect(all).not.toContain(signWebhookBody(TEST_SECRET, body).slice(7));
+    expect(all).not.toContain(signWebhookBody('wrong', body).slice(7));
+  });
+});
+
+describe('operational endpoints', () => {
+  it('GET /healthz is alive; GET /readyz is 200 when Temporal answers', async () => {
+    const { app } = server();
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('GET /metrics counts deliveries by outcome and action, with a latency histogram', async () => {
+    const { app } = server();
+    const body = exampleBody('run-finished-tracked.json');
+    await post(app, body);
+    await post(app, body);
+    await post(app, body, signedHeaders(body, 'wrong'));
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="started"} 1');
+    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="duplicate"} 1');
+    expect(res.body).toContain('cascade_webhooks_total{outcome="invalid_signature",action="none"} 1');
+    expect(res.body).toContain('cascade_webhook_duration_seconds_count{outcome="accepted"} 2');
+  });
+
+  it('keeps metrics per server', async () => {
+    const a = server();
+    const b = server();
+    await post(a.app, exampleBody('run-finished-tracked.json'));
+    const res = await b.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).not.toContain('action="started"');
+  });
+
+  it('GET /openapi.json documents POST /webhook with its body and answers', async () => {
+    const { app } = server();
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const spec = res.json<{
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    }>();
+    expect(spec.openapi).toMatch(/^3\./);
+    const webhook = spec.paths['/webhook']?.post;
+    expect(webhook?.requestBody).toBeDefined();
+    expect(Object.keys(webhook?.responses ?? {})).toEqual(
+      expect.arrayContaining(['202', '400', '401', '413', '415', '503']),
+    );
+    expect(JSON.stringify(webhook?.requestBody)).toContain('run_updated');
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics']));
+  });
+
+  it('GET /docs serves the Swagger UI', async () => {
+    const { app } = server();
+    const res = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('swagger');
+  });
+
+  it('unknown routes answer the JSON error body', async () => {
+    const { app } = server();
+    const res = await app.inject({ method: 'GET', url: '/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 past the per-client limit, starting nothing more', async () => {
+    const { app, port } = server({ rateLimit: { max: 2, windowMs: 60_000 } });
+    const lines = lifecycleLines();
+    const statuses: number[] = [];
+    for (const line of lines.slice(0, 3)) statuses.push((await post(app, line)).statusCode);
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(port.calls).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+});
