@@ -36,7 +36,7 @@ import {
   type SearchInput,
   type StackInput,
 } from './generated/graphql.generated.js';
-import { GraphQLTransport } from './http/graphql-transport.js';
+import { GraphQLTransport, type GraphQLResponseBody } from './http/graphql-transport.js';
 import { TokenBucket, type Clock } from './http/token-bucket.js';
 import { applyLabelChange } from './label-change.js';
 import { operationInfo } from './operation-info.js';
@@ -315,7 +315,7 @@ export class Spacelift implements SpaceliftApi {
     for (let attempt = 0; ; attempt++) {
       const jwt = await this.session.get();
       let status: number;
-      let body;
+      let body: GraphQLResponseBody;
       try {
         ({ status, body } = await this.transport.send({
           query: info.query,
@@ -353,19 +353,28 @@ export class Spacelift implements SpaceliftApi {
   private async login(): Promise<Session> {
     const info = operationInfo(ApiKeyUserDocument);
     this.options.log.debug({ keyId: this.options.keyId }, 'spacelift login');
-    const { body } = await this.transport.send({
-      query: info.query,
-      operationName: info.operationName,
-      variables: { id: this.options.keyId, secret: this.options.keySecret },
-      idempotent: true,
-    });
-    const user = (body.data as { apiKeyUser?: Session | null } | null | undefined)?.apiKeyUser;
-    if (!user || body.errors?.length) {
-      const reason = body.errors?.map((e) => e.message).join('; ') || 'no user returned';
-      throw new SpaceliftAuthError(
+    const refused = (reason: string) =>
+      new SpaceliftAuthError(
         `Spacelift refused API key "${this.options.keyId}" (${reason}): check SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET.`,
         info.operationName,
       );
+    let body: GraphQLResponseBody;
+    try {
+      ({ body } = await this.transport.send({
+        query: info.query,
+        operationName: info.operationName,
+        variables: { id: this.options.keyId, secret: this.options.keySecret },
+        idempotent: true,
+      }));
+    } catch (error) {
+      if (error instanceof SpaceliftHttpError && (error.status === 401 || error.status === 403)) {
+        throw refused(`HTTP ${error.status}`);
+      }
+      throw error;
+    }
+    const user = (body.data as { apiKeyUser?: Session | null } | null | undefined)?.apiKeyUser;
+    if (!user || body.errors?.length) {
+      throw refused(body.errors?.map((e) => e.message).join('; ') || 'no user returned');
     }
     return { jwt: user.jwt, validUntil: user.validUntil };
   }

@@ -102,6 +102,16 @@ describe('API key login', () => {
     expect(fake.apiCalls()).toHaveLength(0);
   });
 
+  it('reports an HTTP 401 to the login as a refused key', async () => {
+    const fake = fakeFetch(() => new Response('', { status: 401 }));
+    const error = await new Spacelift({ ...credentials, fetch: fake.fetch })
+      .getStacks()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpaceliftAuthError);
+    expect((error as Error).message).toContain('HTTP 401');
+    expect(fake.calls).toHaveLength(1);
+  });
+
   it('lets the next call log in again after a failed login', async () => {
     let first = true;
     const inner = withLogin(stacks);
