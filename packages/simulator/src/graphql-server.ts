@@ -1,0 +1,97 @@
+import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { SpaceliftResolverContext, SpaceliftStore } from 'spacelift-client/testing';
+import type { ApiKeyAuth } from './api-key-auth.js';
+import type { SimulatorConfig } from './simulator-options.js';
+import type { SimulatorStats } from './simulator-stats.js';
+
+interface RequestContext {
+  /** `null` when the request carries no valid, unexpired JWT. */
+  caller: string | null;
+}
+
+export interface SimulatorYogaOptions {
+  schema: GraphQLSchema;
+  store: SpaceliftStore;
+  auth: ApiKeyAuth;
+  stats: SimulatorStats;
+  faults: SimulatorConfig['faults'];
+  random: () => number;
+}
+
+/** Answers a share of requests with 500 or 429 (+ Retry-After) before anything runs. */
+function faultInjection({ faults, random, stats }: SimulatorYogaOptions): Plugin {
+  return {
+    onRequest(event) {
+      const { request, url, fetchAPI } = event;
+      if (request.method !== 'POST' || !url.pathname.endsWith('/graphql')) return;
+      if (faults.http500Rate === 0 && faults.http429Rate === 0) return;
+      const roll = random();
+      if (roll < faults.http500Rate) {
+        stats.injected.http500++;
+        event.endResponse(new fetchAPI.Response('simulated internal error', { status: 500 }));
+      } else if (roll < faults.http500Rate + faults.http429Rate) {
+        stats.injected.http429++;
+        event.endResponse(
+          new fetchAPI.Response('simulated rate limit', {
+            status: 429,
+            headers: { 'retry-after': String(faults.retryAfterSeconds) },
+          }),
+        );
+      }
+    },
+  };
+}
+
+/** Counts operations; refuses everything but `apiKeyUser` without a valid JWT, as Spacelift does. */
+function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & SpaceliftResolverContext> {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      // envelop types these loosely; they are graphql-js execution arguments.
+      const document = args.document as DocumentNode;
+      const operationName = args.operationName as string | null | undefined;
+      const operation = getOperationAST(document, operationName);
+      const name = operation?.name?.value ?? 'anonymous';
+      stats.apiCalls[name] = (stats.apiCalls[name] ?? 0) + 1;
+      const onlyLogin =
+        operation?.selectionSet.selections.every(
+          (s) => s.kind === Kind.FIELD && (s.name.value === 'apiKeyUser' || s.name.value === '__typename'),
+        ) ?? false;
+      if (!onlyLogin && args.contextValue.caller === null) {
+        stats.unauthorized++;
+        setResultAndStopExecution({ data: null, errors: [new GraphQLError('unauthorized')] });
+      }
+    },
+  };
+}
+
+/**
+ * The simulator's GraphQL endpoint (`/graphql`): `schema.graphql` executed by graphql-yoga
+ * (real parsing and validation) over the shared store.
+ */
+export function createSimulatorYoga(
+  options: SimulatorYogaOptions,
+): YogaServerInstance<Record<string, unknown>, RequestContext & SpaceliftResolverContext> {
+  const { schema, store, auth, stats } = options;
+  return createYoga<Record<string, unknown>, RequestContext & SpaceliftResolverContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    logging: false,
+    landingPage: false,
+    context: ({ request }) => {
+      const caller = auth.identify(request.headers.get('authorization'));
+      return {
+        caller,
+        store,
+        identity: caller ?? 'anonymous',
+        login: (id: string, secret: string) => {
+          const user = auth.login(id, secret);
+          if (user) stats.logins++;
+          else stats.unauthorized++;
+          return user;
+        },
+      };
+    },
+    plugins: [faultInjection(options), authAndStats(options)],
+  });
+}
