@@ -1,0 +1,3 @@
+export * from './cascade-logger.js';
+export * from './create-activities.js';
+export * from './types.js';

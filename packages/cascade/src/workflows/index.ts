@@ -1,0 +1,3 @@
+// Worker entry (`workflowsPath`): exports only workflow functions.
+export { stackDependencyChainWorkflow } from './stack-dependency-chain.js';
+export { stackExecutionWorkflow } from './stack-execution.js';
