@@ -257,7 +257,8 @@ function reportStoreErrors(
       return resolve(source as never, args as never, context);
     } catch (error) {
       if (error instanceof SpaceliftStoreError) {
-        throw new GraphQLError(error.message, { originalError: error, extensions: { code: error.code } });
+        // No originalError: servers mask errors whose cause is not a GraphQLError.
+        throw new GraphQLError(error.message, { extensions: { code: error.code } });
       }
       throw error;
     }
