@@ -1,37 +1,57 @@
+import { z } from 'zod';
 import { SpaceliftConfigError } from './errors.js';
-import type { RetryPolicy } from './http/retry-policy.js';
-import { DEFAULT_RETRY_POLICY } from './http/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './http/retry-policy.js';
 import type { RateLimit } from './http/token-bucket.js';
-import type { SpaceliftLogger } from './logger.js';
-import { silentLogger } from './logger.js';
+import { silentLogger, type SpaceliftLogger } from './logger.js';
 
-/** Options of {@link Spacelift}; the three credentials fall back to environment variables. */
-export interface SpaceliftOptions {
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+/** The shape of {@link SpaceliftOptions}: the single source of truth for the client's options. */
+export const SpaceliftOptionsSchema = z.strictObject({
   /** Account URL, e.g. `https://acme.app.spacelift.io` (with or without `/graphql`). Env: `SPACELIFT_BASE_URL`. */
-  baseUrl?: string;
+  baseUrl: z.string().optional(),
   /** API key ID. Env: `SPACELIFT_KEY_ID`. */
-  keyId?: string;
+  keyId: z.string().optional(),
   /** API key secret. Env: `SPACELIFT_KEY_SECRET`. */
-  keySecret?: string;
+  keySecret: z.string().optional(),
   /** `fetch` implementation; defaults to the global one (tests pass a fake). */
-  fetch?: typeof fetch;
-  /** Per-request timeout; default 30 000 ms. */
-  timeoutMs?: number;
+  fetch: z.custom<typeof fetch>(isFunction, 'must be a fetch function').optional(),
+  /** Per-request timeout in ms; default 30 000. */
+  timeoutMs: z.number().positive().default(30_000),
   /** Retries of queries (and of mutations that never reached the server); default 3 from 250 ms up to 10 s. */
-  retry?: Partial<RetryPolicy>;
+  retry: z
+    .strictObject({
+      retries: z.number().int().min(0).default(DEFAULT_RETRY_POLICY.retries),
+      minDelayMs: z.number().min(0).default(DEFAULT_RETRY_POLICY.minDelayMs),
+      maxDelayMs: z.number().min(0).default(DEFAULT_RETRY_POLICY.maxDelayMs),
+    })
+    .default(DEFAULT_RETRY_POLICY),
   /** Optional client-side rate limit (like the Terraform provider's `SPACELIFT_MAX_REQUESTS_PER_SECOND`). */
-  rateLimit?: RateLimit;
+  rateLimit: z
+    .strictObject({
+      requestsPerSecond: z.number().positive(),
+      burst: z.number().int().positive().default(1),
+    })
+    .optional(),
   /** Renew the JWT this many seconds before `validUntil`; default 60. */
-  tokenRefreshMarginSeconds?: number;
+  tokenRefreshMarginSeconds: z.number().min(0).default(60),
   /**
    * Check `queryFields` selections against the bundled schema.graphql before sending, so
    * unknown fields fail locally; default true. Turn off to select fields the bundled
    * (partial) schema lacks.
    */
-  validateQueryFieldsAgainstSchema?: boolean;
+  validateQueryFieldsAgainstSchema: z.boolean().default(true),
   /** pino-compatible logger (debug: each request; warn: retries). */
-  log?: SpaceliftLogger;
-}
+  log: z
+    .custom<SpaceliftLogger>((v) => {
+      const candidate = v as { debug?: unknown; warn?: unknown } | null;
+      return typeof v === 'object' && isFunction(candidate?.debug) && isFunction(candidate?.warn);
+    }, 'must have debug() and warn() methods (a pino logger fits)')
+    .optional(),
+});
+
+/** Options of `Spacelift`; the three credentials fall back to environment variables. */
+export type SpaceliftOptions = z.input<typeof SpaceliftOptionsSchema>;
 
 /** Options with defaults applied and the credentials resolved. */
 export interface ResolvedOptions {
@@ -41,7 +61,7 @@ export interface ResolvedOptions {
   fetch: typeof fetch;
   timeoutMs: number;
   retry: RetryPolicy;
-  rateLimit: RateLimit | null;
+  rateLimit: Required<RateLimit> | null;
   tokenRefreshMarginSeconds: number;
   validateQueryFieldsAgainstSchema: boolean;
   log: SpaceliftLogger;
@@ -73,81 +93,52 @@ export function graphqlEndpoint(baseUrl: string): string {
   return url.toString();
 }
 
-function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new SpaceliftConfigError(
-      `Spacelift option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}.`,
-    );
-  }
-  return value;
-}
-
 /**
- * Applies defaults and resolves each credential from its option, else its environment
- * variable. Throws {@link SpaceliftConfigError} naming every missing variable (never a value).
+ * Validates the options, applies defaults and resolves each credential from its option, else
+ * its environment variable. Throws {@link SpaceliftConfigError} naming each bad option and
+ * every missing variable, never a value.
  */
 export function resolveOptions(
   options: SpaceliftOptions,
   env: Record<string, string | undefined>,
 ): ResolvedOptions {
+  const parsed = SpaceliftOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`,
+    );
+    throw new SpaceliftConfigError(`Invalid Spacelift client options: ${problems.join('; ')}.`);
+  }
+  const valid = parsed.data;
   const pick = (value: string | undefined, envName: string) => {
     const chosen = value ?? env[envName];
     return chosen === undefined || chosen.trim() === '' ? null : chosen;
   };
-  const baseUrl = pick(options.baseUrl, ENV_BASE_URL);
-  const keyId = pick(options.keyId, ENV_KEY_ID);
-  const keySecret = pick(options.keySecret, ENV_KEY_SECRET);
-  const missing = [
-    baseUrl === null ? ENV_BASE_URL : null,
-    keyId === null ? ENV_KEY_ID : null,
-    keySecret === null ? ENV_KEY_SECRET : null,
-  ].filter((name): name is string => name !== null);
+  const baseUrl = pick(valid.baseUrl, ENV_BASE_URL);
+  const keyId = pick(valid.keyId, ENV_KEY_ID);
+  const keySecret = pick(valid.keySecret, ENV_KEY_SECRET);
   if (baseUrl === null || keyId === null || keySecret === null) {
+    const missing = [
+      baseUrl === null ? ENV_BASE_URL : null,
+      keyId === null ? ENV_KEY_ID : null,
+      keySecret === null ? ENV_KEY_SECRET : null,
+    ].filter((name): name is string => name !== null);
     throw new SpaceliftConfigError(
       `Spacelift client is not configured: set ${missing.join(', ')} ` +
         '(or pass baseUrl, keyId and keySecret to new Spacelift()).',
       missing,
     );
   }
-  const retry = {
-    retries: positive('retry.retries', options.retry?.retries, DEFAULT_RETRY_POLICY.retries, true),
-    minDelayMs: positive(
-      'retry.minDelayMs',
-      options.retry?.minDelayMs,
-      DEFAULT_RETRY_POLICY.minDelayMs,
-      true,
-    ),
-    maxDelayMs: positive(
-      'retry.maxDelayMs',
-      options.retry?.maxDelayMs,
-      DEFAULT_RETRY_POLICY.maxDelayMs,
-      true,
-    ),
-  };
-  let rateLimit: RateLimit | null = null;
-  if (options.rateLimit) {
-    rateLimit = {
-      requestsPerSecond: positive('rateLimit.requestsPerSecond', options.rateLimit.requestsPerSecond, 0),
-      burst: positive('rateLimit.burst', options.rateLimit.burst, 1),
-    };
-  }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
   return {
     endpoint: graphqlEndpoint(baseUrl),
     keyId,
     keySecret,
-    fetch: fetchImpl,
-    timeoutMs: positive('timeoutMs', options.timeoutMs, 30_000),
-    retry,
-    rateLimit,
-    tokenRefreshMarginSeconds: positive(
-      'tokenRefreshMarginSeconds',
-      options.tokenRefreshMarginSeconds,
-      60,
-      true,
-    ),
-    validateQueryFieldsAgainstSchema: options.validateQueryFieldsAgainstSchema ?? true,
-    log: options.log ?? silentLogger,
+    fetch: valid.fetch ?? globalThis.fetch,
+    timeoutMs: valid.timeoutMs,
+    retry: valid.retry,
+    rateLimit: valid.rateLimit ?? null,
+    tokenRefreshMarginSeconds: valid.tokenRefreshMarginSeconds,
+    validateQueryFieldsAgainstSchema: valid.validateQueryFieldsAgainstSchema,
+    log: valid.log ?? silentLogger,
   };
 }

@@ -1,6 +1,6 @@
 export type { SpaceliftApi } from './api.js';
 export { Spacelift } from './spacelift.js';
-export type { SpaceliftOptions } from './client-options.js';
+export { SpaceliftOptionsSchema, type SpaceliftOptions } from './client-options.js';
 export type { SpaceliftLogger } from './logger.js';
 export type { RetryPolicy } from './http/retry-policy.js';
 export type { RateLimit } from './http/token-bucket.js';

@@ -78,12 +78,15 @@ describe('configuration', () => {
     );
   });
 
-  it('rejects nonsensical numeric options', () => {
-    expect(() => new Spacelift({ ...credentials, timeoutMs: 0 })).toThrow(
-      /timeoutMs must be a positive number/,
-    );
+  it('rejects bad options naming each one', () => {
+    expect(() => new Spacelift({ ...credentials, timeoutMs: 0 })).toThrow(/timeoutMs: Too small/);
     expect(() => new Spacelift({ ...credentials, rateLimit: { requestsPerSecond: -1 } })).toThrow(
-      /rateLimit.requestsPerSecond/,
+      /rateLimit\.requestsPerSecond/,
     );
+    expect(() => new Spacelift({ ...credentials, retry: { retries: 1.5 } })).toThrow(/retry\.retries/);
+    expect(() => new Spacelift({ ...credentials, log: console.log as never })).toThrow(
+      /log: must have debug/,
+    );
+    expect(() => new Spacelift({ ...credentials, keySecret: 42 as never })).toThrow(SpaceliftConfigError);
   });
 });
