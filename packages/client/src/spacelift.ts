@@ -138,7 +138,7 @@ export class Spacelift implements SpaceliftApi {
       field: 'label',
       constraint: { stringMatches: [label] },
     }));
-    return this.collectPages(options.pageSize, async (page) => {
+    return this.collectPages('SearchStacks', options.pageSize, async (page) => {
       const input: SearchInput = { ...page, predicates };
       if (options.fullTextSearch !== undefined) input.fullTextSearch = options.fullTextSearch;
       return (await this.request(document, { input })).searchStacks;
@@ -252,6 +252,7 @@ export class Spacelift implements SpaceliftApi {
       options?.queryFields,
     );
     return this.collectPages(
+      'SearchBlueprints',
       undefined,
       async (page) => (await this.request(document, { input: page })).searchBlueprints,
     );
@@ -399,6 +400,7 @@ export class Spacelift implements SpaceliftApi {
 
   /** Follows `pageInfo.endCursor` until the last page and returns every node. */
   private async collectPages<TNode>(
+    operationName: string,
     pageSize: number | undefined,
     fetchPage: (page: { first: number; after?: string }) => Promise<Connection<TNode>>,
   ): Promise<TNode[]> {
@@ -414,7 +416,7 @@ export class Spacelift implements SpaceliftApi {
       const { hasNextPage, endCursor } = connection.pageInfo;
       if (!hasNextPage) return nodes;
       if (endCursor === null || endCursor === after) {
-        throw new SpaceliftGraphQLError(null, [
+        throw new SpaceliftGraphQLError(operationName, [
           { message: `hasNextPage is true but endCursor ${JSON.stringify(endCursor)} does not advance` },
         ]);
       }
