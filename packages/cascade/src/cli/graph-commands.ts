@@ -1,0 +1,106 @@
+import type { SpaceliftApi } from 'spacelift-client';
+import {
+  closureNodes,
+  describeCycle,
+  findCycles,
+  fromNodes,
+  readStackGraph,
+  toDot,
+  toJson,
+  toMermaid,
+  toTextTree,
+  topologicalWaves,
+  DependencyCycleError,
+  type DependencyGraph,
+} from '../graph/index.js';
+import type { Output } from './cascade-commands.js';
+
+export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'json'] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+/** A stack id the graph does not know: a usage error worth a clear message. */
+export class UnknownStackError extends Error {
+  override readonly name = 'UnknownStackError';
+  constructor(readonly stackId: string) {
+    super(
+      `Stack "${stackId}" does not exist (or the API key cannot see it). List stacks with \`spacelift-cascade graph\`.`,
+    );
+  }
+}
+
+function problems(graph: DependencyGraph, ids?: readonly string[]): string[] {
+  const out = findCycles(graph, ids).map((c) => `cycle: ${describeCycle(c)}`);
+  const inside = ids ? new Set(ids) : null;
+  for (const u of graph.unknownDependencies) {
+    if (!inside || inside.has(u.stackId))
+      out.push(`dangling label: ${u.stackId} depends on unknown stack ${u.dependsOn}`);
+  }
+  return out;
+}
+
+export async function graphCommand(
+  api: SpaceliftApi,
+  labelPrefix: string,
+  flags: { root?: string; format: GraphFormat },
+  o: Output,
+  err: (line: string) => void,
+): Promise<number> {
+  const graph = await readStackGraph(api, labelPrefix);
+  if (flags.root !== undefined && !graph.stackIds.includes(flags.root))
+    throw new UnknownStackError(flags.root);
+  const render = { tree: toTextTree, mermaid: toMermaid, dot: toDot, json: toJson }[
+    o.json ? 'json' : flags.format
+  ];
+  o.out(render(graph, flags.root !== undefined ? { root: flags.root } : {}));
+  if (!o.json) for (const p of problems(graph)) err(`warning: ${p}`);
+  return 0;
+}
+
+export interface Plan {
+  root: string;
+  waves: string[][];
+  cycles: string[][];
+  unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
+}
+
+/** The cascade a finished run of `root` would start, triggering nothing. Exit 1 on a cycle. */
+export async function planCommand(
+  api: SpaceliftApi,
+  labelPrefix: string,
+  root: string,
+  o: Output,
+): Promise<number> {
+  const graph = await readStackGraph(api, labelPrefix);
+  if (!graph.stackIds.includes(root)) throw new UnknownStackError(root);
+  const closure = fromNodes(closureNodes(graph, root));
+  const ids = closure.stackIds.filter((id) => id !== root);
+  let waves: string[][] = [];
+  let cycles: string[][] = [];
+  try {
+    // The root already finished, so the waves start with its direct dependents.
+    waves = topologicalWaves(closure, closure.stackIds).slice(1);
+  } catch (e) {
+    if (!(e instanceof DependencyCycleError)) throw e;
+    cycles = e.cycles;
+  }
+  const plan: Plan = {
+    root,
+    waves,
+    cycles,
+    unknownDependencies: graph.unknownDependencies.filter((u) => ids.includes(u.stackId)),
+  };
+  o.out(
+    o.json
+      ? JSON.stringify(plan, null, 2)
+      : [
+          `A finished tracked run of ${root} would trigger ${ids.length} stack(s):`,
+          ...(cycles.length
+            ? cycles.map((c) => `  refused: cycle ${describeCycle(c)} (nothing would be triggered)`)
+            : waves.map((w, i) => `  wave ${i + 1}: ${w.join(', ')}${w.length > 1 ? ' (in parallel)' : ''}`)),
+          ...plan.unknownDependencies.map(
+            (u) => `  warning: ${u.stackId} depends on unknown stack ${u.dependsOn}`,
+          ),
+        ].join('\n'),
+  );
+  return cycles.length ? 1 : 0;
+}

@@ -1,0 +1,289 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parse as parseDotenv } from 'dotenv';
+import { Spacelift, SpaceliftError, type SpaceliftApi } from 'spacelift-client';
+import {
+  cancelCommand,
+  listCommand,
+  statusCommand,
+  triggerCommand,
+  type Output,
+} from './cascade-commands.js';
+import { readDemoEnv } from './demo-env.js';
+import {
+  GRAPH_FORMATS,
+  UnknownStackError,
+  graphCommand,
+  planCommand,
+  type GraphFormat,
+} from './graph-commands.js';
+import { ConfigError, loadServiceConfig, type ServiceConfig } from './service-config.js';
+import { startService } from './start-command.js';
+
+/** Exit code of usage errors: unknown flags, bad values, invalid configuration. */
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  isTty: boolean;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  stopSignal: Promise<string>;
+}
+
+const positiveInt = (flag: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`${flag} must be a whole number of at least 1.`);
+  return Number(value);
+};
+const port = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535).');
+  return value;
+};
+
+/**
+ * Environment for a command: the `.env` file (or `--env-file`) under the real environment, then
+ * flags over both. Flags become the variables they stand for, so one validation covers all.
+ */
+function environment(io: CliIo, envFile: string | undefined, overrides: Record<string, string | undefined>) {
+  const path = envFile ?? '.env';
+  if (envFile !== undefined && !existsSync(path)) throw new ConfigError([`--env-file ${path}: no such file`]);
+  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...fromFile, ...io.env, ...defined };
+}
+
+interface Ctx {
+  config: ServiceConfig;
+  o: Output;
+}
+
+async function spaceliftApi(config: ServiceConfig): Promise<SpaceliftApi> {
+  if (config.spacelift) return new Spacelift(config.spacelift);
+  const demo = await readDemoEnv(config.dataDir);
+  if (demo?.SPACELIFT_BASE_URL && demo.SPACELIFT_KEY_ID && demo.SPACELIFT_KEY_SECRET) {
+    return new Spacelift({
+      baseUrl: demo.SPACELIFT_BASE_URL,
+      keyId: demo.SPACELIFT_KEY_ID,
+      keySecret: demo.SPACELIFT_KEY_SECRET,
+    });
+  }
+  throw new ConfigError([
+    'SPACELIFT_BASE_URL, SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET are not set, and no demo is running ' +
+      `(no ${config.dataDir}/demo.env): set them, or run \`spacelift-cascade start\` in another terminal first`,
+  ]);
+}
+
+async function withTemporal<T>(config: ServiceConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+  const demo = config.temporal.address === null ? await readDemoEnv(config.dataDir) : null;
+  const address = config.temporal.address ?? demo?.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.temporal.port}`;
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Builds the `spacelift-cascade` program; `run` resolves to the process exit code. */
+export function buildProgram(io: CliIo): { program: Command; exitCode: () => number } {
+  let exitCode = 0;
+  const program = new Command('spacelift-cascade')
+    .description('Run the Spacelift stacks that depend on a finished stack, in order, through Temporal.')
+    .option('--env-file <path>', 'read variables from this file (default: .env when present)')
+    .option('--json', 'print data as JSON')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  const ctx = (
+    cmd: Command,
+    overrides: Record<string, string | undefined> = {},
+    requireWebhookSecret = false,
+  ): Ctx => {
+    const globals = cmd.optsWithGlobals<{ envFile?: string; json?: boolean; dataDir?: string }>();
+    const env = environment(io, globals.envFile, { CASCADE_DATA_DIR: globals.dataDir, ...overrides });
+    const config = loadServiceConfig(env, { requireWebhookSecret });
+    return { config, o: { out: io.out, json: globals.json === true, tty: io.isTty } };
+  };
+
+  const serve = async (
+    cmd: Command,
+    parts: { webhook: boolean; worker: boolean },
+    flags: { port?: string; host?: string; demo?: boolean; seed?: string },
+  ) => {
+    const overrides = { PORT: flags.port, HOST: flags.host };
+    // Demo mode generates its own webhook secret, so the secret is only required with real Spacelift.
+    const probe = ctx(cmd, overrides, false);
+    const needSecret = parts.webhook && (probe.config.spacelift !== null || !parts.worker);
+    const { config } = needSecret ? ctx(cmd, overrides, true) : probe;
+    if (!parts.worker || !parts.webhook) {
+      if (config.temporal.address === null) {
+        const demo = await readDemoEnv(config.dataDir);
+        config.temporal.address = demo?.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.temporal.port}`;
+      }
+    }
+    if (parts.worker && !parts.webhook && config.spacelift === null) {
+      const demo = await readDemoEnv(config.dataDir);
+      if (!demo)
+        await spaceliftApi(config); // throws the explanatory ConfigError
+      else
+        config.spacelift = {
+          baseUrl: demo.SPACELIFT_BASE_URL!,
+          keyId: demo.SPACELIFT_KEY_ID!,
+          keySecret: demo.SPACELIFT_KEY_SECRET!,
+        };
+    }
+    const service = await startService(
+      config,
+      { ...parts, demo: flags.demo !== false, seedPath: flags.seed },
+      io.out,
+    );
+    const signal = await Promise.race([io.stopSignal, service.stopped.then(() => null)]);
+    if (signal)
+      io.out(`Received ${signal}: stopping (draining webhooks, then the worker, then Temporal) ...`);
+    await service.stop();
+    io.out('Stopped.');
+  };
+
+  const dataDirOption = new Option(
+    '--data-dir <path>',
+    'data folder (Temporal SQLite, demo settings); env CASCADE_DATA_DIR',
+  );
+
+  program
+    .command('start')
+    .description(
+      'Run everything: embedded Temporal (unless TEMPORAL_ADDRESS), worker, webhook receiver, and the simulator with a demo when no Spacelift credentials are set',
+    )
+    .option('--port <port>', 'webhook port (env PORT, default 8000)', port)
+    .option('--host <host>', 'webhook host (env HOST, default 0.0.0.0)')
+    .option('--no-demo', 'in demo mode, do not push a demo run at start')
+    .option('--seed <file>', 'simulator seed file for demo mode (default examples/demo-seed.json)')
+    .addOption(dataDirOption)
+    .action((flags: { port?: string; host?: string; demo?: boolean; seed?: string }, cmd: Command) =>
+      serve(cmd, { webhook: true, worker: true }, flags),
+    );
+
+  program
+    .command('webhook')
+    .description('Run only the webhook receiver (stateless; run many behind a load balancer)')
+    .option('--port <port>', 'webhook port (env PORT, default 8000)', port)
+    .option('--host <host>', 'webhook host (env HOST, default 0.0.0.0)')
+    .addOption(dataDirOption)
+    .action((flags: { port?: string; host?: string }, cmd: Command) =>
+      serve(cmd, { webhook: true, worker: false }, { ...flags, demo: false }),
+    );
+
+  program
+    .command('worker')
+    .description('Run only a worker (scale out by running more on the same task queue)')
+    .addOption(dataDirOption)
+    .action((_flags: object, cmd: Command) => serve(cmd, { webhook: false, worker: true }, { demo: false }));
+
+  program
+    .command('graph')
+    .description('Print the stack dependency graph read from Spacelift, with cycles and dangling labels')
+    .option('--root <stack-id>', 'only this stack and everything downstream of it')
+    .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('tree'))
+    .addOption(dataDirOption)
+    .action(async (flags: { root?: string; format: GraphFormat }, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      exitCode = await graphCommand(await spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
+    });
+
+  program
+    .command('plan')
+    .description(
+      'Dry run: the cascade a finished run of this stack would start (waves, parallelism, cycles); triggers nothing',
+    )
+    .argument('<stack-id>')
+    .addOption(dataDirOption)
+    .action(async (stackId: string, _flags: object, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      exitCode = await planCommand(await spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
+    });
+
+  program
+    .command('trigger')
+    .description('Trigger a tracked run of a stack (as a push would) and start the cascade that follows it')
+    .argument('<stack-id>')
+    .option(
+      '--follow',
+      'show the cascade live until it ends; exit 0 success, 1 cascade failed, 3 stacks failed or skipped',
+    )
+    .addOption(dataDirOption)
+    .action(async (stackId: string, flags: { follow?: boolean }, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      const api = await spaceliftApi(config);
+      exitCode = await withTemporal(config, (client) =>
+        triggerCommand(api, client, config, stackId, { follow: flags.follow === true }, o),
+      );
+    });
+
+  const cascades = program.command('cascades').description('List, inspect and cancel cascades');
+  cascades
+    .command('list')
+    .description('Recent cascades, newest first')
+    .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+    .addOption(dataDirOption)
+    .action(async (flags: { limit: number }, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      exitCode = await withTemporal(config, (client) => listCommand(client, flags.limit, o));
+    });
+  cascades
+    .command('status')
+    .description('Per-stack status of one cascade')
+    .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
+    .addOption(dataDirOption)
+    .action(async (id: string, _flags: object, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      exitCode = await withTemporal(config, (client) => statusCommand(client, id, o));
+    });
+  cascades
+    .command('cancel')
+    .description('Cancel a cascade: no further stacks are triggered')
+    .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
+    .addOption(dataDirOption)
+    .action(async (id: string, _flags: object, cmd: Command) => {
+      const { config, o } = ctx(cmd);
+      exitCode = await withTemporal(config, (client) => cancelCommand(client, id, o));
+    });
+
+  for (const cmd of [program, ...program.commands, ...cascades.commands]) {
+    cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+    cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  }
+  return { program, exitCode: () => exitCode };
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const { program, exitCode } = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return EXIT_USAGE;
+    }
+    if (err instanceof UnknownStackError) {
+      io.err(`error: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof SpaceliftError) {
+      io.err(`error: Spacelift: ${err.message}`);
+      return 1;
+    }
+    io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

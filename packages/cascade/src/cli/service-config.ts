@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { CascadeOptions } from '../cascade-contract.js';
+import { DEFAULT_LABEL_PREFIX, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT } from '../constants.js';
+import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
+
+const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(
+      z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
+    );
+
+const nonEmpty = (name: string) => z.string().trim().min(1, `${name} must not be empty`);
+
+/**
+ * The service's own settings (everything but the webhook receiver's, which
+ * `webhook-config.ts` owns). Error messages name variables, never their values.
+ */
+const serviceEnvSchema = z
+  .object({
+    SPACELIFT_BASE_URL: z
+      .url({
+        protocol: /^https?$/,
+        error: 'SPACELIFT_BASE_URL must be an http(s) URL like https://acme.app.spacelift.io',
+      })
+      .optional(),
+    SPACELIFT_KEY_ID: nonEmpty('SPACELIFT_KEY_ID').optional(),
+    SPACELIFT_KEY_SECRET: z.string().optional(),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .trim()
+      .regex(/^[^\s:]+:\d+$/, 'TEMPORAL_ADDRESS must be host:port, e.g. temporal.example.com:7233')
+      .optional(),
+    TEMPORAL_NAMESPACE: nonEmpty('TEMPORAL_NAMESPACE').optional(),
+    TEMPORAL_PORT: integer('TEMPORAL_PORT', 0, 65535).optional(),
+    TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 0, 65535).optional(),
+    CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
+    CASCADE_LABEL_PREFIX: nonEmpty('CASCADE_LABEL_PREFIX').optional(),
+    CASCADE_MAX_PARALLEL: integer('CASCADE_MAX_PARALLEL', 1).optional(),
+    CASCADE_RUN_TYPE: z
+      .enum(['TRACKED', 'PROPOSED'], { error: 'CASCADE_RUN_TYPE must be TRACKED or PROPOSED' })
+      .optional(),
+    CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
+    CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
+    SIMULATOR_PORT: integer('SIMULATOR_PORT', 0, 65535).optional(),
+    SIMULATOR_STATE_DURATION_MS: integer('SIMULATOR_STATE_DURATION_MS', 0).optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    const given = [env.SPACELIFT_BASE_URL, env.SPACELIFT_KEY_ID, env.SPACELIFT_KEY_SECRET].filter(
+      (v) => v !== undefined,
+    ).length;
+    if (given > 0 && given < 3) {
+      const missing = (['SPACELIFT_BASE_URL', 'SPACELIFT_KEY_ID', 'SPACELIFT_KEY_SECRET'] as const).filter(
+        (k) => env[k] === undefined,
+      );
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing[0]!],
+        message: `${missing.join(', ')} not set: set all three Spacelift variables, or none to use the local simulator`,
+      });
+    }
+  });
+
+export interface SpaceliftCredentials {
+  baseUrl: string;
+  keyId: string;
+  keySecret: string;
+}
+
+export interface ServiceConfig {
+  /** null: none configured (the local simulator stands in). */
+  spacelift: SpaceliftCredentials | null;
+  temporal: {
+    /** null: start the embedded dev server. */
+    address: string | null;
+    namespace: string;
+    /** Ports of the embedded dev server. */
+    port: number;
+    uiPort: number;
+  };
+  dataDir: string;
+  cascade: CascadeOptions;
+  simulator: { port: number; stateDurationMs: number };
+  logLevel: string;
+  webhook: WebhookConfig;
+}
+
+/** The configuration is invalid; `problems` lists every problem found, each naming its variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const variable = issue.path.map(String).join('.');
+    return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+  });
+}
+
+export interface LoadConfigOptions {
+  /**
+   * The webhook receiver needs a secret unless unsigned webhooks are allowed; commands that
+   * do not receive webhooks (or demo mode, which generates one) skip that rule.
+   */
+  requireWebhookSecret: boolean;
+}
+
+/** Reads and validates the environment, reporting every problem at once. */
+export function loadServiceConfig(
+  rawEnv: Record<string, string | undefined>,
+  options: LoadConfigOptions,
+): ServiceConfig {
+  // `VAR=` in an env file means "not set".
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ''));
+  const service = serviceEnvSchema.safeParse(env);
+  const webhook = webhookEnvSchema.safeParse(
+    options.requireWebhookSecret ? env : { CASCADE_ALLOW_UNSIGNED_WEBHOOKS: 'true', ...env },
+  );
+  const problems = [
+    ...(service.success ? [] : describeIssues(service.error.issues)),
+    ...(webhook.success ? [] : describeIssues(webhook.error.issues)),
+  ];
+  if (!service.success || !webhook.success) throw new ConfigError([...new Set(problems)]);
+  const s = service.data;
+  const spacelift =
+    s.SPACELIFT_BASE_URL && s.SPACELIFT_KEY_ID && s.SPACELIFT_KEY_SECRET
+      ? { baseUrl: s.SPACELIFT_BASE_URL, keyId: s.SPACELIFT_KEY_ID, keySecret: s.SPACELIFT_KEY_SECRET }
+      : null;
+  return {
+    spacelift,
+    temporal: {
+      address: s.TEMPORAL_ADDRESS ?? null,
+      namespace: s.TEMPORAL_NAMESPACE ?? 'default',
+      port: s.TEMPORAL_PORT ?? DEFAULT_TEMPORAL_PORT,
+      uiPort: s.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT,
+    },
+    dataDir: s.CASCADE_DATA_DIR ?? '.data',
+    cascade: {
+      labelPrefix: s.CASCADE_LABEL_PREFIX ?? DEFAULT_LABEL_PREFIX,
+      maxParallel: s.CASCADE_MAX_PARALLEL ?? 10,
+      runType: s.CASCADE_RUN_TYPE ?? 'TRACKED',
+      pollIntervalMs: s.CASCADE_POLL_INTERVAL_MS ?? 30_000,
+      runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
+        /\/(graphql)?$/,
+        '',
+      ),
+    },
+    simulator: { port: s.SIMULATOR_PORT ?? 4000, stateDurationMs: s.SIMULATOR_STATE_DURATION_MS ?? 300 },
+    logLevel: s.LOG_LEVEL ?? 'info',
+    webhook: webhook.data,
+  };
+}

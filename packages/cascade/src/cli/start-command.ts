@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Spacelift, type SpaceliftApi } from 'spacelift-client';
+import { SeedSchema } from 'spacelift-client/testing';
+import { startSimulator, type Simulator } from 'spacelift-simulator';
+import { cascadeWorkflowId } from '../constants.js';
+import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
+import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
+import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
+import { createCascadeWorker } from '../worker/index.js';
+import { followCascade } from './follow-cascade.js';
+import { removeDemoEnv, writeDemoEnv } from './demo-env.js';
+import type { ServiceConfig } from './service-config.js';
+
+/** The demo seed shipped in the repository's `examples/` folder. */
+export const DEMO_SEED_PATH = new URL('../../../../examples/demo-seed.json', import.meta.url);
+
+export interface StartOptions {
+  /** Run the webhook receiver. */
+  webhook: boolean;
+  /** Run a worker. */
+  worker: boolean;
+  /** In demo mode, push one run to the demo graph's root once ready and follow its cascade. */
+  demo: boolean;
+  /** The demo seed file (default: examples/demo-seed.json). */
+  seedPath?: string;
+}
+
+export interface RunningService {
+  /** Resolves when the service has stopped (after `stop()` or a fatal error). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+  webhookUrl: string | null;
+}
+
+/** Stops what was started, in reverse order; each step runs even if an earlier one failed. */
+class ShutdownStack {
+  private readonly steps: Array<{ name: string; run: () => Promise<void> }> = [];
+  push(name: string, run: () => Promise<void>): void {
+    this.steps.push({ name, run });
+  }
+  async run(log: Logger): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        log.error({ err, step: step.name }, 'shutdown step failed');
+      }
+    }
+    this.steps.length = 0;
+  }
+}
+
+/**
+ * Starts the parts of the service in one process: the embedded Temporal dev server (unless
+ * TEMPORAL_ADDRESS), the simulator (unless Spacelift credentials are set), the worker and the
+ * webhook receiver. Prints where everything is. Ctrl-C / SIGTERM stop it cleanly.
+ */
+export async function startService(
+  config: ServiceConfig,
+  options: StartOptions,
+  out: (line: string) => void,
+): Promise<RunningService> {
+  const log = pino({ level: config.logLevel, base: { service: 'spacelift-cascade' } }, pino.destination(2));
+  const shutdown = new ShutdownStack();
+  const lines: string[] = [];
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const dataDir = resolve(config.dataDir);
+
+    let temporalAddress = config.temporal.address;
+    let temporalUi: string | null = null;
+    if (temporalAddress === null) {
+      out(`Starting the embedded Temporal dev server (data in ${dataDir}/temporal) ...`);
+      const server: DevServer = await startDevServer({
+        dataDir: `${dataDir}/temporal`,
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+      });
+      shutdown.push('temporal dev server', () => server.stop());
+      temporalAddress = server.address;
+      temporalUi = server.uiUrl;
+    }
+    lines.push(`Temporal:           ${temporalAddress} (namespace ${config.temporal.namespace})`);
+    if (temporalUi) lines.push(`Temporal Web UI:    ${temporalUi}`);
+
+    const demo = config.spacelift === null;
+    const webhookConfig = demo
+      ? { ...config.webhook, secrets: [randomBytes(24).toString('hex')], allowUnsigned: false }
+      : config.webhook;
+
+    let receiver: FastifyInstance | null = null;
+    let webhookUrl: string | null = null;
+    if (options.webhook) {
+      const { gateway, close } = TemporalCascadeGateway.lazy({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+      });
+      shutdown.push('temporal gateway', close);
+      const ownIdentity = demo ? 'api::demo' : webhookConfig.ownIdentity;
+      const app = buildWebhookServer({
+        gateway,
+        secrets: webhookConfig.secrets,
+        allowUnsigned: webhookConfig.allowUnsigned,
+        ownIdentity,
+        taskQueue: webhookConfig.taskQueue,
+        cascadeOptions: config.cascade,
+        bodyLimit: webhookConfig.bodyLimit,
+        rateLimit: webhookConfig.rateLimit,
+        requestTimeoutMs: webhookConfig.requestTimeoutMs,
+        connectionTimeoutMs: webhookConfig.connectionTimeoutMs,
+        retryAfterSeconds: webhookConfig.retryAfterSeconds,
+        logger: log.child({ component: 'webhook' }),
+      });
+      const address = await listenWebhookServer(app, { port: webhookConfig.port, host: webhookConfig.host });
+      receiver = app;
+      // Stop taking webhooks first (Fastify drains in-flight requests on close).
+      shutdown.push('webhook receiver', () => app.close());
+      const local = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+      webhookUrl = `${local}/webhook`;
+      lines.push(`Webhook:            ${webhookUrl}`);
+      lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
+      lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);
+    }
+
+    let api: SpaceliftApi;
+    let identity: string;
+    let simulator: Simulator | null = null;
+    if (config.spacelift) {
+      api = new Spacelift({ ...config.spacelift, log: log.child({ component: 'spacelift' }) });
+      identity = `api::${config.spacelift.keyId}`;
+      lines.push(`Spacelift:          ${config.spacelift.baseUrl}`);
+    } else {
+      const seedFile = options.seedPath ? resolve(options.seedPath) : DEMO_SEED_PATH;
+      const seed = SeedSchema.parse(JSON.parse(await readFile(seedFile, 'utf8')));
+      const apiKey = { id: 'demo', secret: randomBytes(24).toString('hex') };
+      simulator = await startSimulator({
+        port: config.simulator.port,
+        seed,
+        apiKey,
+        stateDurationMs: config.simulator.stateDurationMs,
+        webhooks: webhookUrl ? { urls: [webhookUrl], secret: webhookConfig.secrets[0] ?? '' } : undefined,
+      });
+      const sim = simulator;
+      shutdown.push('simulator', () => sim.close());
+      api = new Spacelift({ baseUrl: sim.baseUrl, keyId: apiKey.id, keySecret: apiKey.secret });
+      identity = `api::${apiKey.id}`;
+      await writeDemoEnv(dataDir, {
+        SPACELIFT_BASE_URL: sim.baseUrl,
+        SPACELIFT_KEY_ID: apiKey.id,
+        SPACELIFT_KEY_SECRET: apiKey.secret,
+        TEMPORAL_ADDRESS: temporalAddress,
+      });
+      shutdown.push('demo env file', () => removeDemoEnv(dataDir));
+      lines.push(`Simulator GraphQL:  ${sim.url} (no Spacelift credentials set: using the local simulator)`);
+      lines.push(`                    its webhooks go to the receiver, signed with a generated secret`);
+    }
+    lines.push(`Data folder:        ${dataDir}`);
+
+    let worker: Worker | null = null;
+    let workerRun: Promise<void> | null = null;
+    if (options.worker) {
+      const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+      shutdown.push('worker connection', () => nativeConnection.close());
+      worker = await createCascadeWorker({
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.webhook.taskQueue,
+        api,
+        identity,
+        log: log.child({ component: 'worker' }),
+      });
+      const w = worker;
+      workerRun = w.run();
+      shutdown.push('worker', async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await workerRun;
+      });
+    }
+
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= shutdown.run(log);
+      return stopping;
+    };
+    // A worker that dies on its own (e.g. Temporal gone for good) takes the service down.
+    const stopped = (async () => {
+      if (workerRun) {
+        try {
+          await workerRun;
+        } catch (err) {
+          log.error({ err }, 'worker stopped unexpectedly');
+        }
+        await stop();
+      } else {
+        await new Promise<void>((resolveStop) => receiver?.server.once('close', () => resolveStop()));
+      }
+      await stop();
+    })();
+
+    out('');
+    for (const line of lines) out(line);
+    out('');
+    out('spacelift-cascade is ready. Press Ctrl-C to stop.');
+
+    if (simulator && options.demo && webhookUrl && worker) {
+      void runDemoCascade(simulator, temporalAddress, config, out).catch((err: unknown) =>
+        log.error({ err }, 'demo cascade failed'),
+      );
+    }
+    return { stopped, stop, webhookUrl };
+  } catch (err) {
+    await shutdown.run(log);
+    throw err;
+  }
+}
+
+/** The stack with the largest downstream closure: the most to watch. */
+function demoRoot(simulator: Simulator, labelPrefix: string): string | null {
+  const stacks = simulator.store.listStacks().map((s) => ({ id: s.id, labels: s.labels }));
+  const graph = buildDependencyGraph(stacks, labelPrefix);
+  let best: { id: string; size: number } | null = null;
+  for (const { id } of stacks) {
+    const size = downstreamClosure(graph, id).length;
+    if (!best || size > best.size) best = { id, size };
+  }
+  return best?.id ?? null;
+}
+
+/** Pushes one run to the demo root (as a git push would) and prints its cascade as it goes. */
+async function runDemoCascade(
+  simulator: Simulator,
+  temporalAddress: string,
+  config: ServiceConfig,
+  out: (line: string) => void,
+): Promise<void> {
+  const root = demoRoot(simulator, config.cascade.labelPrefix);
+  if (!root) return;
+  const run = simulator.store.triggerRun(root, { type: 'TRACKED', triggeredBy: 'demo-push' });
+  out(`Demo: pushed a commit to stack "${root}" (run ${run.id}); its cascade starts when the run finishes.`);
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const status = await followCascade(client, cascadeWorkflowId(run.id), {
+      out: (line) => out(`Demo: ${line}`),
+      tty: false,
+      waitForStartMs: 10 * 60_000,
+    });
+    out(`Demo cascade completed: ${status.phase}, ${Object.keys(status.stacks).length} stacks.`);
+  } finally {
+    await connection.close();
+  }
+}
