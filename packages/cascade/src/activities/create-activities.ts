@@ -1,10 +1,9 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { SpaceliftApi } from 'spacelift-client';
-import { closureNodes } from '../graph/dependency-graph.js';
-import { readStackGraph } from '../graph/read-stack-graph.js';
 import { silentLogger, type CascadeLogger } from './cascade-logger.js';
-import { callSpacelift } from './spacelift-failure.js';
+import { withHeartbeat } from './heartbeat.js';
+import { loadClosure } from './load-stack-graph.js';
+import { readRunState } from './read-run-state.js';
 import { triggerStackRunOnce } from './trigger-stack-run.js';
 import type { CascadeActivities } from './types.js';
 
@@ -28,36 +27,22 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
   const { api, identity } = deps;
   const log = deps.log ?? silentLogger;
   return {
-    async loadStackGraph({ rootStackId, labelPrefix }) {
-      const graph = await callSpacelift('search stacks', () => readStackGraph(api, labelPrefix));
-      const nodes = closureNodes(graph, rootStackId);
-      const inside = new Set(nodes.map((n) => n.id));
-      const unknownDependencies = graph.unknownDependencies.filter(
-        (u) => inside.has(u.stackId) && u.dependsOn !== rootStackId,
-      );
+    async loadStackGraph(input) {
+      const snapshot = await withHeartbeat(() => loadClosure(api, input));
       log.info(
-        { rootStackId, closure: nodes.length, totalStacks: graph.stackIds.length },
+        { rootStackId: input.rootStackId, closure: snapshot.nodes.length, totalStacks: snapshot.totalStacks },
         'loaded stack graph',
       );
-      return { nodes, unknownDependencies, totalStacks: graph.stackIds.length };
+      return snapshot;
     },
 
     async triggerStackRun(input) {
-      return triggerStackRunOnce(input, { api, identity, log, attempt: Context.current().info.attempt });
+      const attempt = Context.current().info.attempt;
+      return withHeartbeat(() => triggerStackRunOnce(input, { api, identity, log, attempt }));
     },
 
     async getRunState(stackId, runId) {
-      const run = await callSpacelift(`get run ${runId} of stack ${stackId}`, () =>
-        api.getRun(stackId, runId),
-      );
-      if (run === null) {
-        throw ApplicationFailure.nonRetryable(
-          `run ${runId} of stack ${stackId} does not exist`,
-          'RunNotFound',
-        );
-      }
-      const versions = run.history.map((h) => h.stateVersion);
-      return { state: run.state, stateVersion: versions.length > 0 ? Math.max(...versions) : null };
+      return withHeartbeat(() => readRunState(api, stackId, runId));
     },
   };
 }

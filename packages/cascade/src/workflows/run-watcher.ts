@@ -4,7 +4,9 @@ import type { ObservedRunState } from './definitions.js';
 import { isTerminal } from './run-states.js';
 
 const { getRunState } = proxyActivities<CascadeActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '1 minute',
+  // Heartbeats every 2 s: a dead worker's poll is retried after 10 s.
+  heartbeatTimeout: '10 seconds',
   // Polling is the fallback for lost webhooks: keep trying through a Spacelift outage.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

@@ -20,15 +20,23 @@ import { RunWatcher } from './run-watcher.js';
 import { SUCCESS_STATE } from './run-states.js';
 import { stackExecutionWorkflow } from './stack-execution.js';
 
-const { loadStackGraph, triggerStackRun } = proxyActivities<CascadeActivities>({
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+};
+// Activities heartbeat every 2 s: a dead worker's task is retried after 10 s, not after the long timeouts.
+const { loadStackGraph } = proxyActivities<CascadeActivities>({
   // Reading 10,000 stacks is 200 pages.
   startToCloseTimeout: '5 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 8,
-  },
+  heartbeatTimeout: '10 seconds',
+  retry,
+});
+const { triggerStackRun } = proxyActivities<CascadeActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry,
 });
 
 /**

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockSpacelift } from 'spacelift-client/testing';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/activities/cascade-logger.js';
-import { createActivities } from '../../src/activities/create-activities.js';
+import { loadClosure } from '../../src/activities/load-stack-graph.js';
+import { readRunState } from '../../src/activities/read-run-state.js';
 import { callSpacelift } from '../../src/activities/spacelift-failure.js';
 import { triggerStackRunOnce } from '../../src/activities/trigger-stack-run.js';
 
@@ -19,7 +20,7 @@ const seeded = (identity = 'api::cascade') =>
     },
   });
 
-describe('loadStackGraph', () => {
+describe('loadClosure', () => {
   it('returns only the closure, with upstreams inside it and the unknown labels of its stacks', async () => {
     const api = seeded();
     let searches = 0;
@@ -29,10 +30,7 @@ describe('loadStackGraph', () => {
         return api.searchStacks(o);
       },
     });
-    const snapshot = await createActivities({ api: counting }).loadStackGraph({
-      rootStackId: 'net',
-      labelPrefix: 'dependsOn:',
-    });
+    const snapshot = await loadClosure(counting, { rootStackId: 'net', labelPrefix: 'dependsOn:' });
     expect(snapshot.nodes).toEqual([
       { id: 'net', dependsOn: [] },
       { id: 'db', dependsOn: ['net'] },
@@ -112,16 +110,15 @@ describe('triggerStackRunOnce', () => {
   });
 });
 
-describe('getRunState', () => {
+describe('readRunState', () => {
   it('reads the state and newest state version; an unknown run is not retried', async () => {
     const api = seeded();
     const run = await api.triggerRun('net');
     api.finishRun('net', run.id);
-    const activities = createActivities({ api });
-    const state = await activities.getRunState('net', run.id);
+    const state = await readRunState(api, 'net', run.id);
     expect(state.state).toBe('FINISHED');
     expect(state.stateVersion).toBeGreaterThan(1);
-    const err = await activities.getRunState('net', 'nope').catch((e: unknown) => e);
+    const err = await readRunState(api, 'net', 'nope').catch((e: unknown) => e);
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
   });
 });
