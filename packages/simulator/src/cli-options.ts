@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import type { z } from 'zod';
+import { SimulatorConfigSchema, type SimulatorConfig } from './simulator-options.js';
+
+/** Bad command-line input; the message names the flag and how to fix it (never a secret). */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+/** Where each config field comes from, so validation errors name the flag to fix. */
+const FLAG_OF: Record<string, string> = {
+  port: '--port',
+  host: '--host',
+  seed: '--seed',
+  apiKey: '--api-key',
+  jwtTtlSeconds: '--jwt-ttl-seconds',
+  stateDurationMs: '--state-duration-ms',
+  'webhooks.urls': '--webhook-url',
+  'webhooks.secret': '--webhook-secret',
+  'webhooks.headers': '--webhook-header',
+  'webhooks.retryBackoffMs': '--webhook-retry-backoff-ms',
+  'faults.deliveryCopies': '--delivery-copies',
+  'faults.shuffleDeliveries': '--shuffle-deliveries',
+  'faults.dropRate': '--drop-rate',
+  'faults.http500Rate': '--fault-500-rate',
+  'faults.http429Rate': '--fault-429-rate',
+  'faults.retryAfterSeconds': '--retry-after-seconds',
+  'faults.randomSeed': '--fault-seed',
+  faults: '--fault-500-rate/--fault-429-rate',
+};
+
+const number = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return n;
+};
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The commander program; `parse` it, then hand its options to {@link cliConfig}. */
+export function cliProgram(): Command {
+  return new Command('spacelift-simulator')
+    .description('A local Spacelift: GraphQL API, run lifecycle and signed webhooks.')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', number, 4000)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--seed <file>', 'JSON seed file: spaces, stacks, contexts, blueprints (see README)')
+    .option(
+      '--api-key <id:secret>',
+      'the API key apiKeyUser accepts; default SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET',
+    )
+    .option('--jwt-ttl-seconds <n>', 'lifetime of issued JWTs', number, 3600)
+    .option('--state-duration-ms <n>', 'time a run spends in each state (0 allowed)', number, 1000)
+    .option('--webhook-url <url>', 'POST run state changes here (repeatable)', collect, [])
+    .option('--webhook-secret <secret>', 'sign deliveries with this secret; default SPACELIFT_WEBHOOK_SECRET')
+    .option('--webhook-header <"Name: value">', 'extra header on every delivery (repeatable)', collect, [])
+    .option(
+      '--webhook-retry-backoff-ms <n>',
+      'wait before retry n of a 5xx delivery is n times this',
+      number,
+      200,
+    )
+    .option('--delivery-copies <n>', 'send every delivery this many times', number, 1)
+    .option('--shuffle-deliveries', "send a run's deliveries in random order once it ends", false)
+    .option('--drop-rate <fraction>', 'fraction of deliveries never sent', number, 0)
+    .option('--fault-500-rate <fraction>', 'fraction of API requests answered with HTTP 500', number, 0)
+    .option('--fault-429-rate <fraction>', 'fraction of API requests answered with HTTP 429', number, 0)
+    .option('--retry-after-seconds <n>', 'Retry-After of injected 429 answers', number, 1)
+    .option('--fault-seed <n>', 'seed of the random source behind every fault knob', number, 1)
+    .showHelpAfterError('(run spacelift-simulator --help for usage)');
+}
+
+/** The options commander yields for {@link cliProgram}. */
+export interface CliFlags {
+  port: number;
+  host: string;
+  seed?: string;
+  apiKey?: string;
+  jwtTtlSeconds: number;
+  stateDurationMs: number;
+  webhookUrl: string[];
+  webhookSecret?: string;
+  webhookHeader: string[];
+  webhookRetryBackoffMs: number;
+  deliveryCopies: number;
+  shuffleDeliveries: boolean;
+  dropRate: number;
+  fault500Rate: number;
+  fault429Rate: number;
+  retryAfterSeconds: number;
+  faultSeed: number;
+}
+
+function readSeed(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliUsageError(`--seed: cannot read "${file}" (${code}); pass the path of a JSON seed file.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliUsageError(`--seed: "${file}" is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function apiKey(flag: string | undefined, env: NodeJS.ProcessEnv): { id: string; secret: string } {
+  if (flag !== undefined) {
+    const at = flag.indexOf(':');
+    if (at <= 0 || at === flag.length - 1) {
+      throw new CliUsageError('--api-key must look like ID:SECRET (both non-empty).');
+    }
+    return { id: flag.slice(0, at), secret: flag.slice(at + 1) };
+  }
+  if (env.SPACELIFT_KEY_ID && env.SPACELIFT_KEY_SECRET) {
+    return { id: env.SPACELIFT_KEY_ID, secret: env.SPACELIFT_KEY_SECRET };
+  }
+  throw new CliUsageError(
+    'no API key: pass --api-key ID:SECRET or set SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET (clients log in with it).',
+  );
+}
+
+function headers(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(value);
+    if (!match) throw new CliUsageError(`--webhook-header "${value}" must look like "Name: value".`);
+    out[match[1]!] = match[2]!;
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  for (let n = path.length; n > 0; n--) {
+    const flag = FLAG_OF[path.slice(0, n).join('.')];
+    if (flag) {
+      const rest = path.slice(n).join('.');
+      return `${flag}${rest ? ` (${rest})` : ''}: ${issue.message}`;
+    }
+  }
+  return `${path.join('.') || 'options'}: ${issue.message}`;
+}
+
+/**
+ * The simulator configuration for parsed flags (and the environment for credentials),
+ * validated by `SimulatorConfigSchema`. Pure apart from reading the seed file.
+ *
+ * @throws {CliUsageError} naming the flag at fault.
+ */
+export function cliConfig(flags: CliFlags, env: NodeJS.ProcessEnv): SimulatorConfig {
+  const parsed = SimulatorConfigSchema.safeParse({
+    port: flags.port,
+    host: flags.host,
+    seed: flags.seed === undefined ? undefined : readSeed(flags.seed),
+    apiKey: apiKey(flags.apiKey, env),
+    jwtTtlSeconds: flags.jwtTtlSeconds,
+    stateDurationMs: flags.stateDurationMs,
+    webhooks: {
+      urls: flags.webhookUrl,
+      secret: flags.webhookSecret ?? env.SPACELIFT_WEBHOOK_SECRET ?? '',
+      headers: headers(flags.webhookHeader),
+      retryBackoffMs: flags.webhookRetryBackoffMs,
+    },
+    faults: {
+      deliveryCopies: flags.deliveryCopies,
+      shuffleDeliveries: flags.shuffleDeliveries,
+      dropRate: flags.dropRate,
+      http500Rate: flags.fault500Rate,
+      http429Rate: flags.fault429Rate,
+      retryAfterSeconds: flags.retryAfterSeconds,
+      randomSeed: flags.faultSeed,
+    },
+  });
+  if (!parsed.success) throw new CliUsageError(parsed.error.issues.map(describeIssue).join('\n'));
+  return parsed.data;
+}
