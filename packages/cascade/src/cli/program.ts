@@ -61,16 +61,8 @@ interface Ctx {
   o: Output;
 }
 
-async function spaceliftApi(config: ServiceConfig): Promise<SpaceliftApi> {
+function spaceliftApi(config: ServiceConfig): SpaceliftApi {
   if (config.spacelift) return new Spacelift(config.spacelift);
-  const demo = await readDemoEnv(config.dataDir);
-  if (demo?.SPACELIFT_BASE_URL && demo.SPACELIFT_KEY_ID && demo.SPACELIFT_KEY_SECRET) {
-    return new Spacelift({
-      baseUrl: demo.SPACELIFT_BASE_URL,
-      keyId: demo.SPACELIFT_KEY_ID,
-      keySecret: demo.SPACELIFT_KEY_SECRET,
-    });
-  }
   throw new ConfigError([
     'SPACELIFT_BASE_URL, SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET are not set, and no demo is running ' +
       `(no ${config.dataDir}/demo.env): set them, or run \`spacelift-cascade start\` in another terminal first`,
@@ -78,8 +70,7 @@ async function spaceliftApi(config: ServiceConfig): Promise<SpaceliftApi> {
 }
 
 async function withTemporal<T>(config: ServiceConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const demo = config.temporal.address === null ? await readDemoEnv(config.dataDir) : null;
-  const address = config.temporal.address ?? demo?.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.temporal.port}`;
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }));
@@ -99,14 +90,26 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  const ctx = (
+  /**
+   * Configuration for a command. Without Spacelift credentials, commands other than `start`
+   * use the demo a running `start` wrote to the data folder (its simulator and Temporal).
+   */
+  const ctx = async (
     cmd: Command,
-    overrides: Record<string, string | undefined> = {},
-    requireWebhookSecret = false,
-  ): Ctx => {
+    options: {
+      overrides?: Record<string, string | undefined>;
+      requireWebhookSecret?: boolean;
+      useDemo?: boolean;
+    } = {},
+  ): Promise<Ctx> => {
     const globals = cmd.optsWithGlobals<{ envFile?: string; json?: boolean; dataDir?: string }>();
-    const env = environment(io, globals.envFile, { CASCADE_DATA_DIR: globals.dataDir, ...overrides });
-    const config = loadServiceConfig(env, { requireWebhookSecret });
+    const env = environment(io, globals.envFile, { CASCADE_DATA_DIR: globals.dataDir, ...options.overrides });
+    const rules = { requireWebhookSecret: options.requireWebhookSecret ?? false };
+    let config = loadServiceConfig(env, rules);
+    if (options.useDemo !== false && config.spacelift === null) {
+      const demo = await readDemoEnv(config.dataDir);
+      if (demo) config = loadServiceConfig({ ...demo, ...env }, rules);
+    }
     return { config, o: { out: io.out, json: globals.json === true, tty: io.isTty } };
   };
 
@@ -116,26 +119,17 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     flags: { port?: string; host?: string; demo?: boolean; seed?: string },
   ) => {
     const overrides = { PORT: flags.port, HOST: flags.host };
-    // Demo mode generates its own webhook secret, so the secret is only required with real Spacelift.
-    const probe = ctx(cmd, overrides, false);
-    const needSecret = parts.webhook && (probe.config.spacelift !== null || !parts.worker);
-    const { config } = needSecret ? ctx(cmd, overrides, true) : probe;
-    if (!parts.worker || !parts.webhook) {
-      if (config.temporal.address === null) {
-        const demo = await readDemoEnv(config.dataDir);
-        config.temporal.address = demo?.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.temporal.port}`;
-      }
-    }
-    if (parts.worker && !parts.webhook && config.spacelift === null) {
-      const demo = await readDemoEnv(config.dataDir);
-      if (!demo)
-        await spaceliftApi(config); // throws the explanatory ConfigError
-      else
-        config.spacelift = {
-          baseUrl: demo.SPACELIFT_BASE_URL!,
-          keyId: demo.SPACELIFT_KEY_ID!,
-          keySecret: demo.SPACELIFT_KEY_SECRET!,
-        };
+    // `start` runs its own demo (and generates its webhook secret); the halves alone join a running one.
+    const useDemo = !(parts.webhook && parts.worker);
+    const probe = await ctx(cmd, { overrides, useDemo });
+    const needSecret = parts.webhook && (probe.config.spacelift !== null || useDemo);
+    const { config } = needSecret
+      ? await ctx(cmd, { overrides, useDemo, requireWebhookSecret: true })
+      : probe;
+    if (useDemo) {
+      // The halves alone never start an embedded Temporal: they join the one `start` runs, or TEMPORAL_ADDRESS.
+      config.temporal.address ??= `127.0.0.1:${config.temporal.port}`;
+      if (parts.worker) spaceliftApi(config); // throws the explanatory ConfigError without credentials
     }
     const service = await startService(
       config,
@@ -191,8 +185,8 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('tree'))
     .addOption(dataDirOption)
     .action(async (flags: { root?: string; format: GraphFormat }, cmd: Command) => {
-      const { config, o } = ctx(cmd);
-      exitCode = await graphCommand(await spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
+      const { config, o } = await ctx(cmd);
+      exitCode = await graphCommand(spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
     });
 
   program
@@ -203,8 +197,8 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .argument('<stack-id>')
     .addOption(dataDirOption)
     .action(async (stackId: string, _flags: object, cmd: Command) => {
-      const { config, o } = ctx(cmd);
-      exitCode = await planCommand(await spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
+      const { config, o } = await ctx(cmd);
+      exitCode = await planCommand(spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
     });
 
   program
@@ -217,8 +211,8 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     )
     .addOption(dataDirOption)
     .action(async (stackId: string, flags: { follow?: boolean }, cmd: Command) => {
-      const { config, o } = ctx(cmd);
-      const api = await spaceliftApi(config);
+      const { config, o } = await ctx(cmd);
+      const api = spaceliftApi(config);
       exitCode = await withTemporal(config, (client) =>
         triggerCommand(api, client, config, stackId, { follow: flags.follow === true }, o),
       );
@@ -231,7 +225,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .addOption(dataDirOption)
     .action(async (flags: { limit: number }, cmd: Command) => {
-      const { config, o } = ctx(cmd);
+      const { config, o } = await ctx(cmd);
       exitCode = await withTemporal(config, (client) => listCommand(client, flags.limit, o));
     });
   cascades
@@ -240,7 +234,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
-      const { config, o } = ctx(cmd);
+      const { config, o } = await ctx(cmd);
       exitCode = await withTemporal(config, (client) => statusCommand(client, id, o));
     });
   cascades
@@ -249,7 +243,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
-      const { config, o } = ctx(cmd);
+      const { config, o } = await ctx(cmd);
       exitCode = await withTemporal(config, (client) => cancelCommand(client, id, o));
     });
 

@@ -89,7 +89,8 @@ export interface ServiceConfig {
   dataDir: string;
   cascade: CascadeOptions;
   simulator: { port: number; stateDurationMs: number };
-  logLevel: string;
+  /** null when LOG_LEVEL is not set: info, or warn in demo mode so the demo's own lines stand out. */
+  logLevel: string | null;
   webhook: WebhookConfig;
 }
 
@@ -157,7 +158,7 @@ export function loadServiceConfig(
       ),
     },
     simulator: { port: s.SIMULATOR_PORT ?? 4000, stateDurationMs: s.SIMULATOR_STATE_DURATION_MS ?? 300 },
-    logLevel: s.LOG_LEVEL ?? 'info',
+    logLevel: s.LOG_LEVEL ?? null,
     webhook: webhook.data,
   };
 }

@@ -10,7 +10,7 @@ import { SeedSchema } from 'spacelift-client/testing';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { cascadeWorkflowId } from '../constants.js';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
-import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
 import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
 import { createCascadeWorker } from '../worker/index.js';
@@ -67,7 +67,8 @@ export async function startService(
   options: StartOptions,
   out: (line: string) => void,
 ): Promise<RunningService> {
-  const log = pino({ level: config.logLevel, base: { service: 'spacelift-cascade' } }, pino.destination(2));
+  const level = config.logLevel ?? (config.spacelift === null ? 'warn' : 'info');
+  const log = pino({ level, base: { service: 'spacelift-cascade' } }, pino.destination(2));
   const shutdown = new ShutdownStack();
   const lines: string[] = [];
   try {
@@ -96,39 +97,11 @@ export async function startService(
       ? { ...config.webhook, secrets: [randomBytes(24).toString('hex')], allowUnsigned: false }
       : config.webhook;
 
-    let receiver: FastifyInstance | null = null;
-    let webhookUrl: string | null = null;
-    if (options.webhook) {
-      const { gateway, close } = TemporalCascadeGateway.lazy({
-        address: temporalAddress,
-        namespace: config.temporal.namespace,
-      });
-      shutdown.push('temporal gateway', close);
-      const ownIdentity = demo ? 'api::demo' : webhookConfig.ownIdentity;
-      const app = buildWebhookServer({
-        gateway,
-        secrets: webhookConfig.secrets,
-        allowUnsigned: webhookConfig.allowUnsigned,
-        ownIdentity,
-        taskQueue: webhookConfig.taskQueue,
-        cascadeOptions: config.cascade,
-        bodyLimit: webhookConfig.bodyLimit,
-        rateLimit: webhookConfig.rateLimit,
-        requestTimeoutMs: webhookConfig.requestTimeoutMs,
-        connectionTimeoutMs: webhookConfig.connectionTimeoutMs,
-        retryAfterSeconds: webhookConfig.retryAfterSeconds,
-        logger: log.child({ component: 'webhook' }),
-      });
-      const address = await listenWebhookServer(app, { port: webhookConfig.port, host: webhookConfig.host });
-      receiver = app;
-      // Stop taking webhooks first (Fastify drains in-flight requests on close).
-      shutdown.push('webhook receiver', () => app.close());
-      const local = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
-      webhookUrl = `${local}/webhook`;
-      lines.push(`Webhook:            ${webhookUrl}`);
-      lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
-      lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);
-    }
+    // The simulator needs the receiver's URL and the receiver the simulator's (for run links),
+    // so the receiver's port is chosen before either starts.
+    const webhookPort = webhookConfig.port === 0 ? await freePort() : webhookConfig.port;
+    const localHost = ['0.0.0.0', '::'].includes(webhookConfig.host) ? '127.0.0.1' : webhookConfig.host;
+    const webhookUrl = options.webhook ? `http://${localHost}:${webhookPort}/webhook` : null;
 
     let api: SpaceliftApi;
     let identity: string;
@@ -163,6 +136,40 @@ export async function startService(
       lines.push(`                    its webhooks go to the receiver, signed with a generated secret`);
     }
     lines.push(`Data folder:        ${dataDir}`);
+
+    // Run links point at the simulator when it stands in for Spacelift.
+    const cascadeOptions = simulator ? { ...config.cascade, runUrlBase: simulator.baseUrl } : config.cascade;
+    let receiver: FastifyInstance | null = null;
+    if (options.webhook) {
+      const { gateway, close } = TemporalCascadeGateway.lazy({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+      });
+      shutdown.push('temporal gateway', close);
+      const ownIdentity = demo ? 'api::demo' : webhookConfig.ownIdentity;
+      const app = buildWebhookServer({
+        gateway,
+        secrets: webhookConfig.secrets,
+        allowUnsigned: webhookConfig.allowUnsigned,
+        ownIdentity,
+        taskQueue: webhookConfig.taskQueue,
+        cascadeOptions,
+        bodyLimit: webhookConfig.bodyLimit,
+        rateLimit: webhookConfig.rateLimit,
+        requestTimeoutMs: webhookConfig.requestTimeoutMs,
+        connectionTimeoutMs: webhookConfig.connectionTimeoutMs,
+        retryAfterSeconds: webhookConfig.retryAfterSeconds,
+        logger: log.child({ component: 'webhook' }),
+      });
+      await listenWebhookServer(app, { port: webhookPort, host: webhookConfig.host });
+      receiver = app;
+      // Stop taking webhooks first (Fastify drains in-flight requests on close).
+      shutdown.push('webhook receiver', () => app.close());
+      const local = `http://${localHost}:${webhookPort}`;
+      lines.push(`Webhook:            ${local}/webhook`);
+      lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
+      lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);
+    }
 
     let worker: Worker | null = null;
     let workerRun: Promise<void> | null = null;

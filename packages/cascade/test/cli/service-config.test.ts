@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadServiceConfig } from '../../src/cli/service-config.js';
+
+const problemsOf = (env: Record<string, string>, requireWebhookSecret = true): string[] => {
+  try {
+    loadServiceConfig(env, { requireWebhookSecret });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadServiceConfig', () => {
+  it('runs on embedded defaults with nothing set (simulator, embedded Temporal, seed ports)', () => {
+    const config = loadServiceConfig({}, { requireWebhookSecret: false });
+    expect(config.spacelift).toBeNull();
+    expect(config.temporal).toEqual({ address: null, namespace: 'default', port: 7233, uiPort: 8088 });
+    expect(config.webhook.port).toBe(8000);
+    expect(config.webhook.host).toBe('0.0.0.0');
+    expect(config.webhook.taskQueue).toBe('spacelift-task-queue');
+    expect(config.cascade).toMatchObject({ labelPrefix: 'dependsOn:', runType: 'TRACKED', maxParallel: 10 });
+  });
+
+  it('lists every problem at once, naming each variable', () => {
+    const problems = problemsOf({
+      TEMPORAL_ADDRESS: 'no-port',
+      CASCADE_MAX_PARALLEL: '0',
+      CASCADE_RUN_TYPE: 'TASK',
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems.join('\n')).toMatch(/TEMPORAL_ADDRESS must be host:port/);
+    expect(problems.join('\n')).toMatch(/CASCADE_MAX_PARALLEL must be at least 1/);
+    expect(problems.join('\n')).toMatch(/CASCADE_RUN_TYPE must be TRACKED or PROPOSED/);
+    expect(problems.join('\n')).toMatch(/PORT must be a whole number/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
+    expect(problems.join('\n')).toMatch(/SPACELIFT_WEBHOOK_SECRET is not set/);
+    expect(problems).toHaveLength(6);
+  });
+
+  it('wants all three Spacelift variables or none, and never prints the secret', () => {
+    const problems = problemsOf(
+      { SPACELIFT_KEY_ID: 'id', SPACELIFT_KEY_SECRET: 'super-secret-value' },
+      false,
+    );
+    expect(problems).toEqual([
+      'SPACELIFT_BASE_URL not set: set all three Spacelift variables, or none to use the local simulator',
+    ]);
+    expect(problems.join()).not.toContain('super-secret-value');
+  });
+
+  it('derives run links and the webhook identity from the Spacelift account', () => {
+    const config = loadServiceConfig(
+      {
+        SPACELIFT_BASE_URL: 'https://acme.app.spacelift.io/graphql',
+        SPACELIFT_KEY_ID: 'KEY1',
+        SPACELIFT_KEY_SECRET: 's',
+        SPACELIFT_WEBHOOK_SECRET: 'w1, w2',
+      },
+      { requireWebhookSecret: true },
+    );
+    expect(config.cascade.runUrlBase).toBe('https://acme.app.spacelift.io');
+    expect(config.webhook.ownIdentity).toBe('api::KEY1');
+    expect(config.webhook.secrets).toEqual(['w1', 'w2']);
+  });
+
+  it('treats empty values (VAR= in an env file) as unset', () => {
+    const config = loadServiceConfig(
+      { TEMPORAL_ADDRESS: '', SPACELIFT_BASE_URL: '' },
+      { requireWebhookSecret: false },
+    );
+    expect(config.temporal.address).toBeNull();
+    expect(config.spacelift).toBeNull();
+  });
+});
