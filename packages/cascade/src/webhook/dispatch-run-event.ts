@@ -73,7 +73,12 @@ export async function dispatchRunEvent(
   }
 
   const cascadeId = cascadeWorkflowId(event.runId);
-  if (await port.signalIfExists(cascadeId, RUN_STATE_SIGNAL, signal)) {
+  const ownRun = options.ownIdentity !== null && event.triggeredBy === options.ownIdentity;
+  // Only runs the cascade triggered itself (the CLI's `trigger`) have a cascade waiting for
+  // them to finish; for anyone else's run a redelivery shows up as a duplicate start, so the
+  // hot path (a push finished) costs one signal attempt and one start.
+  const mayHaveWaitingCascade = ownRun || options.ownIdentity === null;
+  if (mayHaveWaitingCascade && (await port.signalIfExists(cascadeId, RUN_STATE_SIGNAL, signal))) {
     return kind === 'start-candidate'
       ? {
           action: 'duplicate',
@@ -83,7 +88,6 @@ export async function dispatchRunEvent(
       : { action: 'routed', workflowId: cascadeId, reason: 'signalled the cascade rooted at this run' };
   }
 
-  const ownRun = options.ownIdentity !== null && event.triggeredBy === options.ownIdentity;
   if (kind === 'start-candidate' && !ownRun) {
     const input: CascadeInput = {
       rootStackId: event.stackId,

@@ -67,7 +67,7 @@ describe('dispatchRunEvent on the example bodies', () => {
     expect(result).toMatchObject({ action: 'started', workflowId: id });
     expect(
       port.calls.map((c) => (c.op === 'signal' ? c.workflowId : `start ${c.request.workflowId}`)),
-    ).toEqual([runFollowerWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869'), id, `start ${id}`]);
+    ).toEqual([runFollowerWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869'), `start ${id}`]);
     expect(port.starts).toEqual([
       {
         workflowType: PARENT_WORKFLOW,
@@ -111,8 +111,8 @@ describe('dispatchRunEvent on the example bodies', () => {
       const result = await dispatchRunEvent(eventOf(exampleBody(name)), port, options);
       expect(result.action).toBe('ignored');
       expect(port.starts).toEqual([]);
-      // Terminal: it was offered to a follower and a cascade first.
-      expect(port.calls.map((c) => c.op)).toEqual(['signal', 'signal']);
+      // Terminal: it was offered to a follower first (no cascade waits for somebody else's run).
+      expect(port.calls.map((c) => c.op)).toEqual(['signal']);
     },
   );
 
@@ -123,7 +123,7 @@ describe('dispatchRunEvent on the example bodies', () => {
       actions.push((await dispatchRunEvent(eventOf(line), port, options)).action);
     expect(actions).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored', 'started']);
     expect(port.starts.map((s) => s.workflowId)).toEqual([cascadeWorkflowId('01HZX3K9Q7V4M2N8B6C5D1E0FA')]);
-    expect(port.calls).toHaveLength(3);
+    expect(port.calls).toHaveLength(2);
   });
 });
 
@@ -159,13 +159,31 @@ describe('dispatchRunEvent routing', () => {
     const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
     const result = await dispatchRunEvent(event(), port, options);
     expect(result).toMatchObject({ action: 'duplicate', workflowId: cascadeWorkflowId('run-1') });
+    // The refused start is the duplicate check: one signal attempt, one start, nothing new.
+    expect(port.calls.map((c) => c.op)).toEqual(['signal', 'start']);
+    expect([...port.running]).toEqual([cascadeWorkflowId('run-1')]);
+  });
+
+  it('answers duplicate for a redelivered FINISHED run the CLI triggered, signalling its cascade', async () => {
+    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
+    const result = await dispatchRunEvent(event({ triggeredBy: OWN }), port, options);
+    expect(result).toMatchObject({ action: 'duplicate', workflowId: cascadeWorkflowId('run-1') });
     expect(port.starts).toEqual([]);
   });
 
   it('routes a terminal root run to the cascade the CLI started and that waits for it', async () => {
     const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ state: 'FAILED' }), port, options);
+    const result = await dispatchRunEvent(event({ state: 'FAILED', triggeredBy: OWN }), port, options);
     expect(result).toMatchObject({ action: 'routed', workflowId: cascadeWorkflowId('run-1') });
+  });
+
+  it("does not offer somebody else's run to a cascade rooted at it (none waits for it)", async () => {
+    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
+    const result = await dispatchRunEvent(event({ state: 'FAILED' }), port, options);
+    expect(result.action).toBe('ignored');
+    expect(port.calls.map((c) => (c.op === 'signal' ? c.workflowId : 'start'))).toEqual([
+      runFollowerWorkflowId('run-1'),
+    ]);
   });
 
   it('answers duplicate when the start loses a race (workflow already started)', async () => {
