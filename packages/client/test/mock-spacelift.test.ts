@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
 import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from '../src/index.js';
 import { MockSpacelift, type SeedInput } from '../src/testing/index.js';
 
@@ -257,5 +258,33 @@ describe('MockSpacelift writes', () => {
     expect(data).toEqual({ stack: { name: 'Cluster' } });
     await expect(mock.execute('{ nope }')).rejects.toBeInstanceOf(SpaceliftGraphQLError);
     await expect(mock.execute('{ nope }')).rejects.toThrow('Cannot query field "nope" on type "Query".');
+  });
+});
+
+describe('MockSpacelift state', () => {
+  it('adds seed data later and shares its store with another mock', async () => {
+    const mock = new MockSpacelift().seed({ stacks: [{ id: 'late' }] });
+    const other = new MockSpacelift({ store: mock.store, seed: { stacks: [{ id: 'later' }] } });
+    expect((await mock.getStacks()).map((s) => s.id)).toEqual(['late', 'later']);
+    await other.triggerRun('late');
+    expect(await mock.getStackRuns('late')).toHaveLength(1);
+    expect(() => mock.seed({ stacks: [{ id: 'late' }] })).toThrow('stack "late" already exists');
+  });
+
+  it('stamps times from the given clock', async () => {
+    const mock = new MockSpacelift({ seed: { stacks: [{ id: 'a' }] }, now: () => 1_700_000_000_000 });
+    const run = await mock.triggerRun('a');
+    expect(run.createdAt).toBe(1_700_000_000);
+    expect(run.history[0]?.timestamp).toBe(1_700_000_000);
+  });
+
+  it('refuses an invalid seed, naming the field', () => {
+    const create = () => new MockSpacelift({ seed: { stacks: [{ id: 'a', outcome: 'EXPLODED' as never }] } });
+    expect(create).toThrow(ZodError);
+    try {
+      create();
+    } catch (error) {
+      expect((error as ZodError).issues.map((issue) => issue.path)).toEqual([['stacks', 0, 'outcome']]);
+    }
   });
 });
