@@ -20,12 +20,4 @@ export {
   type SpaceliftResolverContext,
 } from './spacelift-schema.js';
 export { nextRunState } from './run-lifecycle.js';
-export { ulid } from './ids.js';
-export {
-  SeedSchema,
-  RunOutcomeSchema,
-  type Seed,
-  type SeedInput,
-  type RunOutcome,
-  type SeedStack,
-} from './seed-schema.js';
+export { SeedSchema, RunOutcomeSchema, type Seed, type SeedInput, type RunOutcome } from './seed-schema.js';

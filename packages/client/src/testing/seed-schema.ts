@@ -98,5 +98,4 @@ export const SeedSchema = z.strictObject({
 export type SeedInput = z.input<typeof SeedSchema>;
 /** A seed after validation (defaults applied). */
 export type Seed = z.output<typeof SeedSchema>;
-export type SeedStack = z.output<typeof SeedStackSchema>;
 export type SeedBlueprintStack = z.output<typeof SeedBlueprintStackSchema>;

@@ -448,10 +448,6 @@ export class SpaceliftStore {
     return [...this.dependencies.values()];
   }
 
-  getDependency(id: string): DependencyRecord | null {
-    return this.dependencies.get(id) ?? null;
-  }
-
   createDependency(stackId: string, dependsOnStackId: string, triggerAlways = false): DependencyRecord {
     this.requireStack(stackId);
     this.requireStack(dependsOnStackId);

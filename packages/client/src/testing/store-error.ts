@@ -1,6 +1,5 @@
 /** Why the in-memory Spacelift refused a request; `code` lets callers branch without parsing text. */
-export type SpaceliftStoreErrorCode =
-  'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'INVALID_STATE' | 'GRAPHQL';
+export type SpaceliftStoreErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'INVALID_STATE';
 
 /**
  * An error the in-memory Spacelift (MockSpacelift and the simulator) reports the way the real
