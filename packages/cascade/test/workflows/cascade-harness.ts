@@ -2,24 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { SpaceliftApi } from 'spacelift-client';
 import { inject } from 'vitest';
-import type { CascadeInput, CascadeOptions } from '../../src/cascade-contract.js';
 import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/create-cascade-worker.js';
 
-export const testOptions = (overrides: Partial<CascadeOptions> = {}): CascadeOptions => ({
-  labelPrefix: 'dependsOn:',
-  maxParallel: 10,
-  runType: 'TRACKED',
-  pollIntervalMs: 50,
-  runUrlBase: 'https://acme.app.spacelift.io',
-  ...overrides,
-});
-
-export const cascadeInput = (
-  rootStackId: string,
-  rootRunId: string,
-  overrides: Partial<CascadeOptions> = {},
-  rootFinished = true,
-): CascadeInput => ({ rootStackId, rootRunId, rootFinished, options: testOptions(overrides) });
+export { cascadeInput, testOptions } from './test-options.js';
 
 /** A Temporal client and worker factory on the shared dev server, one task queue per test file. */
 export class CascadeHarness {
