@@ -1,16 +1,7 @@
+import { isTerminalRunState } from 'spacelift-client';
 import type { CascadeInput, CascadeOptions, RunEvent, RunStateSignal } from '../cascade-contract.js';
 import { PARENT_WORKFLOW, RUN_STATE_SIGNAL, cascadeWorkflowId, runFollowerWorkflowId } from '../constants.js';
 import type { CascadePort } from './cascade-port.js';
-
-/** Run states after which a run never changes again. */
-export const TERMINAL_RUN_STATES: ReadonlySet<string> = new Set([
-  'FINISHED',
-  'FAILED',
-  'STOPPED',
-  'CANCELED',
-  'DISCARDED',
-  'SKIPPED',
-]);
 
 /** What the receiver did with a delivery; the webhook answer's `action`. */
 export type WebhookAction = 'started' | 'duplicate' | 'routed' | 'ignored';
@@ -28,7 +19,7 @@ export interface DispatchResult {
  */
 export function classifyRunEvent(event: RunEvent): 'start-candidate' | 'route-candidate' | 'ignore' {
   if (event.state === 'FINISHED' && event.runType === 'TRACKED') return 'start-candidate';
-  if (TERMINAL_RUN_STATES.has(event.state)) return 'route-candidate';
+  if (isTerminalRunState(event.state)) return 'route-candidate';
   return 'ignore';
 }
 
