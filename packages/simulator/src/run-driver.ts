@@ -1,4 +1,4 @@
-import { SpaceliftStoreError, type SpaceliftStore } from 'spacelift-client/testing';
+import { nextRunState, SpaceliftStoreError, type SpaceliftStore } from 'spacelift-client/testing';
 
 /**
  * Moves runs along their lifecycle on timers: each stack's active run (its oldest unfinished
@@ -30,7 +30,9 @@ export class RunDriver {
     if (planned && run && planned.runId === run.id && planned.stateVersion === stateVersion) return;
     if (planned) clearTimeout(planned.timer);
     this.timers.delete(stackId);
-    if (!run) return;
+    const stack = this.store.getStack(stackId);
+    // Ended, or waiting for a confirm or discard: nothing to do until someone acts.
+    if (!run || !stack || nextRunState(run.type, stack.outcome, run.state) === null) return;
     const timer = setTimeout(() => {
       this.timers.delete(stackId);
       try {

@@ -6,7 +6,7 @@ import {
   type GraphQLFieldResolver,
   type GraphQLSchema,
 } from 'graphql';
-import type { RunState, RunType } from '../types.js';
+import type { RunType } from '../types.js';
 import { isTerminalRunState } from '../types.js';
 import { search, type SearchInput } from './search.js';
 import type {
@@ -244,7 +244,7 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
     rawTemplate: (b: BlueprintRecord) => blueprintTemplate(b),
   },
   Run: {
-    finished: (r: RunRecord) => isTerminalRunState(r.state satisfies RunState),
+    finished: (r: RunRecord) => isTerminalRunState(r.state),
   },
 };
 
