@@ -9,6 +9,7 @@ import type { CascadeInput, CascadeStatus } from '../cascade-contract.js';
 import { PARENT_WORKFLOW, cascadeWorkflowId } from '../constants.js';
 import { describeCascade, exitCodeOf } from './cascade-report.js';
 import { followCascade, readCascadeStatus } from './follow-cascade.js';
+import { UnknownStackError } from './graph-commands.js';
 import type { ServiceConfig } from './service-config.js';
 
 export interface Output {
@@ -35,6 +36,9 @@ export async function triggerCommand(
   flags: { follow: boolean },
   o: Output,
 ): Promise<number> {
+  // Same clear usage error as `plan` and `graph` (Spacelift's own answer is a GraphQL error).
+  if ((await api.getStackById(stackId, { queryFields: ['id'] })) === null)
+    throw new UnknownStackError(stackId);
   const run = await api.triggerRun(stackId, { runType: 'TRACKED' });
   const workflowId = cascadeWorkflowId(run.id);
   const input: CascadeInput = {
