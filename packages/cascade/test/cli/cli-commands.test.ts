@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { Spacelift } from 'spacelift-client';
+import { startSimulator, type Simulator } from 'spacelift-simulator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CascadeStatus } from '../../src/cascade-contract.js';
+import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/index.js';
+import { cliSandbox, type CliResult, type CliSandbox } from './cli-harness.js';
+
+const TASK_QUEUE = `cli-commands-${randomUUID()}`;
+const KEY = { id: 'cli-test-key', secret: `cli-test-secret-${randomUUID()}` };
+
+/**
+ * A diamond under `network`, a failing stack under `billing`, an unconfirmed one under `gate`
+ * (its cascade stays running), a cycle and a dangling label off to the side.
+ */
+const SEED = {
+  stacks: [
+    { id: 'network', name: 'Network' },
+    { id: 'database', name: 'Database', labels: ['dependsOn:network'] },
+    { id: 'cache', name: 'Cache', labels: ['dependsOn:network'] },
+    { id: 'app', name: 'App', labels: ['dependsOn:database', 'dependsOn:cache'] },
+    { id: 'billing', name: 'Billing' },
+    { id: 'ledger', name: 'Ledger', labels: ['dependsOn:billing'], outcome: 'FAILED' as const },
+    { id: 'invoices', name: 'Invoices', labels: ['dependsOn:ledger'] },
+    { id: 'receipts', name: 'Receipts', labels: ['dependsOn:billing'] },
+    { id: 'gate', name: 'Gate' },
+    { id: 'gate-child', name: 'Gate child', labels: ['dependsOn:gate'], outcome: 'UNCONFIRMED' as const },
+    { id: 'gate-grandchild', name: 'Gate grandchild', labels: ['dependsOn:gate-child'] },
+    { id: 'loop-a', name: 'Loop A', labels: ['dependsOn:loop-b'] },
+    { id: 'loop-b', name: 'Loop B', labels: ['dependsOn:loop-a'] },
+    { id: 'edge', name: 'Edge' },
+    { id: 'edge-child', name: 'Edge child', labels: ['dependsOn:edge', 'dependsOn:ghost'] },
+  ],
+};
+
+const quiet = () => undefined;
+const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
+
+let simulator: Simulator;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let workerRun: Promise<void>;
+let cli: CliSandbox;
+
+beforeAll(async () => {
+  simulator = await startSimulator({ seed: SEED, apiKey: KEY, stateDurationMs: 0 });
+  const address = inject('temporalAddress');
+  nativeConnection = await NativeConnection.connect({ address });
+  worker = await createCascadeWorker({
+    connection: nativeConnection,
+    taskQueue: TASK_QUEUE,
+    api: new Spacelift({ baseUrl: simulator.baseUrl, keyId: KEY.id, keySecret: KEY.secret }),
+    identity: `api::${KEY.id}`,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), logger: quietLogger }),
+  });
+  workerRun = worker.run();
+  cli = await cliSandbox({
+    SPACELIFT_BASE_URL: simulator.baseUrl,
+    SPACELIFT_KEY_ID: KEY.id,
+    SPACELIFT_KEY_SECRET: KEY.secret,
+    TEMPORAL_ADDRESS: address,
+    CASCADE_TASK_QUEUE: TASK_QUEUE,
+    CASCADE_POLL_INTERVAL_MS: '100',
+  });
+});
+
+afterAll(async () => {
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await workerRun;
+  await nativeConnection?.close();
+  await simulator?.close();
+  await cli?.dispose();
+});
+
+const json = <T>(result: CliResult): T => JSON.parse(result.out) as T;
+
+/** Runs `cascades status --json` until `done` holds (the cascade moves on its own). */
+async function statusUntil(id: string, done: (s: CascadeStatus) => boolean): Promise<CascadeStatus> {
+  let last: CliResult | null = null;
+  for (let i = 0; i < 300; i++) {
+    last = await cli.run(['--json', 'cascades', 'status', id]);
+    if (last.code === 0) {
+      const status = json<CascadeStatus>(last);
+      if (done(status)) return status;
+    }
+    await sleep(100);
+  }
+  throw new Error(`cascade ${id} never reached the expected state; last: ${JSON.stringify(last)}`);
+}
+
+describe('graph', () => {
+  it('tree: every stack under its upstream, the diamond once, cycle and dangling label warned on stderr', async () => {
+    const { code, out, err } = await cli.run(['graph']);
+    expect(code).toBe(0);
+    expect(out).toContain(['network', '  cache', '    app', '  database', '    app (see above)'].join('\n'));
+    expect(out).toContain(['billing', '  ledger', '    invoices', '  receipts'].join('\n'));
+    expect(out).toContain('(in a cycle, no root: loop-a, loop-b)');
+    expect(err).toMatch(
+      /^warning: cycle: loop-a -> loop-b -> loop-a$|^warning: cycle: loop-b -> loop-a -> loop-b$/m,
+    );
+    expect(err).toContain('warning: dangling label: edge-child depends on unknown stack ghost');
+    expect(err.split('\n')).toHaveLength(2);
+  });
+
+  it('--root keeps only that stack and what is downstream of it', async () => {
+    const { code, out } = await cli.run(['graph', '--root', 'network']);
+    expect(code).toBe(0);
+    expect(out.trim().split('\n')).toEqual([
+      'network',
+      '  cache',
+      '    app',
+      '  database',
+      '    app (see above)',
+    ]);
+  });
+
+  it('mermaid', async () => {
+    const { code, out } = await cli.run(['graph', '--format', 'mermaid', '--root', 'network']);
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toBe('flowchart TD');
+    const key = (id: string) => /^ {2}(s\d+)\["/.exec(lines.find((l) => l.includes(`["${id}"]`)) ?? '')?.[1];
+    for (const [from, to] of [
+      ['network', 'database'],
+      ['network', 'cache'],
+      ['database', 'app'],
+      ['cache', 'app'],
+    ] as const)
+      expect(lines).toContain(`  ${key(from)} --> ${key(to)}`);
+    expect(lines).toHaveLength(1 + 4 + 4);
+  });
+
+  it('dot, with the unknown stack drawn dashed', async () => {
+    const { code, out } = await cli.run(['graph', '--format', 'dot']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^digraph stacks \{/);
+    expect(out).toContain('  "network" -> "database";');
+    expect(out).toContain('  "cache" -> "app";');
+    expect(out).toContain('  "loop-a" -> "loop-b";');
+    expect(out).toContain('  "ghost" [style=dashed];');
+  });
+
+  it.each([
+    // --format json is data on stdout; warnings still go to stderr, out of its way.
+    ['--format json', ['graph', '--format', 'json', '--root', 'network'], true],
+    ['--json', ['--json', 'graph', '--root', 'network'], false],
+  ])('%s parses, with dependsOn and dependents', async (_name, argv, warns) => {
+    const { code, out, err } = await cli.run(argv);
+    expect(code).toBe(0);
+    expect(err.includes('warning: cycle: ')).toBe(warns);
+    const graph = JSON.parse(out) as {
+      stacks: Array<{ id: string; dependsOn: string[]; dependents: string[] }>;
+    };
+    const byId = Object.fromEntries(graph.stacks.map((s) => [s.id, s]));
+    expect(Object.keys(byId).sort()).toEqual(['app', 'cache', 'database', 'network']);
+    expect(byId.app?.dependsOn.sort()).toEqual(['cache', 'database']);
+    expect(byId.network?.dependents.sort()).toEqual(['cache', 'database']);
+  });
+
+  it('--json of the whole graph lists the dangling label', async () => {
+    const { code, out } = await cli.run(['--json', 'graph']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      unknownDependencies: [{ stackId: 'edge-child', dependsOn: 'ghost' }],
+    });
+  });
+
+  it('an unknown --root is a usage error naming the stack', async () => {
+    const { code, out, err } = await cli.run(['graph', '--root', 'nope']);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('Stack "nope" does not exist');
+  });
+});
+
+describe('plan', () => {
+  it('waves in order, parallel stacks marked, nothing triggered', async () => {
+    const { code, out } = await cli.run(['plan', 'network']);
+    expect(code).toBe(0);
+    expect(out.split('\n')).toEqual([
+      'A finished tracked run of network would trigger 3 stack(s):',
+      '  wave 1: cache, database (in parallel)',
+      '  wave 2: app',
+    ]);
+    expect(simulator.store.stackRuns('app')).toEqual([]);
+  });
+
+  it('--json, with the dangling label of a stack in the cascade', async () => {
+    const result = await cli.run(['--json', 'plan', 'edge']);
+    expect(result.code).toBe(0);
+    expect(json(result)).toEqual({
+      root: 'edge',
+      waves: [['edge-child']],
+      cycles: [],
+      unknownDependencies: [{ stackId: 'edge-child', dependsOn: 'ghost' }],
+    });
+  });
+
+  it('a cycle is refused with exit 1', async () => {
+    const { code, out } = await cli.run(['plan', 'loop-a']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/refused: cycle loop-[ab] -> loop-[ab] -> loop-[ab] \(nothing would be triggered\)/);
+  });
+
+  it('an unknown stack is a usage error', async () => {
+    const { code, err } = await cli.run(['plan', 'nope']);
+    expect(code).toBe(2);
+    expect(err).toContain('Stack "nope" does not exist');
+  });
+});
+
+describe('trigger --follow and cascades', () => {
+  let diamondRunId = '';
+
+  it('runs the diamond, each dependent once, and exits 0', async () => {
+    const { code, out } = await cli.run(['trigger', 'network', '--follow']);
+    expect(code).toBe(0);
+    const [, runId] = /^Triggered run (\S+) of stack network; cascade cascade-\1\.$/m.exec(out) ?? [];
+    expect(runId).toBeTruthy();
+    diamondRunId = runId!;
+    expect(out).toContain(`cascade cascade-${runId} from stack network (run ${runId}): completed`);
+    expect(out).toContain('[completed] 3/3 done: 3 finished, 0 running, 0 pending, 0 failed, 0 skipped');
+    // The simulator saw one run of the root (this trigger) and exactly one of each dependent.
+    expect(simulator.store.stackRuns('network')?.map((r) => r.id)).toEqual([runId]);
+    for (const id of ['database', 'cache', 'app']) {
+      const runs = simulator.store.stackRuns(id) ?? [];
+      expect(runs.map((r) => [r.state, r.triggeredBy])).toEqual([['FINISHED', `api::${KEY.id}`]]);
+      expect(out).toContain(
+        `${id}: finished (run ${runs[0]!.id}) ${simulator.baseUrl}/stack/${id}/run/${runs[0]!.id}`,
+      );
+    }
+    // app waited for both sides of the diamond.
+    const app = simulator.store.stackRuns('app')![0]!;
+    for (const id of ['database', 'cache'])
+      expect(app.createdAt).toBeGreaterThanOrEqual(simulator.store.stackRuns(id)![0]!.updatedAt);
+  });
+
+  it('--json: a failed stack fails its dependents (skipped) and exits 3', async () => {
+    const result = await cli.run(['--json', 'trigger', 'billing', '--follow']);
+    expect(result.code).toBe(3);
+    const report = json<{ runId: string; workflowId: string; status: CascadeStatus }>(result);
+    expect(report.workflowId).toBe(`cascade-${report.runId}`);
+    expect(report.status.phase).toBe('completed');
+    expect(report.status.stacks).toMatchObject({
+      ledger: { state: 'failed', runState: 'FAILED' },
+      invoices: { state: 'skipped' },
+      receipts: { state: 'finished' },
+    });
+    expect(simulator.store.stackRuns('ledger')?.map((r) => r.state)).toEqual(['FAILED']);
+    expect(simulator.store.stackRuns('receipts')?.map((r) => r.state)).toEqual(['FINISHED']);
+    expect(simulator.store.stackRuns('invoices')).toEqual([]);
+  });
+
+  it('cascades list shows the cascade, newest first, and --limit caps it', async () => {
+    const workflowId = `cascade-${diamondRunId}`;
+    // The dev server is shared with other test files: ask for enough to include ours.
+    const list = json<Array<{ workflowId: string; status: string; rootStackId: string; rootRunId: string }>>(
+      await cli.run(['--json', 'cascades', 'list', '--limit', '10000']),
+    );
+    expect(list.find((e) => e.workflowId === workflowId)).toMatchObject({
+      status: 'COMPLETED',
+      rootStackId: 'network',
+      rootRunId: diamondRunId,
+    });
+    const starts = list.map((e) => (e as unknown as { startTime: string }).startTime);
+    expect(starts).toEqual(starts.slice().sort().reverse());
+
+    expect(json<unknown[]>(await cli.run(['--json', 'cascades', 'list', '--limit', '1']))).toHaveLength(1);
+    const text = await cli.run(['cascades', 'list', '--limit', '10000']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(new RegExp(`^${workflowId} {2}COMPLETED +\\S+ {2}root network$`, 'm'));
+  });
+
+  it.each(['run id', 'workflow id'])('cascades status by %s shows each stack', async (kind) => {
+    const id = kind === 'run id' ? diamondRunId : `cascade-${diamondRunId}`;
+    const { code, out } = await cli.run(['cascades', 'status', id]);
+    expect(code).toBe(0);
+    expect(out).toContain(
+      `cascade cascade-${diamondRunId} from stack network (run ${diamondRunId}): completed`,
+    );
+    for (const stack of ['database', 'cache', 'app'])
+      expect(out).toMatch(new RegExp(`^  ${stack}: finished \\(run `, 'm'));
+  });
+
+  it('cascades cancel on a running cascade: it ends canceled, the waiting stack skipped', async () => {
+    const triggered = await cli.run(['trigger', 'gate']);
+    expect(triggered.code).toBe(0);
+    const [, runId] = /^Triggered run (\S+) of stack gate/m.exec(triggered.out) ?? [];
+    // gate-child's run stops at UNCONFIRMED, so the cascade keeps running until canceled.
+    const running = await statusUntil(
+      runId!,
+      (s) =>
+        s.stacks['gate-child']?.state === 'triggered' &&
+        simulator.store.findRun(s.stacks['gate-child'].runId)?.state === 'UNCONFIRMED',
+    );
+    expect(running.phase).toBe('running');
+    expect(running.stacks['gate-grandchild']).toEqual({ state: 'pending', waitingFor: ['gate-child'] });
+
+    const cancel = await cli.run(['cascades', 'cancel', runId!]);
+    expect(cancel).toEqual({ code: 0, out: `Cancellation of cascade-${runId} requested.`, err: '' });
+
+    const canceled = await statusUntil(runId!, (s) => s.phase === 'canceled');
+    expect(canceled.stacks['gate-grandchild']).toMatchObject({ state: 'skipped' });
+    expect(simulator.store.stackRuns('gate-grandchild')).toEqual([]);
+    const text = await cli.run(['cascades', 'status', `cascade-${runId}`]);
+    expect(text.out).toContain(`cascade cascade-${runId} from stack gate (run ${runId}): canceled`);
+    expect(text.out).toContain('gate-grandchild: skipped (cascade canceled before this stack was triggered)');
+  });
+
+  it('an unknown stack is a usage error and starts nothing', async () => {
+    const before = await cli.run(['--json', 'cascades', 'list', '--limit', '10000']);
+    const { code, out, err } = await cli.run(['trigger', 'nope', '--follow']);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('Stack "nope" does not exist');
+    const after = await cli.run(['--json', 'cascades', 'list', '--limit', '10000']);
+    const ours = (r: CliResult) =>
+      json<Array<{ rootStackId: string }>>(r).filter((e) => e.rootStackId === 'nope');
+    expect(ours(before)).toEqual([]);
+    expect(ours(after)).toEqual([]);
+  });
+});
+
+describe('secrets', () => {
+  it('a refused API key is reported without its secret', async () => {
+    const wrong = `wrong-${randomUUID()}`;
+    const { code, out, err } = await cli.run(['graph'], { SPACELIFT_KEY_SECRET: wrong });
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error: Spacelift: /);
+    expect(`${out}${err}`).not.toContain(wrong);
+  });
+
+  it('no command printed the API key secret', () => {
+    expect(cli.transcript().length).toBeGreaterThan(1000);
+    expect(cli.transcript()).not.toContain(KEY.secret);
+  });
+});
