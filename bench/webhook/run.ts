@@ -75,7 +75,7 @@ async function measure(count: number, call: (i: number) => Promise<void>): Promi
 
 const template = JSON.parse(
   await readFile(
-    new URL('../../../shared/spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
+    new URL('../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
     'utf8',
   ),
 ) as { run: { id: string } };

@@ -15,7 +15,7 @@ function graphqlFiles(dir: URL): string[] {
 const validationMessages = (file: string) =>
   validate(schema, parse(readFileSync(file, 'utf8'))).map((e) => e.message);
 
-const sharedDir = new URL('../../../../shared/spacelift-api/operations/', import.meta.url);
+const sharedDir = new URL('../../../spacelift-api/operations/', import.meta.url);
 const sharedFiles = graphqlFiles(sharedDir);
 const ownFiles = graphqlFiles(new URL('../src/operations/', import.meta.url));
 

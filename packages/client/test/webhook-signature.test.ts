@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signWebhookBody, verifyWebhookSignature } from '../src/webhook-signature.js';
 
-const SHARED = new URL('../../../../shared/spacelift-api/webhooks/', import.meta.url);
+const SHARED = new URL('../../../spacelift-api/webhooks/', import.meta.url);
 
 describe('webhook signatures', () => {
   it("matches GitHub's published test vector", () => {

@@ -2,7 +2,7 @@ import type { RunStateChange } from 'spacelift-client/testing';
 
 /**
  * Spacelift's documented default webhook payload for a run state change (the shape of
- * shared/spacelift-api/webhooks/run-finished-tracked.json, keys in the same order).
+ * spacelift-api/webhooks/run-finished-tracked.json, keys in the same order).
  */
 export interface RunStateWebhookPayload {
   account: string;

@@ -6,11 +6,11 @@ import { startSimulator, type Simulator } from '../src/index.js';
 import { login, post, type GraphQLBody } from './http-helpers.js';
 
 /**
- * Executes every document of shared/spacelift-api/operations (Spacelift's own API collection)
+ * Executes every document of spacelift-api/operations (Spacelift's own API collection)
  * over HTTP against the simulator, with its example variables and the placeholder ids mapped
  * to seeded data.
  */
-const OPERATIONS = fileURLToPath(new URL('../../../../shared/spacelift-api/operations/', import.meta.url));
+const OPERATIONS = fileURLToPath(new URL('../../../spacelift-api/operations/', import.meta.url));
 
 const apiKey = { id: 'OPSKEY', secret: 'ops-secret' };
 const seed = {

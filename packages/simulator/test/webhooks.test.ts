@@ -8,7 +8,7 @@ import { startSimulator, type Simulator, type StartSimulatorOptions } from '../s
 const SECRET = 'webhook-secret';
 const EXAMPLE = JSON.parse(
   readFileSync(
-    new URL('../../../../shared/spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
+    new URL('../../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
     'utf8',
   ),
 ) as unknown;

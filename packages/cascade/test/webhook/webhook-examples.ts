@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { signWebhookBody } from 'spacelift-client';
 import type { CascadeOptions } from '../../src/cascade-contract.js';
 
-const EXAMPLES = new URL('../../../../../shared/spacelift-api/webhooks/', import.meta.url);
+const EXAMPLES = new URL('../../../../spacelift-api/webhooks/', import.meta.url);
 
 /** The exact bytes of an example body from the shared API reference. */
 export const exampleBody = (name: string): string => readFileSync(new URL(name, EXAMPLES), 'utf8');
