@@ -1,4 +1,6 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const FRESH_CLONE = 'test/fresh-clone.test.ts';
 
 // Tests import workspace packages from source (the "source" export condition), so no build is needed.
 export default defineConfig({
@@ -10,10 +12,21 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['source', 'node', 'default'], externalConditions: ['source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          globalSetup: ['test/global-setup.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, FRESH_CLONE],
+        },
+      },
+      // The fresh clone runs the whole suite again inside; after the rest, not competing for the CPU.
+      { extends: true, test: { name: 'fresh-clone', include: [FRESH_CLONE], sequence: { groupOrder: 1 } } },
+    ],
   },
 });
