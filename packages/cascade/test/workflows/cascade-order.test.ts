@@ -48,13 +48,32 @@ describe('stackDependencyChainWorkflow', () => {
 
   it('fans out in parallel, up to maxParallel at once', async () => {
     const leaves = Array.from({ length: 6 }, (_, i) => ({ id: `leaf-${i}`, dependsOn: ['hub'] }));
-    const wide = await cascade([{ id: 'hub' }, ...leaves], 'hub', { maxParallel: 10 });
-    expect(wide.spacelift.triggeredStacks().sort()).toEqual(leaves.map((l) => l.id).sort());
-    expect(wide.spacelift.maxRunning).toBeGreaterThan(1);
-
-    const narrow = await cascade([{ id: 'hub' }, ...leaves], 'hub', { maxParallel: 2 });
-    expect(narrow.spacelift.triggeredStacks()).toHaveLength(6);
-    expect(narrow.spacelift.maxRunning).toBeLessThanOrEqual(2);
+    for (const maxParallel of [6, 2]) {
+      const spacelift = new ScriptedSpacelift([{ id: 'hub' }, ...leaves], { autoFinish: false });
+      const rootRunId = `root-${randomUUID()}`;
+      await harness.withWorker(spacelift.api, async () => {
+        const handle = await harness.client.workflow.start(PARENT_WORKFLOW, {
+          workflowId: cascadeWorkflowId(rootRunId),
+          taskQueue: harness.taskQueue,
+          args: [cascadeInput('hub', rootRunId, { maxParallel })],
+        });
+        // Finish runs only while `maxParallel` of them are running at once: this stalls (and
+        // the test times out) unless the cascade really runs that many in parallel.
+        let finished = 0;
+        while (finished < leaves.length) {
+          const open = spacelift.events.filter((e) => e.kind === 'triggered').length - finished;
+          if (open === Math.min(maxParallel, leaves.length - finished)) {
+            const next = spacelift.events.filter((e) => e.kind === 'triggered')[finished]!;
+            spacelift.mock.finishRun(next.stackId, next.runId);
+            finished++;
+          }
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await handle.result();
+      });
+      expect(spacelift.triggeredStacks().sort()).toEqual(leaves.map((l) => l.id).sort());
+      expect(spacelift.maxRunning).toBe(maxParallel);
+    }
   });
 
   it('runs a diamond bottom once, after both parents finished', async () => {
