@@ -161,9 +161,15 @@ async function runStack(plan: CascadeScheduler, stackId: string, input: CascadeI
   } catch (err) {
     // The cascade itself is being canceled: the main loop records that.
     if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
-    const why =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const why = innermostMessage(err);
     if (runId === null) plan.notTriggered(stackId, `could not trigger a run: ${why}`);
     else plan.followFailed(stackId, runId, `could not follow run ${runId}: ${why}`);
   }
+}
+
+/** Temporal wraps failures (child -> activity -> application): the innermost message says what went wrong. */
+function innermostMessage(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }

@@ -156,6 +156,41 @@ describe('following runs', () => {
     });
   });
 
+  it('counts a run that vanished as failed and skips what depends on it', async () => {
+    const spacelift = new ScriptedSpacelift(
+      [
+        { id: 'root' },
+        { id: 'a', dependsOn: ['root'] },
+        { id: 'b', dependsOn: ['a'] },
+        { id: 'c', dependsOn: ['root'] },
+      ],
+      { autoFinish: false },
+    );
+    spacelift.mock.onRunStateChange(({ run, transition }) => {
+      if (run.stackId === 'c' && transition.stateVersion === 1)
+        setImmediate(() => spacelift.mock.finishRun('c', run.id));
+    });
+    const rootRunId = `root-${randomUUID()}`;
+    const result = await harness.withWorker(spacelift.api, async () => {
+      const handle = await harness.client.workflow.start(PARENT_WORKFLOW, {
+        workflowId: cascadeWorkflowId(rootRunId),
+        taskQueue: harness.taskQueue,
+        args: [cascadeInput('root', rootRunId, { pollIntervalMs: 50 })],
+      });
+      const aRun = await eventually(() => spacelift.runsOf('a')[0]?.id);
+      await followerAfterFirstLook(aRun);
+      // Someone deletes the stack (and its runs) while the cascade follows its run.
+      spacelift.mock.store.deleteStack('a');
+      return (await handle.result()) as CascadeResult;
+    });
+    expect(result.stacks.a).toMatchObject({ state: 'failed', runState: 'UNKNOWN' });
+    expect(result.stacks.b).toMatchObject({ state: 'skipped' });
+    expect((result.stacks.b as { reason: string }).reason).toMatch(
+      /^upstream a failed: could not follow run .*does not exist/,
+    );
+    expect(result.stacks.c).toMatchObject({ state: 'finished' });
+  });
+
   it('starts one cascade for a root run however often it is started', async () => {
     const spacelift = new ScriptedSpacelift([{ id: 'root' }, { id: 'a', dependsOn: ['root'] }]);
     const rootRunId = `root-${randomUUID()}`;
