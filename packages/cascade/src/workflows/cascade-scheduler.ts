@@ -15,7 +15,9 @@ export class CascadeScheduler {
   private readonly statuses = new Map<string, StackStatus>();
   private readonly stackOfRun = new Map<string, string>();
   private readonly runVersion = new Map<string, number>();
-  private readonly ready: string[] = [];
+  /** Stacks whose upstreams all FINISHED, oldest first; `readyHead` keeps taking O(1). */
+  private ready: string[] = [];
+  private readyHead = 0;
   private unsettled = 0;
 
   /**
@@ -54,12 +56,12 @@ export class CascadeScheduler {
   }
 
   hasReady(): boolean {
-    return this.ready.length > 0;
+    return this.readyHead < this.ready.length;
   }
 
   /** Takes the next stack whose upstreams all FINISHED; it stays pending until {@link triggered}. */
   takeReady(): string | undefined {
-    return this.ready.shift();
+    return this.hasReady() ? this.ready[this.readyHead++] : undefined;
   }
 
   triggered(stackId: string, runId: string, runState: string): void {
@@ -111,7 +113,8 @@ export class CascadeScheduler {
 
   /** Skips every stack not yet triggered (cancellation). */
   skipUntriggered(reason: string): void {
-    this.ready.length = 0;
+    this.ready = [];
+    this.readyHead = 0;
     for (const [id, status] of this.statuses) {
       if (status.state === 'pending') this.settle(id, { state: 'skipped', reason });
     }
