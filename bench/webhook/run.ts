@@ -74,10 +74,7 @@ async function measure(count: number, call: (i: number) => Promise<void>): Promi
 }
 
 const template = JSON.parse(
-  await readFile(
-    new URL('../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
-    'utf8',
-  ),
+  await readFile(new URL('../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url), 'utf8'),
 ) as { run: { id: string } };
 
 /** A signed delivery for a fresh run id, as Spacelift sends it. */
@@ -169,7 +166,7 @@ try {
     baselines: { httpNoTemporal: noTemporal, bareWorkflowStart: bareStart },
     ratioToSlowerBaseline: round(receiver.perSecond / slower, 3),
     notes:
-      'Each accepted delivery costs the receiver two signal attempts (run follower, then cascade) and one start; ' +
+      "Each accepted delivery (somebody else's finished run) costs the receiver one signal attempt (a follower of that run, in case a cascade triggered it) and one start; " +
       'the bare baseline is one start per call.',
   };
   await mkdir(new URL('../results/', import.meta.url), { recursive: true });
