@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (the CLI resolves `tsx` and the demo seed from there). */
@@ -103,4 +104,30 @@ export async function processesMentioning(text: string): Promise<string[]> {
     if (cmdline.includes(text)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
   }
   return found;
+}
+
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+const handedOut = new Set<number>();
+
+/**
+ * A free port below the OS's ephemeral range. `freePort()` answers from that range, and so does
+ * every outgoing connection, so with the whole suite running in parallel such a port is often
+ * taken again between picking and listening; ports below the range are not handed out by anyone.
+ */
+export async function quietPort(): Promise<number> {
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768 60999');
+  const low = Math.max(20_100, Number(range.trim().split(/\s+/)[0]));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * (low - 20_000));
+    if (!handedOut.has(port) && (await canListen(port))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }

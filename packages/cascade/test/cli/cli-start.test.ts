@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
-import { freePort } from '../../src/temporal/dev-server.js';
-import { processesMentioning, spawnCli, type Spawned } from './cli-process.js';
+import { processesMentioning, quietPort, spawnCli, type Spawned } from './cli-process.js';
 
 let dir: string;
 let dataDir: string;
@@ -33,9 +32,9 @@ async function start(extraArgs: string[] = []): Promise<Spawned> {
   const service = spawnCli(
     ['--env-file', emptyEnvFile, 'start', '--data-dir', dataDir, '--port', '0', ...extraArgs],
     {
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      SIMULATOR_PORT: String(await freePort()),
+      TEMPORAL_PORT: String(await quietPort()),
+      TEMPORAL_UI_PORT: String(await quietPort()),
+      SIMULATOR_PORT: String(await quietPort()),
       SIMULATOR_STATE_DURATION_MS: '20',
       CASCADE_POLL_INTERVAL_MS: '100',
     },
