@@ -253,7 +253,7 @@ describe('trigger --follow and cascades', () => {
     expect(simulator.store.stackRuns('invoices')).toEqual([]);
   });
 
-  it('cascades list shows the cascade, newest first, and --limit caps it', async () => {
+  it('cascades list shows the cascade and --limit caps it', async () => {
     const workflowId = `cascade-${diamondRunId}`;
     // The dev server is shared with other test files: ask for enough to include ours.
     const list = json<Array<{ workflowId: string; status: string; rootStackId: string; rootRunId: string }>>(
@@ -264,8 +264,7 @@ describe('trigger --follow and cascades', () => {
       rootStackId: 'network',
       rootRunId: diamondRunId,
     });
-    const starts = list.map((e) => (e as unknown as { startTime: string }).startTime);
-    expect(starts).toEqual(starts.slice().sort().reverse());
+    // Temporal orders the list (running first, then by close time): no order asserted here.
 
     expect(json<unknown[]>(await cli.run(['--json', 'cascades', 'list', '--limit', '1']))).toHaveLength(1);
     const text = await cli.run(['cascades', 'list', '--limit', '10000']);
