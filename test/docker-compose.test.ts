@@ -73,6 +73,7 @@ describe('docker-compose.yml', () => {
       'packages/cascade/src/cli/service-config.ts',
       'packages/cascade/src/webhook/webhook-config.ts',
       'packages/cascade/src/temporal/dev-server.ts',
+      'packages/cascade/src/temporal/connection.ts',
     ]
       .map(read)
       .join('\n');

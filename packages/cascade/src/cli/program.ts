@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient } from '../temporal/connection.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
 import { Spacelift, SpaceliftError, type SpaceliftApi } from 'spacelift-client';
@@ -71,7 +72,7 @@ function spaceliftApi(config: ServiceConfig): SpaceliftApi {
 
 async function withTemporal<T>(config: ServiceConfig, fn: (client: Client) => Promise<T>): Promise<T> {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  const connection = await connectTemporalClient({ ...config.temporal, address });
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {

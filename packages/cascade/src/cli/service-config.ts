@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
 import { DEFAULT_LABEL_PREFIX, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT } from '../constants.js';
+import {
+  TemporalConfigError,
+  parseTemporalConnectionConfig,
+  type TemporalConnectionConfig,
+} from '../temporal/connection.js';
 import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
 
 const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -17,7 +22,7 @@ const nonEmpty = (name: string) => z.string().trim().min(1, `${name} must not be
 
 /**
  * The service's own settings (everything but the webhook receiver's, which
- * `webhook-config.ts` owns). Error messages name variables, never their values.
+ * `webhook-config.ts` owns, and the Temporal connection's, which `temporal/connection.ts` owns). Error messages name variables, never their values.
  */
 const serviceEnvSchema = z
   .object({
@@ -29,12 +34,6 @@ const serviceEnvSchema = z
       .optional(),
     SPACELIFT_KEY_ID: nonEmpty('SPACELIFT_KEY_ID').optional(),
     SPACELIFT_KEY_SECRET: z.string().optional(),
-    TEMPORAL_ADDRESS: z
-      .string()
-      .trim()
-      .regex(/^[^\s:]+:\d+$/, 'TEMPORAL_ADDRESS must be host:port, e.g. temporal.example.com:7233')
-      .optional(),
-    TEMPORAL_NAMESPACE: nonEmpty('TEMPORAL_NAMESPACE').optional(),
     TEMPORAL_PORT: integer('TEMPORAL_PORT', 0, 65535).optional(),
     TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 0, 65535).optional(),
     CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
@@ -78,14 +77,8 @@ export interface SpaceliftCredentials {
 export interface ServiceConfig {
   /** null: none configured (the local simulator stands in). */
   spacelift: SpaceliftCredentials | null;
-  temporal: {
-    /** null: start the embedded dev server. */
-    address: string | null;
-    namespace: string;
-    /** Ports of the embedded dev server. */
-    port: number;
-    uiPort: number;
-  };
+  /** Address null: start the embedded dev server (on `port`, Web UI on `uiPort`). */
+  temporal: TemporalConnectionConfig & { port: number; uiPort: number };
   dataDir: string;
   cascade: CascadeOptions;
   simulator: { port: number; stateDurationMs: number };
@@ -128,11 +121,19 @@ export function loadServiceConfig(
   const webhook = webhookEnvSchema.safeParse(
     options.requireWebhookSecret ? env : { CASCADE_ALLOW_UNSIGNED_WEBHOOKS: 'true', ...env },
   );
+  let temporal: TemporalConnectionConfig | null = null;
   const problems = [
     ...(service.success ? [] : describeIssues(service.error.issues)),
     ...(webhook.success ? [] : describeIssues(webhook.error.issues)),
   ];
-  if (!service.success || !webhook.success) throw new ConfigError([...new Set(problems)]);
+  try {
+    temporal = parseTemporalConnectionConfig(env);
+  } catch (err) {
+    if (!(err instanceof TemporalConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (!service.success || !webhook.success || temporal === null)
+    throw new ConfigError([...new Set(problems)]);
   const s = service.data;
   const spacelift =
     s.SPACELIFT_BASE_URL && s.SPACELIFT_KEY_ID && s.SPACELIFT_KEY_SECRET
@@ -141,8 +142,7 @@ export function loadServiceConfig(
   return {
     spacelift,
     temporal: {
-      address: s.TEMPORAL_ADDRESS ?? null,
-      namespace: s.TEMPORAL_NAMESPACE ?? 'default',
+      ...temporal,
       port: s.TEMPORAL_PORT ?? DEFAULT_TEMPORAL_PORT,
       uiPort: s.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT,
     },

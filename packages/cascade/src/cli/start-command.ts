@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Spacelift, type SpaceliftApi } from 'spacelift-client';
@@ -12,6 +12,12 @@ import { cascadeWorkflowId } from '../constants.js';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  temporalConnectOptions,
+  type TemporalConnectionConfig,
+} from '../temporal/connection.js';
 import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
 import { createCascadeWorker } from '../worker/index.js';
 import { followCascade } from './follow-cascade.js';
@@ -75,9 +81,9 @@ export async function startService(
     await mkdir(config.dataDir, { recursive: true });
     const dataDir = resolve(config.dataDir);
 
-    let temporalAddress = config.temporal.address;
+    let temporal: TemporalConnectionConfig = config.temporal;
     let temporalUi: string | null = null;
-    if (temporalAddress === null) {
+    if (temporal.address === null) {
       out(`Starting the embedded Temporal dev server (data in ${dataDir}/temporal) ...`);
       const server: DevServer = await startDevServer({
         dataDir: `${dataDir}/temporal`,
@@ -86,10 +92,12 @@ export async function startService(
         namespace: config.temporal.namespace,
       });
       shutdown.push('temporal dev server', () => server.stop());
-      temporalAddress = server.address;
+      temporal = { ...temporal, address: server.address, tls: null, apiKey: null };
       temporalUi = server.uiUrl;
     }
-    lines.push(`Temporal:           ${temporalAddress} (namespace ${config.temporal.namespace})`);
+    const connectOptions = await temporalConnectOptions(temporal);
+    const temporalAddress = connectOptions.address;
+    lines.push(`Temporal:           ${temporalAddress} (namespace ${temporal.namespace})`);
     if (temporalUi) lines.push(`Temporal Web UI:    ${temporalUi}`);
 
     const demo = config.spacelift === null;
@@ -142,8 +150,8 @@ export async function startService(
     let receiver: FastifyInstance | null = null;
     if (options.webhook) {
       const { gateway, close } = TemporalCascadeGateway.lazy({
-        address: temporalAddress,
-        namespace: config.temporal.namespace,
+        ...connectOptions,
+        namespace: temporal.namespace,
       });
       shutdown.push('temporal gateway', close);
       const ownIdentity = demo ? 'api::demo' : webhookConfig.ownIdentity;
@@ -174,11 +182,11 @@ export async function startService(
     let worker: Worker | null = null;
     let workerRun: Promise<void> | null = null;
     if (options.worker) {
-      const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+      const nativeConnection = await connectTemporalWorker(temporal);
       shutdown.push('worker connection', () => nativeConnection.close());
       worker = await createCascadeWorker({
         connection: nativeConnection,
-        namespace: config.temporal.namespace,
+        namespace: temporal.namespace,
         taskQueue: config.webhook.taskQueue,
         api,
         identity,
@@ -218,7 +226,7 @@ export async function startService(
     out('spacelift-cascade is ready. Press Ctrl-C to stop.');
 
     if (simulator && options.demo && webhookUrl && worker) {
-      void runDemoCascade(simulator, temporalAddress, config, out).catch((err: unknown) =>
+      void runDemoCascade(simulator, temporal, config, out).catch((err: unknown) =>
         log.error({ err }, 'demo cascade failed'),
       );
     }
@@ -244,7 +252,7 @@ function demoRoot(simulator: Simulator, labelPrefix: string): string | null {
 /** Pushes one run to the demo root (as a git push would) and prints its cascade as it goes. */
 async function runDemoCascade(
   simulator: Simulator,
-  temporalAddress: string,
+  temporal: TemporalConnectionConfig,
   config: ServiceConfig,
   out: (line: string) => void,
 ): Promise<void> {
@@ -252,9 +260,9 @@ async function runDemoCascade(
   if (!root) return;
   const run = simulator.store.triggerRun(root, { type: 'TRACKED', triggeredBy: 'demo-push' });
   out(`Demo: pushed a commit to stack "${root}" (run ${run.id}); its cascade starts when the run finishes.`);
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await connectTemporalClient(temporal);
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: temporal.namespace });
     const status = await followCascade(client, cascadeWorkflowId(run.id), {
       out: (line) => out(`Demo: ${line}`),
       tty: false,

@@ -8,6 +8,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { DEFAULT_NAMESPACE } from '../constants.js';
+import type { TemporalConnectOptions } from './connection.js';
 import type { CascadePort, StartWorkflowRequest } from '../webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../webhook/cascade-port.js';
 
@@ -55,13 +56,14 @@ export class TemporalCascadeGateway implements CascadePort {
    * A gateway over a lazy connection: the receiver starts (and answers /readyz 503) while
    * Temporal is still down, and connects once it is up.
    */
-  static lazy(options: { address: string } & Omit<CascadeGatewayOptions, 'connection'>): {
+  static lazy(options: TemporalConnectOptions & Omit<CascadeGatewayOptions, 'connection'>): {
     gateway: TemporalCascadeGateway;
     close: () => Promise<void>;
   } {
-    const connection = Connection.lazy({ address: options.address });
+    const { namespace, rpcTimeoutMs, readyTimeoutMs, ...connect } = options;
+    const connection = Connection.lazy(connect);
     return {
-      gateway: new TemporalCascadeGateway({ ...options, connection }),
+      gateway: new TemporalCascadeGateway({ connection, namespace, rpcTimeoutMs, readyTimeoutMs }),
       close: () => connection.close(),
     };
   }

@@ -93,7 +93,7 @@ describe('configuration errors exit 2 and list every problem at once', () => {
     expect(out).toBe('');
     expect(err).toContain('Invalid configuration:');
     expect(err).toContain('CASCADE_MAX_PARALLEL must be a whole number');
-    expect(err).toContain('TEMPORAL_ADDRESS must be host:port, e.g. temporal.example.com:7233');
+    expect(err).toContain('TEMPORAL_ADDRESS must be host:port, e.g. my-ns.a1b2c.tmprl.cloud:7233');
     expect(err).toContain('CASCADE_RUN_TYPE must be TRACKED or PROPOSED');
     expect(err.match(/^ {2}- /gm)).toHaveLength(3);
   });

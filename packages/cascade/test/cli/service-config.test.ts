@@ -15,7 +15,14 @@ describe('loadServiceConfig', () => {
   it('runs on embedded defaults with nothing set (simulator, embedded Temporal, seed ports)', () => {
     const config = loadServiceConfig({}, { requireWebhookSecret: false });
     expect(config.spacelift).toBeNull();
-    expect(config.temporal).toEqual({ address: null, namespace: 'default', port: 7233, uiPort: 8088 });
+    expect(config.temporal).toEqual({
+      address: null,
+      namespace: 'default',
+      tls: null,
+      apiKey: null,
+      port: 7233,
+      uiPort: 8088,
+    });
     expect(config.webhook.port).toBe(8000);
     expect(config.webhook.host).toBe('0.0.0.0');
     expect(config.webhook.taskQueue).toBe('spacelift-task-queue');
@@ -63,6 +70,31 @@ describe('loadServiceConfig', () => {
     expect(config.cascade.runUrlBase).toBe('https://acme.app.spacelift.io');
     expect(config.webhook.ownIdentity).toBe('api::KEY1');
     expect(config.webhook.secrets).toEqual(['w1', 'w2']);
+  });
+
+  it('takes Temporal Cloud settings (TLS, API key) and reports their problems with the rest', () => {
+    const config = loadServiceConfig(
+      {
+        TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+        TEMPORAL_NAMESPACE: 'ns.acct',
+        TEMPORAL_API_KEY: 'k-secret',
+      },
+      { requireWebhookSecret: false },
+    );
+    expect(config.temporal).toMatchObject({
+      address: 'ns.acct.tmprl.cloud:7233',
+      namespace: 'ns.acct',
+      apiKey: 'k-secret',
+    });
+    expect(config.temporal.tls).not.toBeNull();
+    const problems = problemsOf(
+      { TEMPORAL_TLS_CERT_PATH: '/c.pem', TEMPORAL_API_KEY: 'k-secret', CASCADE_MAX_PARALLEL: 'x' },
+      false,
+    );
+    expect(problems.join('\n')).toMatch(/TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/);
+    expect(problems.join('\n')).toMatch(/TEMPORAL_ADDRESS is needed/);
+    expect(problems.join('\n')).toMatch(/CASCADE_MAX_PARALLEL must be a whole number/);
+    expect(problems.join('\n')).not.toContain('k-secret');
   });
 
   it('treats empty values (VAR= in an env file) as unset', () => {
