@@ -57,6 +57,7 @@ describe('docker-compose.yml', () => {
     const sources = [
       'packages/cascade/src/cli/service-config.ts',
       'packages/cascade/src/webhook/webhook-config.ts',
+      'packages/cascade/src/temporal/connection.ts',
     ]
       .map(read)
       .join('\n');
