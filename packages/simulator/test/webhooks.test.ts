@@ -7,10 +7,7 @@ import { startSimulator, type Simulator, type StartSimulatorOptions } from '../s
 
 const SECRET = 'webhook-secret';
 const EXAMPLE = JSON.parse(
-  readFileSync(
-    new URL('../../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url),
-    'utf8',
-  ),
+  readFileSync(new URL('../../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url), 'utf8'),
 ) as unknown;
 
 interface Received {

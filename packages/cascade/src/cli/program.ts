@@ -222,7 +222,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
   const cascades = program.command('cascades').description('List, inspect and cancel cascades');
   cascades
     .command('list')
-    .description('Recent cascades, newest first')
+    .description('Recent cascades (running ones first)')
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .addOption(dataDirOption)
     .action(async (flags: { limit: number }, cmd: Command) => {
