@@ -79,11 +79,13 @@ export function describeCascade(workflowId: string, status: CascadeStatus): stri
  */
 export function changedStackLines(before: CascadeStatus | null, after: CascadeStatus): string[] {
   const out: string[] = [];
-  if (!before || before.phase !== after.phase)
-    out.push(`cascade ${after.phase}${after.error ? `: ${after.error}` : ''}`);
   for (const [id, s] of Object.entries(after.stacks)) {
     const prev = before?.stacks[id];
     if (!prev || JSON.stringify(prev) !== JSON.stringify(s)) out.push(describeStack(id, s));
+  }
+  // The phase last: "completed" reads after the stack lines that completed it.
+  if (!before || before.phase !== after.phase) {
+    out.push(`cascade ${after.phase}${after.error ? `: ${after.error}` : ''}`);
   }
   return out;
 }

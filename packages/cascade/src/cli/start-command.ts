@@ -20,7 +20,9 @@ import {
 } from '../temporal/connection.js';
 import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
 import { createCascadeWorker } from '../worker/index.js';
+import { tally } from './cascade-report.js';
 import { followCascade } from './follow-cascade.js';
+import { routeTemporalLogs } from './temporal-runtime-logs.js';
 import { removeDemoEnv, writeDemoEnv } from './demo-env.js';
 import type { ServiceConfig } from './service-config.js';
 
@@ -182,6 +184,7 @@ export async function startService(
     let worker: Worker | null = null;
     let workerRun: Promise<void> | null = null;
     if (options.worker) {
+      routeTemporalLogs(log.child({ component: 'worker' }));
       const nativeConnection = await connectTemporalWorker(temporal);
       shutdown.push('worker connection', () => nativeConnection.close());
       worker = await createCascadeWorker({
@@ -268,7 +271,11 @@ async function runDemoCascade(
       tty: false,
       waitForStartMs: 10 * 60_000,
     });
-    out(`Demo cascade completed: ${status.phase}, ${Object.keys(status.stacks).length} stacks.`);
+    const t = tally(status);
+    out(
+      `Demo cascade completed (${status.phase}): ${t.finished} finished, ${t.failed} failed, ${t.skipped} skipped ` +
+        `of ${t.total} stacks. Open the Temporal Web UI to see its workflows.`,
+    );
   } finally {
     await connection.close();
   }

@@ -62,7 +62,13 @@ describe('cascade report', () => {
     expect(changedStackLines(base, next)).toEqual([
       'cluster: finished (run R2) http://x/stack/cluster/run/R2',
     ]);
-    expect(changedStackLines(null, base)).toHaveLength(4);
+    expect(changedStackLines(null, base)).toEqual([
+      'database: finished (run R1) http://x/stack/database/run/R1',
+      'cluster: applying (run R2) http://x/stack/cluster/run/R2',
+      'app: pending (waiting for cluster)',
+      'cascade running',
+    ]);
+    expect(changedStackLines(base, { ...next, phase: 'completed' }).at(-1)).toBe('cascade completed');
   });
 
   it('describes failures, skips and dangling labels', () => {

@@ -87,9 +87,16 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
       /^Demo: pushed a commit to stack "(\S+)" \(run (\S+)\)/m,
       30_000,
     );
-    const done = await service.waitFor(/^Demo cascade completed: (\w+), (\d+) stacks\.$/m, 90_000);
+    const done = await service.waitFor(
+      /^Demo cascade completed \((\w+)\): (\d+) finished, (\d+) failed, (\d+) skipped of (\d+) stacks\./m,
+      90_000,
+    );
     expect(done[1]).toBe('completed');
-    expect(Number(done[2])).toBeGreaterThan(3);
+    expect(Number(done[5])).toBeGreaterThan(3);
+    // The demo seed's failing stack: one failure, its dependents skipped, everything else finished.
+    expect(Number(done[3])).toBe(1);
+    expect(Number(done[4])).toBeGreaterThan(0);
+    expect(Number(done[2]) + Number(done[3]) + Number(done[4])).toBe(Number(done[5]));
     // The demo seed has a failing stack: its dependents are skipped, the rest finish.
     expect(service.stdout()).toMatch(
       new RegExp(`^Demo: cascade cascade-${runId} from stack ${root} \\(run ${runId}\\): completed$`, 'm'),
