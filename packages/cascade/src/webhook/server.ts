@@ -59,6 +59,9 @@ const acceptedBodySchema = z.object({
   workflowId: z.string().optional().describe('The workflow started or signalled'),
 });
 
+/** Methods a 405 answer may list in `Allow`, in that order. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 /** Fastify error codes mapped to our outcome, status and error code. */
 const FASTIFY_ERRORS: Record<string, { outcome: WebhookOutcome; status: number; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
@@ -189,9 +192,21 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     if (answer.status === 503) void reply.header('retry-after', String(retryAfterSeconds));
     return reply.code(answer.status).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A known path asked with another method is 405 + Allow (RFC 9110), not "no route".
+    const path = request.url.split('?')[0] ?? request.url;
+    const allow = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allow.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({
+          error: 'method_not_allowed',
+          message: `${request.method} ${path} is not supported; use ${allow.join(', ')}`,
+        });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url}` });
+  });
 
   // Own scope: the raw-bytes JSON parser (needed for the signature) applies to /webhook only.
   void app.register((scope, _opts, done) => {
