@@ -16,7 +16,12 @@ import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
 import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
 import { WebhookConfigError } from './webhook-config.js';
-import { MalformedJsonError, WebhookPayloadError, WebhookSignatureError } from './webhook-errors.js';
+import {
+  MalformedJsonError,
+  UnsupportedContentEncodingError,
+  WebhookPayloadError,
+  WebhookSignatureError,
+} from './webhook-errors.js';
 import { WebhookMetrics, type WebhookOutcome } from './webhook-metrics.js';
 
 export interface WebhookServerOptions {
@@ -99,6 +104,13 @@ function toErrorAnswer(
       outcome: 'invalid_payload',
       status: 400,
       body: { error: 'invalid_payload', message: err.message, details: err.issues },
+    };
+  }
+  if (err instanceof UnsupportedContentEncodingError) {
+    return {
+      outcome: 'unsupported_media_type',
+      status: 415,
+      body: { error: 'unsupported_media_type', message: err.message },
     };
   }
   if (err instanceof TemporalUnavailableError) {
@@ -211,6 +223,16 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Own scope: the raw-bytes JSON parser (needed for the signature) applies to /webhook only.
   void app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
+    // Nothing here decodes bodies: an encoded one would otherwise be read as JSON (or fail the
+    // signature) and the error would point at the wrong cause.
+    scope.addHook('onRequest', (request, _reply, done) => {
+      const encoding = request.headers['content-encoding']?.trim();
+      done(
+        encoding && encoding.toLowerCase() !== 'identity'
+          ? new UnsupportedContentEncodingError(encoding)
+          : undefined,
+      );
+    });
     scope.addContentTypeParser(
       'application/json',
       { parseAs: 'buffer', bodyLimit },
@@ -246,7 +268,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
             400: errorBodySchema,
             401: errorBodySchema,
             413: errorBodySchema,
-            415: errorBodySchema,
+            415: errorBodySchema.describe('Not application/json, or a Content-Encoding other than identity'),
             429: errorBodySchema,
             500: errorBodySchema,
             503: errorBodySchema,

@@ -32,3 +32,12 @@ export class WebhookPayloadError extends Error {
     );
   }
 }
+
+/** The body came compressed or otherwise encoded (415): the signature covers the plain JSON bytes. */
+export class UnsupportedContentEncodingError extends Error {
+  override readonly name = 'UnsupportedContentEncodingError';
+  readonly statusCode = 415;
+  constructor(readonly encoding: string) {
+    super(`Content-Encoding ${encoding} is not supported: send the webhook body uncompressed`);
+  }
+}

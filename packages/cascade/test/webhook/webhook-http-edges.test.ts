@@ -1,9 +1,12 @@
+import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { signWebhookBody } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWebhookServer } from '../../src/webhook/server.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
-import { TEST_SECRET, cascadeOptions } from './webhook-examples.js';
+import { TEST_SECRET, cascadeOptions, exampleBody } from './webhook-examples.js';
 
 // Edge cases found by fuzzing the receiver (bench/fuzz): sent over real HTTP where the framing
 // matters (repeated headers, raw bytes).
@@ -27,6 +30,34 @@ function server() {
   return { app, port };
 }
 
+/** One request over a real socket; array header values are sent as repeated header lines. */
+async function send(
+  app: FastifyInstance,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  body?: Buffer | string,
+): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
+  const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const body = exampleBody('run-finished-tracked.json');
+
 describe('wrong method on a known path', () => {
   it.each([
     ['GET', '/webhook', 'POST'],
@@ -47,5 +78,62 @@ describe('wrong method on a known path', () => {
     const { app } = server();
     const res = await app.inject({ method: 'TRACE', url: '/nowhere' });
     expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('Content-Encoding', () => {
+  it('a gzip body is refused with 415 naming the encoding, not a signature error', async () => {
+    const { app, port } = server();
+    const gz = gzipSync(body);
+    const res = await send(
+      app,
+      'POST',
+      '/webhook',
+      {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'x-signature-256': signWebhookBody(TEST_SECRET, body),
+      },
+      gz,
+    );
+    expect(res.status).toBe(415);
+    expect(res.json).toEqual({
+      error: 'unsupported_media_type',
+      message: 'Content-Encoding gzip is not supported: send the webhook body uncompressed',
+    });
+    expect(port.calls).toHaveLength(0);
+  });
+
+  it('an unknown encoding is refused even when the bytes are signed', async () => {
+    const { app, port } = server();
+    const res = await send(
+      app,
+      'POST',
+      '/webhook',
+      {
+        'content-type': 'application/json',
+        'content-encoding': 'br',
+        'x-signature-256': signWebhookBody(TEST_SECRET, body),
+      },
+      body,
+    );
+    expect(res.status).toBe(415);
+    expect(port.calls).toHaveLength(0);
+  });
+
+  it('identity is no encoding at all', async () => {
+    const { app } = server();
+    const res = await send(
+      app,
+      'POST',
+      '/webhook',
+      {
+        'content-type': 'application/json',
+        'content-encoding': 'identity',
+        'x-signature-256': signWebhookBody(TEST_SECRET, body),
+      },
+      body,
+    );
+    expect(res.status).toBe(202);
   });
 });
