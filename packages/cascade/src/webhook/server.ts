@@ -149,6 +149,18 @@ function toErrorAnswer(
 }
 
 /**
+ * Every value sent for a header, in order (`rawHeaders` is [name, value, name, value, ...]):
+ * Node joins repeated headers with ", ", which would hide that there were several.
+ */
+function headerCopies(rawHeaders: readonly string[], name: string): string[] {
+  const copies: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === name) copies.push(rawHeaders[i + 1]!);
+  }
+  return copies;
+}
+
+/**
  * Builds the webhook receiver: `POST /webhook` (signed Spacelift run webhooks), `/healthz`,
  * `/readyz`, `/metrics`, `/docs` and `/openapi.json`. Throws {@link WebhookConfigError} when
  * no secret is set and unsigned webhooks were not explicitly allowed.
@@ -239,9 +251,12 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       (request, raw, parsed) => {
         // Checked before parsing: an unsigned body is never even read as JSON.
         if (secrets.length > 0) {
-          const signature = request.headers[SIGNATURE_256_HEADER];
-          const given = Array.isArray(signature) ? signature[0] : signature;
+          const copies = headerCopies(request.raw.rawHeaders, SIGNATURE_256_HEADER);
+          const given = copies[0];
           if (!given) return parsed(new WebhookSignatureError('missing'), undefined);
+          if (copies.length > 1) {
+            return parsed(new WebhookSignatureError('repeated', copies.length), undefined);
+          }
           if (!verifyWebhookSignature(secrets, raw, given)) {
             return parsed(new WebhookSignatureError('mismatch'), undefined);
           }

@@ -1,14 +1,19 @@
 import type { PayloadIssue } from './run-event.js';
 
-/** The `X-Signature-256` header was missing or matched none of the secrets (401). */
+/** The `X-Signature-256` header was missing, sent more than once, or matched none of the secrets (401). */
 export class WebhookSignatureError extends Error {
   override readonly name = 'WebhookSignatureError';
   readonly statusCode = 401;
-  constructor(readonly reason: 'missing' | 'mismatch') {
+  constructor(
+    readonly reason: 'missing' | 'repeated' | 'mismatch',
+    copies = 1,
+  ) {
     super(
       reason === 'missing'
         ? 'The X-Signature-256 header is missing: configure the webhook secret in Spacelift'
-        : 'The X-Signature-256 header does not match the body: check that the webhook secret in Spacelift matches SPACELIFT_WEBHOOK_SECRET',
+        : reason === 'repeated'
+          ? `The X-Signature-256 header was sent ${copies} times: send exactly one signature`
+          : 'The X-Signature-256 header does not match the body: check that the webhook secret in Spacelift matches SPACELIFT_WEBHOOK_SECRET',
     );
   }
 }

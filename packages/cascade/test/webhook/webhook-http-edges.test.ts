@@ -137,3 +137,23 @@ describe('Content-Encoding', () => {
     expect(res.status).toBe(202);
   });
 });
+
+describe('repeated X-Signature-256', () => {
+  it('is 401 saying the header came more than once, even when both copies are valid', async () => {
+    const { app, port } = server();
+    const sig = signWebhookBody(TEST_SECRET, body);
+    const res = await send(
+      app,
+      'POST',
+      '/webhook',
+      { 'content-type': 'application/json', 'x-signature-256': [sig, sig] },
+      body,
+    );
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({
+      error: 'invalid_signature',
+      message: 'The X-Signature-256 header was sent 2 times: send exactly one signature',
+    });
+    expect(port.calls).toHaveLength(0);
+  });
+});
