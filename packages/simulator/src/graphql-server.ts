@@ -2,6 +2,7 @@ import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSch
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { SpaceliftResolverContext, SpaceliftStore } from 'spacelift-client/testing';
 import type { ApiKeyAuth } from './api-key-auth.js';
+import { paramsJsonErrors } from './params-json-errors.js';
 import type { SimulatorConfig } from './simulator-options.js';
 import type { SimulatorStats } from './simulator-stats.js';
 
@@ -92,6 +93,6 @@ export function createSimulatorYoga(
         },
       };
     },
-    plugins: [faultInjection(options), authAndStats(options)],
+    plugins: [faultInjection(options), paramsJsonErrors(), authAndStats(options)],
   });
 }

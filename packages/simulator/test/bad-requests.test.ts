@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../src/index.js';
+import type { GraphQLBody } from './http-helpers.js';
+
+// Bad input found by fuzzing the endpoint (bench/fuzz/graphql-requests.ts): each once answered 500.
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+});
+afterAll(() => sim.close());
+
+async function call(init: RequestInit & { search?: string }): Promise<{ status: number; body: GraphQLBody }> {
+  const response = await fetch(`${sim.url}${init.search ?? ''}`, init);
+  return { status: response.status, body: (await response.json()) as GraphQLBody };
+}
+
+describe('parameters that are not JSON', () => {
+  it('GET with variables that are not JSON is 400 naming the parameter', async () => {
+    const { status, body } = await call({ method: 'GET', search: '?query=%7B__typename%7D&variables=%7B' });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.message).toMatch(/^The variables or extensions parameter is not valid JSON: /);
+  });
+
+  it('a form POST with extensions that are not JSON is 400 too', async () => {
+    const { status, body } = await call({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B__typename%7D&extensions=%5B',
+    });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.message).toMatch(/^The variables or extensions parameter is not valid JSON: /);
+  });
+
+  it('valid GET parameters still run', async () => {
+    const { status, body } = await call({
+      method: 'GET',
+      search: '?query=%7B__typename%7D&variables=%7B%7D',
+    });
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { __typename: 'Query' } });
+  });
+});
