@@ -3,8 +3,12 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { SpaceliftResolverContext, SpaceliftStore } from 'spacelift-client/testing';
 import type { ApiKeyAuth } from './api-key-auth.js';
 import { paramsJsonErrors } from './params-json-errors.js';
+import { queryNestingLimit } from './query-nesting-limit.js';
 import type { SimulatorConfig } from './simulator-options.js';
 import type { SimulatorStats } from './simulator-stats.js';
+
+/** Far deeper than any real query; far below where graphql-js's recursive parser overflows. */
+const MAX_QUERY_NESTING = 256;
 
 interface RequestContext {
   /** `null` when the request carries no valid, unexpired JWT. */
@@ -93,6 +97,11 @@ export function createSimulatorYoga(
         },
       };
     },
-    plugins: [faultInjection(options), paramsJsonErrors(), authAndStats(options)],
+    plugins: [
+      faultInjection(options),
+      paramsJsonErrors(),
+      queryNestingLimit(MAX_QUERY_NESTING),
+      authAndStats(options),
+    ],
   });
 }
