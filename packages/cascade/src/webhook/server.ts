@@ -1,7 +1,13 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -207,17 +213,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const rateLimit = options.rateLimit ?? { max: 0, windowMs: 60_000 };
   if (rateLimit.max > 0) void app.register(fastifyRateLimit, { global: false });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const answer = toErrorAnswer(err, retryAfterSeconds);
-    if (request.routeOptions.url === '/webhook')
-      metrics.record(answer.outcome, null, reply.elapsedTime / 1000);
-    if (answer.status >= 500) request.log.error({ err, outcome: answer.outcome }, 'webhook not handled');
-    else request.log.warn({ outcome: answer.outcome, status: answer.status }, answer.body.message);
-    if (answer.status === 503) void reply.header('retry-after', String(retryAfterSeconds));
-    return reply.code(answer.status).send(answer.body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    // A known path asked with another method is 405 + Allow (RFC 9110), not "no route".
+  // A known path asked with another method is 405 + Allow (RFC 9110), not "no route".
+  const answerNoRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? request.url;
     const allow = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
     if (allow.length > 0) {
@@ -230,6 +227,19 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         });
     }
     return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url}` });
+  };
+  app.setNotFoundHandler(answerNoRoute);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    // Without a route, a body error (e.g. QUERY without Content-Type) is still "no such route".
+    if (request.is404) return answerNoRoute(request, reply);
+    const answer = toErrorAnswer(err, retryAfterSeconds);
+    if (request.routeOptions.url === '/webhook')
+      metrics.record(answer.outcome, null, reply.elapsedTime / 1000);
+    if (answer.status >= 500) request.log.error({ err, outcome: answer.outcome }, 'webhook not handled');
+    else request.log.warn({ outcome: answer.outcome, status: answer.status }, answer.body.message);
+    if (answer.status === 503) void reply.header('retry-after', String(retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
   });
 
   // Own scope: the raw-bytes JSON parser (needed for the signature) applies to /webhook only.
