@@ -42,10 +42,14 @@ export async function followCascade(
       await sleep(interval);
       continue;
     }
+    const changes = changedStackLines(previous, status);
     if (options.tty) {
-      process.stdout.write(`\r\x1b[2K${progressLine(status)}`);
+      // Stack changes scroll above a progress line that is rewritten in place.
+      process.stdout.write('\r\x1b[2K');
+      for (const line of changes) options.out(line);
+      process.stdout.write(progressLine(status));
     } else {
-      for (const line of changedStackLines(previous, status)) options.out(line);
+      for (const line of changes) options.out(line);
     }
     previous = status;
     if (isCascadeOver(status)) {
