@@ -134,15 +134,7 @@ async function webhookCase(env: Env, name: string, stacks: BenchStack[]): Promis
     webhooks: { urls: [`${receiverUrl}/webhook`], secret: SECRET },
   });
   try {
-    const api = new Spacelift({ baseUrl: sim.baseUrl, keyId: API_KEY.id, keySecret: API_KEY.secret });
-    const worker = await createCascadeWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      api,
-      identity: IDENTITY,
-      workflowBundle: env.workflowBundle,
-      maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
-    });
+    const worker = await benchWorker(env, sim, taskQueue);
     const tracker = new RunTracker(sim.store, size);
     const result = await withWorker(worker, async () => {
       sim.store.triggerRun(ROOT_STACK, { type: 'TRACKED', triggeredBy: 'bench-push' });
@@ -178,21 +170,25 @@ async function webhookCase(env: Env, name: string, stacks: BenchStack[]): Promis
   }
 }
 
+/** A worker on its own task queue, calling the simulator's API over HTTP as the cascade's API key. */
+function benchWorker(env: Env, sim: Simulator, taskQueue: string) {
+  return createCascadeWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    api: new Spacelift({ baseUrl: sim.baseUrl, keyId: API_KEY.id, keySecret: API_KEY.secret }),
+    identity: IDENTITY,
+    workflowBundle: env.workflowBundle,
+    maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
+  });
+}
+
 /** The same cascade with no webhooks: started at the root's FINISHED, runs followed by 100 ms polls. */
 async function pollingCase(env: Env, name: string, stacks: BenchStack[]) {
   const size = stacks.length - 1;
   const taskQueue = `bench-cascade-poll-${name}-${randomBytes(3).toString('hex')}`;
   const sim = await startSimulator({ stateDurationMs: 0, seed: seedOf(stacks), apiKey: API_KEY });
   try {
-    const api = new Spacelift({ baseUrl: sim.baseUrl, keyId: API_KEY.id, keySecret: API_KEY.secret });
-    const worker = await createCascadeWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      api,
-      identity: IDENTITY,
-      workflowBundle: env.workflowBundle,
-      maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
-    });
+    const worker = await benchWorker(env, sim, taskQueue);
     const tracker = new RunTracker(sim.store, size);
     await withWorker(worker, async () => {
       sim.store.triggerRun(ROOT_STACK, { type: 'TRACKED', triggeredBy: 'bench-push' });
