@@ -15,67 +15,136 @@ export interface RunEvent {
   commitSha: string | null;
   /** Unix seconds. */
   timestamp: number;
+  /** Unix milliseconds of the state change when the payload has them (`timestamp_millis`). */
+  timestampMillis: number | null;
+  /** Unix seconds the run was created, when the payload says. */
+  runCreatedAt: number | null;
+  driftDetection: boolean;
   spaceId: string | null;
   stackName: string | null;
-  stackLabels: string[];
+  /** null when the payload does not carry the stack's labels. */
+  stackLabels: string[] | null;
   account: string | null;
   triggeredBy: string | null;
 }
 
-/** Payload of the RUN_STATE_SIGNAL. */
-export interface RunStateSignal {
-  runId: string;
+/**
+ * What the coordinator learns about one run, from a webhook (RUN_STATE_SIGNAL), a poll or a
+ * reconciliation pass: the same shape whatever the source.
+ */
+export interface RunObservation {
   stackId: string;
+  runId: string;
   state: string;
+  /** Grows with each state change of the run; null when unknown. */
   stateVersion: number | null;
-  timestamp: number;
+  /** TRACKED, PROPOSED, TASK... */
+  runType: string;
+  triggeredBy: string | null;
+  /** Unix seconds the run was created (Spacelift's clock); null when unknown. */
+  createdAt: number | null;
+  /** Unix milliseconds of this state (Spacelift's clock). */
+  at: number;
+  driftDetection: boolean;
+  /** The stack's labels as this source saw them (refreshes the graph); null when not carried. */
+  stackLabels: string[] | null;
 }
+
+/** How the coordinator treats drift-detection runs. */
+export type DriftRuns = 'cascade' | 'ignore';
 
 export interface CascadeOptions {
   /** Label prefix declaring a dependency; default `dependsOn:`. */
   labelPrefix: string;
-  /** How many stacks may run at once in one cascade. */
+  /** How many stacks the coordinator has triggered runs of at once, across the estate. */
   maxParallel: number;
   /** Run type dependents get; default TRACKED. */
   runType: 'TRACKED' | 'PROPOSED';
-  /** Fallback polling of a triggered run's state when no webhook arrives. */
+  /** Polling of a run's state when no webhook came for this long. */
   pollIntervalMs: number;
+  /** Period of the reconciliation pass that finds changes nobody told us about. */
+  reconcileIntervalMs: number;
   /** Base URL for run links, e.g. https://acme.app.spacelift.io */
   runUrlBase: string;
+  /** Whether a finished drift-detection run is a change. */
+  driftRuns: DriftRuns;
 }
 
-/** Input of stackDependencyChainWorkflow. */
-export interface CascadeInput {
-  rootStackId: string;
-  rootRunId: string;
-  /**
-   * true when the root run is already known FINISHED (a webhook started the cascade);
-   * false when the cascade was started right after triggering the root (CLI `trigger`) and
-   * must first follow the root run to its end.
-   */
-  rootFinished: boolean;
-  options: CascadeOptions;
-}
-
-export type StackStatus =
-  | { state: 'pending'; waitingFor: string[] }
-  | { state: 'triggered'; runId: string; runUrl: string; runState: string }
+/** A stack's state in the cascade model, as queries, the CLI and JSON show it. */
+export type StackView =
+  | { state: 'idle' }
+  | { state: 'waiting'; waitingFor: string[] }
+  | { state: 'blocked'; blockedBy: string; reason: string }
+  | { state: 'cyclic'; cycle: string }
+  | { state: 'triggering' }
+  | {
+      state: 'queued' | 'running' | 'awaiting-confirmation';
+      runId: string;
+      runUrl: string;
+      runState: string;
+    }
   | { state: 'finished'; runId: string; runUrl: string }
   | { state: 'failed'; runId: string; runUrl: string; runState: string }
-  | { state: 'skipped'; reason: string };
+  | { state: 'canceled'; reason: string };
 
-/** Answer of the CASCADE_STATUS_QUERY. */
-export interface CascadeStatus {
-  rootStackId: string;
-  rootRunId: string;
-  phase: 'loading' | 'waiting-for-root' | 'running' | 'completed' | 'failed' | 'canceled';
-  /** Why the cascade failed or was canceled, e.g. the cycle. */
-  error: string | null;
-  /** Every stack of the closure (the root excluded), in a topological order. */
-  stacks: Record<string, StackStatus>;
-  /** Labels pointing at stacks that do not exist. */
-  unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
+export type StackState = StackView['state'];
+
+/** One run a cascade caused (or counted, when another source served a need). */
+export interface CascadeRun {
+  runId: string;
+  state: string;
+  /** true when the coordinator triggered it. */
+  own: boolean;
+  /** Unix ms (coordinator clock) the run was triggered or first seen. */
+  at: number;
 }
 
-/** Result of stackDependencyChainWorkflow. */
-export type CascadeResult = CascadeStatus;
+/** A change that fed a cascade: a finished tracked run of a stack. */
+export interface CascadeChange {
+  stackId: string;
+  runId: string;
+  /** Unix ms (Spacelift clock) the run finished. */
+  at: number;
+}
+
+export type CascadePhase = 'running' | 'blocked' | 'completed' | 'canceled';
+
+/** A cascade: a burst of overlapping changes and the runs they caused. */
+export interface CascadeView {
+  id: string;
+  phase: CascadePhase;
+  /** Unix ms (coordinator clock). */
+  startedAt: number;
+  endedAt: number | null;
+  changes: CascadeChange[];
+  /** Every stack the cascade reached: its state now (from this cascade's view) and its runs. */
+  stacks: Record<string, StackView & { runs: CascadeRun[]; since: number }>;
+}
+
+/** One line of the cascade list. */
+export interface CascadeSummary {
+  id: string;
+  phase: CascadePhase;
+  startedAt: number;
+  endedAt: number | null;
+  roots: string[];
+  counts: Record<StackState, number>;
+  total: number;
+}
+
+/** The estate as the coordinator holds it. */
+export interface EstateView {
+  stacks: Record<string, StackView>;
+  cycles: string[][];
+  unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
+  /** Unix ms (coordinator clock) of the last full read of the estate; null before the first. */
+  graphReadAt: number | null;
+  activeCascades: string[];
+}
+
+/** Input of stackDependencyChainWorkflow (the estate coordinator). */
+export interface CoordinatorInput {
+  options: CascadeOptions;
+  /** The state carried over a continue-as-new. */
+  snapshot?: unknown;
+}

@@ -1,5 +1,6 @@
 import type { Run, SpaceliftApi } from 'spacelift-client';
 import { ApplicationFailure } from '@temporalio/common';
+import { isOwnIdentity } from '../own-identity.js';
 import type { CascadeLogger } from './cascade-logger.js';
 import { callSpacelift } from './spacelift-failure.js';
 import type { TriggeredRun, TriggerStackRunInput } from './types.js';
@@ -55,7 +56,7 @@ function earliestRunSince(
     (r) =>
       r.createdAt >= since &&
       r.type === input.runType &&
-      (identity === undefined || r.triggeredBy === identity),
+      (identity === undefined || isOwnIdentity(r.triggeredBy ?? null, identity)),
   );
   return candidates.sort((a, b) => a.createdAt - b.createdAt)[0];
 }

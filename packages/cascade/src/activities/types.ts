@@ -2,30 +2,13 @@
  * Shapes of the cascade activities. Workflows import this module (types only), so it holds
  * no runtime code.
  */
-import type { GraphNode, UnknownDependency } from '../graph/dependency-graph.js';
-
-export interface LoadStackGraphInput {
-  rootStackId: string;
-  labelPrefix: string;
-}
-
-/**
- * The root's downstream closure, read from the whole account once. Only the closure crosses
- * into workflow history, which keeps it small when the account has thousands of stacks.
- */
-export interface StackGraphSnapshot {
-  /** The root first, then every stack downstream of it; `dependsOn` limited to the closure. */
-  nodes: GraphNode[];
-  /** Labels of stacks in the closure pointing at stacks that do not exist. */
-  unknownDependencies: UnknownDependency[];
-  /** How many stacks the account has (for logs and status). */
-  totalStacks: number;
-}
+import type { RunObservation } from '../cascade-contract.js';
+import type { GraphNode } from '../graph/dependency-graph.js';
 
 export interface TriggerStackRunInput {
   stackId: string;
   runType: 'TRACKED' | 'PROPOSED';
-  /** The cascade's workflow id, for logs. */
+  /** The cascade the run serves, for logs. */
   cascadeId: string;
   /**
    * When the workflow decided to trigger (workflow `Date.now()`, ms; deterministic). A retry
@@ -41,15 +24,44 @@ export interface TriggeredRun {
   reused: boolean;
 }
 
-export interface RunStateResult {
-  state: string;
-  /** Highest state version in the run's history; null when the API gives none. */
-  stateVersion: number | null;
+/** A run to poll because no webhook told us about it for a while. */
+export interface RunRef {
+  stackId: string;
+  runId: string;
+}
+
+export interface ReadRunsResult {
+  observations: RunObservation[];
+  /** Runs Spacelift no longer knows (deleted, or the stack is gone). */
+  vanished: RunRef[];
+}
+
+export interface ReconcileInput {
+  labelPrefix: string;
+  /**
+   * Highest `stateSetAt` (Spacelift seconds) of the previous pass: stacks whose state changed
+   * at or after it get their runs read. null on the first pass, which only reads the graph.
+   */
+  cursor: number | null;
+  /** Digest of the graph the previous pass returned: the graph is sent only when it changed. */
+  graphDigest: string | null;
+}
+
+export interface ReconcileResult {
+  /** Every stack with its declared upstreams; null when the digest did not change. */
+  nodes: GraphNode[] | null;
+  graphDigest: string;
+  cursor: number | null;
+  /** Runs of stacks whose state changed since the cursor, oldest first. */
+  observations: RunObservation[];
+  /** Stacks whose runs were read (the API calls beyond the search pages). */
+  stacksRead: number;
+  totalStacks: number;
 }
 
 /** The activities a cascade worker registers (see `createActivities`). */
 export interface CascadeActivities {
-  loadStackGraph(input: LoadStackGraphInput): Promise<StackGraphSnapshot>;
   triggerStackRun(input: TriggerStackRunInput): Promise<TriggeredRun>;
-  getRunState(stackId: string, runId: string): Promise<RunStateResult>;
+  readRuns(runs: RunRef[]): Promise<ReadRunsResult>;
+  reconcileEstate(input: ReconcileInput): Promise<ReconcileResult>;
 }

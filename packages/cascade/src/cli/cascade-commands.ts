@@ -1,16 +1,10 @@
-import type { Client } from '@temporalio/client';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  type WorkflowExecutionInfo,
-} from '@temporalio/client';
 import type { SpaceliftApi } from 'spacelift-client';
-import type { CascadeInput, CascadeStatus } from '../cascade-contract.js';
-import { PARENT_WORKFLOW, cascadeWorkflowId } from '../constants.js';
-import { describeCascade, exitCodeOf } from './cascade-report.js';
-import { followCascade, readCascadeStatus } from './follow-cascade.js';
+import type { CascadeSummary } from '../cascade-contract.js';
+import { observationOf } from '../activities/run-observation.js';
+import type { Coordinator } from '../temporal/coordinator.js';
+import { describeCascade, exitCodeOf, EXIT_CASCADE_FAILED, EXIT_SUCCESS } from './cascade-report.js';
+import { followRun } from './follow-cascade.js';
 import { UnknownStackError } from './graph-commands.js';
-import type { ServiceConfig } from './service-config.js';
 
 export interface Output {
   out: (line: string) => void;
@@ -21,17 +15,13 @@ export interface Output {
 const print = (o: Output, data: unknown, text: () => string) =>
   o.out(o.json ? JSON.stringify(data, null, 2) : text());
 
-/** Accepts a workflow id (`cascade-…`) or the root run id it derives from. */
-export const toWorkflowId = (id: string): string => (id.startsWith('cascade-') ? id : cascadeWorkflowId(id));
-
 /**
- * Triggers a run of `stackId` (as a push would) and starts the cascade that follows it; the
- * cascade waits for the run to finish, then runs the dependents. Returns the exit code.
+ * Triggers a tracked run of `stackId` (as a push would) and tells the coordinator at once, so
+ * the stacks below wait for it even before its first webhook. Returns the exit code.
  */
 export async function triggerCommand(
   api: SpaceliftApi,
-  client: Client,
-  config: ServiceConfig,
+  coordinator: Coordinator,
   stackId: string,
   flags: { follow: boolean },
   o: Output,
@@ -40,85 +30,65 @@ export async function triggerCommand(
   if ((await api.getStackById(stackId, { queryFields: ['id'] })) === null)
     throw new UnknownStackError(stackId);
   const run = await api.triggerRun(stackId, { runType: 'TRACKED' });
-  const workflowId = cascadeWorkflowId(run.id);
-  const input: CascadeInput = {
-    rootStackId: stackId,
-    rootRunId: run.id,
-    rootFinished: false,
-    options: config.cascade,
-  };
-  try {
-    await client.workflow.start(PARENT_WORKFLOW, {
-      workflowId,
-      taskQueue: config.webhook.taskQueue,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { rootStackId: stackId, rootRunId: run.id },
-    });
-  } catch (err) {
-    // The run's webhook got there first: the cascade exists already, which is what we want.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  if (!o.json) o.out(`Triggered run ${run.id} of stack ${stackId}; cascade ${workflowId}.`);
+  await coordinator.observe(observationOf(stackId, run));
+  if (!o.json) o.out(`Triggered run ${run.id} of stack ${stackId}.`);
   if (!flags.follow) {
-    if (o.json) print(o, { runId: run.id, workflowId }, () => '');
-    return 0;
+    if (o.json) print(o, { runId: run.id }, () => '');
+    return EXIT_SUCCESS;
   }
-  const status = await followCascade(client, workflowId, {
+  const result = await followRun(coordinator, stackId, run.id, {
     out: o.json ? () => undefined : o.out,
     tty: o.tty && !o.json,
   });
-  if (o.json) print(o, { runId: run.id, workflowId, status }, () => '');
-  return exitCodeOf(status);
-}
-
-export interface CascadeListEntry {
-  workflowId: string;
-  status: string;
-  startTime: string;
-  closeTime: string | null;
-  rootStackId: string | null;
-  rootRunId: string | null;
-}
-
-function toEntry(info: WorkflowExecutionInfo): CascadeListEntry {
-  const memo = info.memo ?? {};
-  return {
-    workflowId: info.workflowId,
-    status: info.status.name,
-    startTime: info.startTime.toISOString(),
-    closeTime: info.closeTime ? info.closeTime.toISOString() : null,
-    rootStackId: typeof memo.rootStackId === 'string' ? memo.rootStackId : null,
-    rootRunId: typeof memo.rootRunId === 'string' ? memo.rootRunId : null,
-  };
-}
-
-export async function listCommand(client: Client, limit: number, o: Output): Promise<number> {
-  const entries: CascadeListEntry[] = [];
-  for await (const info of client.workflow.list({ query: `WorkflowType = '${PARENT_WORKFLOW}'` })) {
-    entries.push(toEntry(info));
-    if (entries.length >= limit) break;
+  if (o.json) print(o, { runId: run.id, ...result }, () => '');
+  switch (result.kind) {
+    case 'cascade':
+      return exitCodeOf(result.view);
+    case 'run-failed':
+      if (!o.json) o.out(`Run ${run.id} of ${stackId} ended ${result.runState}: nothing cascades from it.`);
+      return EXIT_CASCADE_FAILED;
+    case 'nothing-downstream':
+      if (!o.json) o.out(`Run ${run.id} finished; no stack depends on ${stackId}, so nothing else runs.`);
+      return EXIT_SUCCESS;
   }
-  print(o, entries, () =>
-    entries.length === 0
-      ? 'No cascades yet.'
-      : entries
-          .map((e) => `${e.workflowId}  ${e.status.padEnd(10)}  ${e.startTime}  root ${e.rootStackId ?? '?'}`)
-          .join('\n'),
+}
+
+const summaryLine = (c: CascadeSummary) =>
+  `${c.id}  ${c.phase.padEnd(9)}  ${new Date(c.startedAt).toISOString()}  from ${c.roots.join(', ') || '?'}  ` +
+  `${c.counts.finished}/${c.total} finished` +
+  (c.counts.failed + c.counts.blocked ? `, ${c.counts.failed} failed, ${c.counts.blocked} blocked` : '');
+
+export async function listCommand(coordinator: Coordinator, limit: number, o: Output): Promise<number> {
+  const entries = await coordinator.cascades(limit);
+  print(o, entries, () => (entries.length === 0 ? 'No cascades yet.' : entries.map(summaryLine).join('\n')));
+  return EXIT_SUCCESS;
+}
+
+/** Thrown for an id that names no cascade the coordinator remembers. */
+export class UnknownCascadeError extends Error {
+  override readonly name = 'UnknownCascadeError';
+  constructor(readonly id: string) {
+    super(
+      `No cascade "${id}" (or one caused by run "${id}"). List them with \`spacelift-cascade cascades list\`.`,
+    );
+  }
+}
+
+export async function statusCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
+  const view = await coordinator.cascade(id);
+  if (view === null) throw new UnknownCascadeError(id);
+  print(o, view, () => describeCascade(view));
+  return EXIT_SUCCESS;
+}
+
+export async function cancelCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
+  const view = await coordinator.cascade(id);
+  if (view === null) throw new UnknownCascadeError(id);
+  await coordinator.cancel(view.id);
+  print(
+    o,
+    { cascadeId: view.id, cancelRequested: true },
+    () => `Cancellation of ${view.id} requested: stacks not yet triggered will not be; runs in flight go on.`,
   );
-  return 0;
-}
-
-export async function statusCommand(client: Client, id: string, o: Output): Promise<number> {
-  const workflowId = toWorkflowId(id);
-  const status: CascadeStatus = await readCascadeStatus(client, workflowId);
-  print(o, { workflowId, ...status }, () => describeCascade(workflowId, status));
-  return 0;
-}
-
-export async function cancelCommand(client: Client, id: string, o: Output): Promise<number> {
-  const workflowId = toWorkflowId(id);
-  await client.workflow.getHandle(workflowId).cancel();
-  print(o, { workflowId, cancelRequested: true }, () => `Cancellation of ${workflowId} requested.`);
-  return 0;
+  return EXIT_SUCCESS;
 }

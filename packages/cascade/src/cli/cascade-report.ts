@@ -1,91 +1,97 @@
-import type { CascadeStatus, StackStatus } from '../cascade-contract.js';
+import type { CascadeView, StackState, StackView } from '../cascade-contract.js';
+import { STACK_STATES } from '../estate/estate-model.js';
 
 /** Exit codes of commands that follow a cascade (2 is reserved for usage errors). */
 export const EXIT_SUCCESS = 0;
 export const EXIT_CASCADE_FAILED = 1;
-export const EXIT_STACKS_FAILED_OR_SKIPPED = 3;
+export const EXIT_STACKS_FAILED_OR_BLOCKED = 3;
 
-export interface CascadeTally {
-  total: number;
-  pending: number;
-  triggered: number;
-  finished: number;
-  failed: number;
-  skipped: number;
-}
+export type CascadeTally = Record<StackState, number> & { total: number };
 
-export function tally(status: CascadeStatus): CascadeTally {
-  const t: CascadeTally = { total: 0, pending: 0, triggered: 0, finished: 0, failed: 0, skipped: 0 };
-  for (const s of Object.values(status.stacks)) {
+export function tally(view: CascadeView): CascadeTally {
+  const t = Object.fromEntries([...STACK_STATES, 'total'].map((s) => [s, 0])) as CascadeTally;
+  for (const s of Object.values(view.stacks)) {
     t.total += 1;
     t[s.state] += 1;
   }
   return t;
 }
 
-export const isCascadeOver = (status: CascadeStatus): boolean =>
-  status.phase === 'completed' || status.phase === 'failed' || status.phase === 'canceled';
+/** Nothing more will happen without a person: completed, canceled, or blocked. */
+export const isCascadeOver = (view: CascadeView): boolean => view.phase !== 'running';
 
-/** 0: every stack finished; 1: the cascade itself failed or was canceled; 3: stacks failed or were skipped. */
-export function exitCodeOf(status: CascadeStatus): number {
-  if (status.phase === 'failed' || status.phase === 'canceled') return EXIT_CASCADE_FAILED;
-  const t = tally(status);
-  return t.failed + t.skipped > 0 ? EXIT_STACKS_FAILED_OR_SKIPPED : EXIT_SUCCESS;
+/** 0: every stack finished; 1: the cascade was canceled; 3: stacks failed or are blocked. */
+export function exitCodeOf(view: CascadeView): number {
+  if (view.phase === 'canceled') return EXIT_CASCADE_FAILED;
+  const t = tally(view);
+  return t.failed + t.blocked + t.cyclic > 0 ? EXIT_STACKS_FAILED_OR_BLOCKED : EXIT_SUCCESS;
 }
 
-/** One line for a stack, e.g. `database  finished  run 01H... https://...`. */
-export function describeStack(stackId: string, s: StackStatus): string {
+/** One line for a stack, e.g. `database: finished (run 01H...) https://...`. */
+export function describeStack(stackId: string, s: StackView): string {
   switch (s.state) {
-    case 'pending':
-      return `${stackId}: pending${s.waitingFor.length ? ` (waiting for ${s.waitingFor.join(', ')})` : ''}`;
-    case 'triggered':
-      return `${stackId}: ${s.runState.toLowerCase()} (run ${s.runId}) ${s.runUrl}`;
+    case 'idle':
+      return `${stackId}: idle`;
+    case 'waiting':
+      return `${stackId}: waiting${s.waitingFor.length ? ` for ${s.waitingFor.join(', ')}` : ''}`;
+    case 'blocked':
+      return `${stackId}: BLOCKED by ${s.blockedBy}: ${s.reason}`;
+    case 'cyclic':
+      return `${stackId}: on a cycle (${s.cycle}), never runs`;
+    case 'triggering':
+      return `${stackId}: triggering a run`;
+    case 'queued':
+    case 'running':
+      return `${stackId}: ${s.state} (run ${s.runId}, ${s.runState}) ${s.runUrl}`;
+    case 'awaiting-confirmation':
+      return `${stackId}: awaiting confirmation (run ${s.runId}) ${s.runUrl}`;
     case 'finished':
       return `${stackId}: finished (run ${s.runId}) ${s.runUrl}`;
     case 'failed':
       return `${stackId}: FAILED, run ${s.runId} ended ${s.runState} ${s.runUrl}`;
-    case 'skipped':
-      return `${stackId}: skipped (${s.reason})`;
+    case 'canceled':
+      return `${stackId}: canceled (${s.reason})`;
   }
 }
 
 /** A progress summary fitting one terminal line. */
-export function progressLine(status: CascadeStatus): string {
-  const t = tally(status);
-  const done = t.finished + t.failed + t.skipped;
+export function progressLine(view: CascadeView): string {
+  const t = tally(view);
+  const done = t.finished + t.failed + t.canceled;
+  const inFlight = t.triggering + t.queued + t.running + t['awaiting-confirmation'];
   return (
-    `[${status.phase}] ${done}/${t.total} done: ${t.finished} finished, ${t.triggered} running, ` +
-    `${t.pending} pending, ${t.failed} failed, ${t.skipped} skipped`
+    `[${view.phase}] ${done}/${t.total} done: ${t.finished} finished, ${inFlight} running, ` +
+    `${t.waiting} waiting, ${t.failed} failed, ${t.blocked + t.cyclic} blocked`
   );
 }
 
 /** The full human-readable report of a cascade. */
-export function describeCascade(workflowId: string, status: CascadeStatus): string {
-  const lines = [
-    `cascade ${workflowId} from stack ${status.rootStackId} (run ${status.rootRunId}): ${status.phase}`,
-  ];
-  if (status.error) lines.push(`  error: ${status.error}`);
-  for (const [id, s] of Object.entries(status.stacks)) lines.push(`  ${describeStack(id, s)}`);
-  for (const u of status.unknownDependencies) {
-    lines.push(`  warning: ${u.stackId} depends on unknown stack ${u.dependsOn}`);
+export function describeCascade(view: CascadeView): string {
+  const roots = [...new Set(view.changes.map((c) => c.stackId))];
+  const lines = [`cascade ${view.id} from ${roots.join(', ') || '?'}: ${view.phase}`];
+  for (const [id, s] of Object.entries(view.stacks)) {
+    const runs = s.runs.length > 1 ? ` [${s.runs.length} runs]` : '';
+    lines.push(`  ${describeStack(id, s)}${runs}`);
   }
-  lines.push(`  ${progressLine(status)}`);
+  lines.push(`  ${progressLine(view)}`);
   return lines.join('\n');
 }
+
+const withoutRuns = ({ runs: _runs, since: _since, ...view }: CascadeView['stacks'][string]): StackView =>
+  view;
 
 /**
  * Stack lines that changed between two snapshots (plain output when stdout is not a TTY:
  * one line per change, nothing repeated).
  */
-export function changedStackLines(before: CascadeStatus | null, after: CascadeStatus): string[] {
+export function changedStackLines(before: CascadeView | null, after: CascadeView): string[] {
   const out: string[] = [];
   for (const [id, s] of Object.entries(after.stacks)) {
     const prev = before?.stacks[id];
-    if (!prev || JSON.stringify(prev) !== JSON.stringify(s)) out.push(describeStack(id, s));
+    const now = withoutRuns(s);
+    if (!prev || JSON.stringify(withoutRuns(prev)) !== JSON.stringify(now)) out.push(describeStack(id, now));
   }
   // The phase last: "completed" reads after the stack lines that completed it.
-  if (!before || before.phase !== after.phase) {
-    out.push(`cascade ${after.phase}${after.error ? `: ${after.error}` : ''}`);
-  }
+  if (!before || before.phase !== after.phase) out.push(`cascade ${after.phase}`);
   return out;
 }

@@ -1,61 +1,73 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { CascadeStatus } from '../cascade-contract.js';
-import { CASCADE_STATUS_QUERY } from '../constants.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { CascadeView } from '../cascade-contract.js';
+import type { Coordinator } from '../temporal/coordinator.js';
 import { changedStackLines, describeCascade, isCascadeOver, progressLine } from './cascade-report.js';
-
-/** A cascade's status: its result once closed, else the live query answer. */
-export async function readCascadeStatus(client: Client, workflowId: string): Promise<CascadeStatus> {
-  const handle = client.workflow.getHandle(workflowId);
-  const description = await handle.describe();
-  if (description.status.name === 'COMPLETED') return (await handle.result()) as CascadeStatus;
-  return handle.query<CascadeStatus>(CASCADE_STATUS_QUERY);
-}
 
 export interface FollowOptions {
   out: (line: string) => void;
   /** true: one progress line rewritten in place; false: one plain line per change. */
   tty: boolean;
-  /** How long to wait for the workflow to appear (a webhook starts it). */
-  waitForStartMs?: number;
+  /** Give up when no cascade showed up this long after the run ended. */
+  waitForCascadeMs?: number;
   intervalMs?: number;
 }
 
-/** Prints a cascade's progress until it ends; resolves to its final status. */
-export async function followCascade(
-  client: Client,
-  workflowId: string,
+/** How following a run ended: the cascade it fed, or why there is none. */
+export type FollowResult =
+  | { kind: 'cascade'; view: CascadeView }
+  | { kind: 'run-failed'; runState: string }
+  | { kind: 'nothing-downstream' };
+
+/**
+ * Follows the change made by run `runId` of `stackId`: waits for the run to end, then prints
+ * the progress of the cascade it fed until nothing more happens without a person.
+ */
+export async function followRun(
+  coordinator: Coordinator,
+  stackId: string,
+  runId: string,
   options: FollowOptions,
-): Promise<CascadeStatus> {
+): Promise<FollowResult> {
   const interval = options.intervalMs ?? 500;
-  const startDeadline = Date.now() + (options.waitForStartMs ?? 60_000);
-  let previous: CascadeStatus | null = null;
+  let previous: CascadeView | null = null;
+  let endedAt: number | null = null;
   for (;;) {
-    let status: CascadeStatus;
+    let view: CascadeView | null = null;
     try {
-      status = await readCascadeStatus(client, workflowId);
+      view = await coordinator.cascade(runId);
+      if (view === null) {
+        const stack = await coordinator.stack(stackId);
+        const ended =
+          stack && (stack.state === 'finished' || stack.state === 'failed') && stack.runId === runId;
+        if (ended && stack.state === 'failed') return { kind: 'run-failed', runState: stack.runState };
+        if (ended) endedAt ??= Date.now();
+        if (endedAt !== null && Date.now() - endedAt > (options.waitForCascadeMs ?? 3_000)) {
+          return { kind: 'nothing-downstream' };
+        }
+      }
     } catch (err) {
-      // Not started yet (the root run is still going), or its worker has not answered a query yet.
+      // The coordinator starts with the first signal; its worker may not have answered a query yet.
       const notYet =
         err instanceof WorkflowNotFoundError || (err as Error).name === 'QueryNotRegisteredError';
-      if (!notYet || Date.now() > startDeadline) throw err;
-      await sleep(interval);
-      continue;
+      if (!notYet) throw err;
     }
-    const changes = changedStackLines(previous, status);
-    if (options.tty) {
-      // Stack changes scroll above a progress line that is rewritten in place.
-      process.stdout.write('\r\x1b[2K');
-      for (const line of changes) options.out(line);
-      process.stdout.write(progressLine(status));
-    } else {
-      for (const line of changes) options.out(line);
-    }
-    previous = status;
-    if (isCascadeOver(status)) {
-      if (options.tty) process.stdout.write('\n');
-      options.out(describeCascade(workflowId, status));
-      return status;
+    if (view) {
+      const changes = changedStackLines(previous, view);
+      if (options.tty) {
+        // Stack changes scroll above a progress line that is rewritten in place.
+        process.stdout.write('\r\x1b[2K');
+        for (const line of changes) options.out(line);
+        process.stdout.write(progressLine(view));
+      } else {
+        for (const line of changes) options.out(line);
+      }
+      previous = view;
+      if (isCascadeOver(view)) {
+        if (options.tty) process.stdout.write('\n');
+        options.out(describeCascade(view));
+        return { kind: 'cascade', view };
+      }
     }
     await sleep(interval);
   }

@@ -4,11 +4,13 @@ import { connectTemporalClient } from '../temporal/connection.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
 import { Spacelift, SpaceliftError, type SpaceliftApi } from 'spacelift-client';
+import { Coordinator } from '../temporal/coordinator.js';
 import {
   cancelCommand,
   listCommand,
   statusCommand,
   triggerCommand,
+  UnknownCascadeError,
   type Output,
 } from './cascade-commands.js';
 import { readDemoEnv } from './demo-env.js';
@@ -20,7 +22,7 @@ import {
   type GraphFormat,
 } from './graph-commands.js';
 import { ConfigError, loadServiceConfig, type ServiceConfig } from './service-config.js';
-import { startService } from './start-command.js';
+import { coordinatorRef, startService } from './start-command.js';
 
 /** Exit code of usage errors: unknown flags, bad values, invalid configuration. */
 export const EXIT_USAGE = 2;
@@ -70,11 +72,16 @@ function spaceliftApi(config: ServiceConfig): SpaceliftApi {
   ]);
 }
 
-async function withTemporal<T>(config: ServiceConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with the estate coordinator of this configuration. */
+async function withCoordinator<T>(
+  config: ServiceConfig,
+  fn: (coordinator: Coordinator) => Promise<T>,
+): Promise<T> {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
   const connection = await connectTemporalClient({ ...config.temporal, address });
   try {
-    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    return await fn(new Coordinator(client, coordinatorRef(config)));
   } finally {
     await connection.close();
   }
@@ -204,18 +211,18 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
 
   program
     .command('trigger')
-    .description('Trigger a tracked run of a stack (as a push would) and start the cascade that follows it')
+    .description('Trigger a tracked run of a stack (as a push would); the coordinator cascades its change')
     .argument('<stack-id>')
     .option(
       '--follow',
-      'show the cascade live until it ends; exit 0 success, 1 cascade failed, 3 stacks failed or skipped',
+      'show the cascade live until it ends; exit 0 success, 1 run failed or cascade canceled, 3 stacks failed or blocked',
     )
     .addOption(dataDirOption)
     .action(async (stackId: string, flags: { follow?: boolean }, cmd: Command) => {
       const { config, o } = await ctx(cmd);
       const api = spaceliftApi(config);
-      exitCode = await withTemporal(config, (client) =>
-        triggerCommand(api, client, config, stackId, { follow: flags.follow === true }, o),
+      exitCode = await withCoordinator(config, (coordinator) =>
+        triggerCommand(api, coordinator, stackId, { follow: flags.follow === true }, o),
       );
     });
 
@@ -227,25 +234,25 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .addOption(dataDirOption)
     .action(async (flags: { limit: number }, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await withTemporal(config, (client) => listCommand(client, flags.limit, o));
+      exitCode = await withCoordinator(config, (c) => listCommand(c, flags.limit, o));
     });
   cascades
     .command('status')
     .description('Per-stack status of one cascade')
-    .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
+    .argument('<id>', 'cascade id (cascade-<run id>) or the id of a run in it')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await withTemporal(config, (client) => statusCommand(client, id, o));
+      exitCode = await withCoordinator(config, (c) => statusCommand(c, id, o));
     });
   cascades
     .command('cancel')
     .description('Cancel a cascade: no further stacks are triggered')
-    .argument('<id>', 'workflow id (cascade-<run id>) or the root run id')
+    .argument('<id>', 'cascade id (cascade-<run id>) or the id of a run in it')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await withTemporal(config, (client) => cancelCommand(client, id, o));
+      exitCode = await withCoordinator(config, (c) => cancelCommand(c, id, o));
     });
 
   for (const cmd of [program, ...program.commands, ...cascades.commands]) {
@@ -270,7 +277,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(err.message);
       return EXIT_USAGE;
     }
-    if (err instanceof UnknownStackError) {
+    if (err instanceof UnknownStackError || err instanceof UnknownCascadeError) {
       io.err(`error: ${err.message}`);
       return EXIT_USAGE;
     }

@@ -43,6 +43,10 @@ const serviceEnvSchema = z
       .enum(['TRACKED', 'PROPOSED'], { error: 'CASCADE_RUN_TYPE must be TRACKED or PROPOSED' })
       .optional(),
     CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
+    CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
+    CASCADE_DRIFT_RUNS: z
+      .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
+      .optional(),
     CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
     SIMULATOR_PORT: integer('SIMULATOR_PORT', 0, 65535).optional(),
     SIMULATOR_STATE_DURATION_MS: integer('SIMULATOR_STATE_DURATION_MS', 0).optional(),
@@ -152,6 +156,8 @@ export function loadServiceConfig(
       maxParallel: s.CASCADE_MAX_PARALLEL ?? 10,
       runType: s.CASCADE_RUN_TYPE ?? 'TRACKED',
       pollIntervalMs: s.CASCADE_POLL_INTERVAL_MS ?? 30_000,
+      reconcileIntervalMs: s.CASCADE_RECONCILE_INTERVAL_MS ?? 60_000,
+      driftRuns: s.CASCADE_DRIFT_RUNS ?? 'cascade',
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,
         '',

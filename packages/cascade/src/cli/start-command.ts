@@ -8,8 +8,9 @@ import { pino, type Logger } from 'pino';
 import { Spacelift, type SpaceliftApi } from 'spacelift-client';
 import { SeedSchema } from 'spacelift-client/testing';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
-import { cascadeWorkflowId } from '../constants.js';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
+import { apiKeyIdentity } from '../own-identity.js';
+import { Coordinator, type CoordinatorRef } from '../temporal/coordinator.js';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
 import {
@@ -21,7 +22,7 @@ import {
 import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
 import { createCascadeWorker } from '../worker/index.js';
 import { tally } from './cascade-report.js';
-import { followCascade } from './follow-cascade.js';
+import { followRun } from './follow-cascade.js';
 import { routeTemporalLogs } from './temporal-runtime-logs.js';
 import { removeDemoEnv, writeDemoEnv } from './demo-env.js';
 import type { ServiceConfig } from './service-config.js';
@@ -118,7 +119,7 @@ export async function startService(
     let simulator: Simulator | null = null;
     if (config.spacelift) {
       api = new Spacelift({ ...config.spacelift, log: log.child({ component: 'spacelift' }) });
-      identity = `api::${config.spacelift.keyId}`;
+      identity = apiKeyIdentity(config.spacelift.keyId);
       lines.push(`Spacelift:          ${config.spacelift.baseUrl}`);
     } else {
       const seedFile = options.seedPath ? resolve(options.seedPath) : DEMO_SEED_PATH;
@@ -134,7 +135,7 @@ export async function startService(
       const sim = simulator;
       shutdown.push('simulator', () => sim.close());
       api = new Spacelift({ baseUrl: sim.baseUrl, keyId: apiKey.id, keySecret: apiKey.secret });
-      identity = `api::${apiKey.id}`;
+      identity = apiKeyIdentity(apiKey.id);
       await writeDemoEnv(dataDir, {
         SPACELIFT_BASE_URL: sim.baseUrl,
         SPACELIFT_KEY_ID: apiKey.id,
@@ -156,12 +157,11 @@ export async function startService(
         namespace: temporal.namespace,
       });
       shutdown.push('temporal gateway', close);
-      const ownIdentity = demo ? 'api::demo' : webhookConfig.ownIdentity;
       const app = buildWebhookServer({
         gateway,
         secrets: webhookConfig.secrets,
         allowUnsigned: webhookConfig.allowUnsigned,
-        ownIdentity,
+        estateId: webhookConfig.estateId,
         taskQueue: webhookConfig.taskQueue,
         cascadeOptions,
         bodyLimit: webhookConfig.bodyLimit,
@@ -201,6 +201,11 @@ export async function startService(
         if (w.getState() === 'RUNNING') w.shutdown();
         await workerRun;
       });
+      // The coordinator runs its reconciliation passes even before the first webhook comes.
+      const clientConnection = await connectTemporalClient(temporal);
+      shutdown.push('coordinator connection', () => clientConnection.close());
+      const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+      await new Coordinator(client, { ...coordinatorRef(config), options: cascadeOptions }).configure();
     }
 
     let stopping: Promise<void> | null = null;
@@ -229,7 +234,7 @@ export async function startService(
     out('spacelift-cascade is ready. Press Ctrl-C to stop.');
 
     if (simulator && options.demo && webhookUrl && worker) {
-      void runDemoCascade(simulator, temporal, config, out).catch((err: unknown) =>
+      void runDemoCascade(simulator, temporal, config, cascadeOptions, out).catch((err: unknown) =>
         log.error({ err }, 'demo cascade failed'),
       );
     }
@@ -240,41 +245,73 @@ export async function startService(
   }
 }
 
-/** The stack with the largest downstream closure: the most to watch. */
-function demoRoot(simulator: Simulator, labelPrefix: string): string | null {
+/** Where the coordinator of this configuration is, and the options it runs with. */
+export const coordinatorRef = (config: ServiceConfig): CoordinatorRef => ({
+  estateId: config.webhook.estateId,
+  taskQueue: config.webhook.taskQueue,
+  options: config.cascade,
+});
+
+/**
+ * The demo's push: the stack with the largest downstream closure, and the direct dependent of
+ * it with the largest closure of its own (one commit that changed a stack and its upstream).
+ */
+function demoPush(simulator: Simulator, labelPrefix: string): string[] {
   const stacks = simulator.store.listStacks().map((s) => ({ id: s.id, labels: s.labels }));
   const graph = buildDependencyGraph(stacks, labelPrefix);
-  let best: { id: string; size: number } | null = null;
-  for (const { id } of stacks) {
-    const size = downstreamClosure(graph, id).length;
-    if (!best || size > best.size) best = { id, size };
-  }
-  return best?.id ?? null;
+  const largest = (ids: readonly string[]) => {
+    let best: { id: string; size: number } | null = null;
+    for (const id of ids) {
+      const size = downstreamClosure(graph, id).length;
+      if (!best || size > best.size) best = { id, size };
+    }
+    return best?.id ?? null;
+  };
+  const root = largest(stacks.map((s) => s.id));
+  if (root === null) return [];
+  const child = largest(graph.downstreams.get(root) ?? []);
+  return child === null ? [root] : [root, child];
 }
 
-/** Pushes one run to the demo root (as a git push would) and prints its cascade as it goes. */
+/**
+ * Pushes one commit that changes a stack and one of its dependents together (as a monorepo
+ * push would) and prints the cascade as it goes: every stack still runs once, after both.
+ */
 async function runDemoCascade(
   simulator: Simulator,
   temporal: TemporalConnectionConfig,
   config: ServiceConfig,
+  cascadeOptions: ServiceConfig['cascade'],
   out: (line: string) => void,
 ): Promise<void> {
-  const root = demoRoot(simulator, config.cascade.labelPrefix);
-  if (!root) return;
-  const run = simulator.store.triggerRun(root, { type: 'TRACKED', triggeredBy: 'demo-push' });
-  out(`Demo: pushed a commit to stack "${root}" (run ${run.id}); its cascade starts when the run finishes.`);
+  const pushed = demoPush(simulator, config.cascade.labelPrefix);
+  if (pushed.length === 0) return;
+  const runs = pushed.map((id) =>
+    simulator.store.triggerRun(id, { type: 'TRACKED', triggeredBy: 'demo-push' }),
+  );
+  out(
+    `Demo: pushed one commit changing ${pushed.map((id, i) => `"${id}" (run ${runs[i]!.id})`).join(' and ')}; ` +
+      'the stacks below wait for both, and each runs once.',
+  );
   const connection = await connectTemporalClient(temporal);
   try {
     const client = new Client({ connection, namespace: temporal.namespace });
-    const status = await followCascade(client, cascadeWorkflowId(run.id), {
+    const coordinator = new Coordinator(client, { ...coordinatorRef(config), options: cascadeOptions });
+    const result = await followRun(coordinator, pushed[0]!, runs[0]!.id, {
       out: (line) => out(`Demo: ${line}`),
       tty: false,
-      waitForStartMs: 10 * 60_000,
+      waitForCascadeMs: 10 * 60_000,
     });
-    const t = tally(status);
+    if (result.kind !== 'cascade') {
+      out(`Demo: the pushed run ended without a cascade (${result.kind}).`);
+      return;
+    }
+    const t = tally(result.view);
+    const runsMade = Object.values(result.view.stacks).reduce((n, s) => n + s.runs.length, 0);
     out(
-      `Demo cascade completed (${status.phase}): ${t.finished} finished, ${t.failed} failed, ${t.skipped} skipped ` +
-        `of ${t.total} stacks. Open the Temporal Web UI to see its workflows.`,
+      `Demo cascade ${result.view.phase}: ${t.finished} finished, ${t.failed} failed, ` +
+        `${t.blocked + t.cyclic} blocked of ${t.total} stacks, ${runsMade} runs. ` +
+        'Open the Temporal Web UI to see the coordinator workflow.',
     );
   } finally {
     await connection.close();

@@ -112,17 +112,32 @@ export function closureNodes(graph: DependencyGraph, rootId: string): GraphNode[
 
 /**
  * Cycles among `ids` (default: every stack), one per strongly connected component, each
- * listed in edge order starting at its smallest id. Iterative Tarjan: O(V + E), no recursion,
- * so a 10,000-stack chain does not overflow the stack.
+ * listed in edge order starting at its smallest id.
  */
 export function findCycles(graph: DependencyGraph, ids: readonly string[] = graph.stackIds): string[][] {
+  const inside = new Set(ids);
+  const next = (id: string) => (graph.downstreams.get(id) ?? []).filter((d) => inside.has(d));
+  return cyclicComponents(graph, ids)
+    .map((component) => cycleThrough(new Set(component), next))
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
+/**
+ * The strongly connected components among `ids` that hold a cycle (two or more stacks, or one
+ * stack depending on itself), each with all its members. Iterative Tarjan: O(V + E), no
+ * recursion, so a 10,000-stack chain does not overflow the stack.
+ */
+export function cyclicComponents(
+  graph: DependencyGraph,
+  ids: readonly string[] = graph.stackIds,
+): string[][] {
   const inside = new Set(ids);
   const next = (id: string) => (graph.downstreams.get(id) ?? []).filter((d) => inside.has(d));
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
   const stack: string[] = [];
-  const cycles: string[][] = [];
+  const components: string[][] = [];
   let counter = 0;
 
   for (const start of ids) {
@@ -156,10 +171,10 @@ export function findCycles(graph: DependencyGraph, ids: readonly string[] = grap
         component.push(member);
       } while (member !== frame.id);
       const selfLoop = component.length === 1 && next(frame.id).includes(frame.id);
-      if (component.length > 1 || selfLoop) cycles.push(cycleThrough(new Set(component), next));
+      if (component.length > 1 || selfLoop) components.push(component);
     }
   }
-  return cycles.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  return components;
 }
 
 /** One concrete cycle inside a strongly connected component: walk edges until a stack repeats. */

@@ -1,15 +1,7 @@
-import {
-  Client,
-  Connection,
-  ServiceError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  isGrpcServiceError,
-} from '@temporalio/client';
+import { Client, Connection, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { DEFAULT_NAMESPACE } from '../constants.js';
 import type { TemporalConnectOptions } from './connection.js';
-import type { CascadePort, StartWorkflowRequest } from '../webhook/cascade-port.js';
+import type { CascadePort, SignalWithStartRequest } from '../webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../webhook/cascade-port.js';
 
 /** gRPC status codes that mean "could not reach Temporal in time" (grpc-js `status`). */
@@ -77,35 +69,16 @@ export class TemporalCascadeGateway implements CascadePort {
     }
   }
 
-  async signalIfExists(workflowId: string, signalName: string, payload: unknown): Promise<boolean> {
-    try {
-      await this.call(`signal ${workflowId}`, this.rpcTimeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).signal(signalName, payload),
-      );
-      return true;
-    } catch (err) {
-      // Also thrown for a workflow that already closed: nothing waits for the signal then.
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
-
-  async startWorkflow(request: StartWorkflowRequest): Promise<'started' | 'duplicate'> {
-    try {
-      await this.call(`start ${request.workflowId}`, this.rpcTimeoutMs, () =>
-        this.client.workflow.start(request.workflowType, {
-          workflowId: request.workflowId,
-          taskQueue: request.taskQueue,
-          args: request.args,
-          memo: request.memo,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        }),
-      );
-      return 'started';
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
-      throw err;
-    }
+  async signalWithStart(request: SignalWithStartRequest): Promise<void> {
+    await this.call(`signal ${request.workflowId}`, this.rpcTimeoutMs, () =>
+      this.client.workflow.signalWithStart(request.workflowType, {
+        workflowId: request.workflowId,
+        taskQueue: request.taskQueue,
+        args: request.args,
+        signal: request.signalName,
+        signalArgs: request.signalArgs,
+      }),
+    );
   }
 
   async checkReady(): Promise<void> {

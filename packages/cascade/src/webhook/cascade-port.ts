@@ -3,22 +3,21 @@
  * implementation is `temporal/cascade-gateway.ts`; tests use an in-memory fake.
  */
 export interface CascadePort {
-  /** Sends a signal to a running workflow; false when no such workflow is running. */
-  signalIfExists(workflowId: string, signalName: string, payload: unknown): Promise<boolean>;
-  /** Starts a workflow unless one with this id exists (or existed): then 'duplicate'. */
-  startWorkflow(request: StartWorkflowRequest): Promise<'started' | 'duplicate'>;
+  /** Signals a workflow, starting it first when it is not running (one RPC either way). */
+  signalWithStart(request: SignalWithStartRequest): Promise<void>;
   /** Resolves when Temporal answers; throws {@link TemporalUnavailableError} otherwise. */
   checkReady(): Promise<void>;
 }
 
-export interface StartWorkflowRequest {
+export interface SignalWithStartRequest {
   /** Workflow type by name, so the receiver does not import workflow code. */
   workflowType: string;
   workflowId: string;
   taskQueue: string;
+  /** Arguments of the workflow when this call starts it. */
   args: unknown[];
-  /** Plain values the CLI reads when listing workflows (no custom search attributes needed). */
-  memo: Record<string, string | number | boolean>;
+  signalName: string;
+  signalArgs: unknown[];
 }
 
 /** Temporal could not be reached in time; the receiver answers 503 so Spacelift redelivers. */

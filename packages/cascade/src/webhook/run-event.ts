@@ -8,6 +8,7 @@ import type { RunEvent } from '../cascade-contract.js';
  */
 
 const NANOSECONDS_PER_SECOND = 1_000_000_000;
+const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 
 /** Spacelift's default run state change payload (a webhook fires on every state change). */
 export const runWebhookPayloadSchema = z
@@ -21,11 +22,14 @@ export const runWebhookPayloadSchema = z
       .nullish()
       .describe('Grows with each state change of one run'),
     timestamp: z.number().nonnegative().describe('Unix seconds of the state change'),
+    timestamp_millis: z.number().nonnegative().nullish().describe('Unix milliseconds of the state change'),
     run: z.object({
       id: z.string().min(1),
       type: z.string().min(1).describe('TRACKED, PROPOSED, TASK...'),
       branch: z.string().nullish(),
       commit: z.object({ hash: z.string().nullish() }).nullish(),
+      createdAt: z.number().nonnegative().nullish().describe('Unix seconds the run was created'),
+      driftDetection: z.boolean().nullish().describe('A drift-detection (reconciliation) run'),
       triggeredBy: z.string().nullish(),
     }),
     stack: z.object({
@@ -51,7 +55,9 @@ export const notificationPolicyPayloadSchema = z
         branch: z.string().nullish(),
         commit: z.object({ hash: z.string().nullish() }).nullish(),
         triggered_by: z.string().nullish(),
+        created_at: z.number().nonnegative().nullish().describe('Unix nanoseconds'),
         updated_at: z.number().nonnegative().describe('Unix nanoseconds'),
+        drift_detection: z.boolean().nullish(),
       }),
       stack: z.object({
         id: z.string().min(1),
@@ -123,9 +129,12 @@ function fromRunPayload(p: z.output<typeof runWebhookPayloadSchema>): WebhookEve
       branch: p.run.branch ?? null,
       commitSha: p.run.commit?.hash ?? null,
       timestamp: p.timestamp,
+      timestampMillis: p.timestamp_millis ?? null,
+      runCreatedAt: p.run.createdAt ?? null,
+      driftDetection: p.run.driftDetection ?? false,
       spaceId: null,
       stackName: p.stack.name ?? null,
-      stackLabels: p.stack.labels ?? [],
+      stackLabels: p.stack.labels ?? null,
       account: p.account ?? null,
       triggeredBy: p.run.triggeredBy ?? null,
     },
@@ -145,9 +154,12 @@ function fromNotificationPolicy(p: z.output<typeof notificationPolicyPayloadSche
       branch: run.branch ?? null,
       commitSha: run.commit?.hash ?? null,
       timestamp: Math.floor(run.updated_at / NANOSECONDS_PER_SECOND),
+      timestampMillis: Math.floor(run.updated_at / NANOSECONDS_PER_MILLISECOND),
+      runCreatedAt: run.created_at == null ? null : Math.floor(run.created_at / NANOSECONDS_PER_SECOND),
+      driftDetection: run.drift_detection ?? false,
       spaceId: stack.space?.id ?? null,
       stackName: stack.name ?? null,
-      stackLabels: stack.labels ?? [],
+      stackLabels: stack.labels ?? null,
       account: p.account?.name ?? null,
       triggeredBy: run.triggered_by ?? null,
     },

@@ -37,10 +37,10 @@ export interface WebhookServerOptions {
   secrets: readonly string[];
   /** Accept unsigned webhooks when no secret is set (logs a warning); otherwise building refuses. */
   allowUnsigned?: boolean;
-  /** `triggeredBy` of runs the cascade triggers; null disables the check. */
-  ownIdentity: string | null;
+  /** The estate coordinator's workflow id. */
+  estateId: string;
   taskQueue: string;
-  /** Options every cascade started here gets. */
+  /** Options the coordinator gets when a delivery starts it. */
   cascadeOptions: CascadeOptions;
   /** Largest accepted body in bytes; default 1 MiB. */
   bodyLimit?: number;
@@ -66,8 +66,8 @@ const errorBodySchema = z.object({
 type ErrorBody = z.infer<typeof errorBodySchema>;
 
 const acceptedBodySchema = z.object({
-  action: z.enum(['started', 'duplicate', 'routed', 'ignored']),
-  workflowId: z.string().optional().describe('The workflow started or signalled'),
+  action: z.enum(['signalled', 'ignored']),
+  workflowId: z.string().optional().describe('The workflow signalled (the estate coordinator)'),
 });
 
 /** Methods a 405 answer may list in `Allow`, in that order. */
@@ -320,7 +320,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         } else {
           const { event } = payload;
           result = await dispatchRunEvent(event, options.gateway, {
-            ownIdentity: options.ownIdentity,
+            estateId: options.estateId,
             taskQueue: options.taskQueue,
             cascadeOptions: options.cascadeOptions,
           });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_WEBHOOK_HOST, DEFAULT_WEBHOOK_PORT, TASK_QUEUE } from '../constants.js';
+import { DEFAULT_ESTATE_ID, DEFAULT_WEBHOOK_HOST, DEFAULT_WEBHOOK_PORT, TASK_QUEUE } from '../constants.js';
+import { apiKeyIdentity } from '../own-identity.js';
 
 const integer = (name: string, min: number) =>
   z
@@ -43,10 +44,12 @@ export const webhookEnvSchema = z
         CASCADE_WEBHOOK_CONNECTION_TIMEOUT_MS: integer('CASCADE_WEBHOOK_CONNECTION_TIMEOUT_MS', 0).optional(),
         /** Seconds Spacelift is told to wait when Temporal is unreachable. */
         CASCADE_WEBHOOK_RETRY_AFTER_SECONDS: integer('CASCADE_WEBHOOK_RETRY_AFTER_SECONDS', 1).optional(),
-        /** `triggeredBy` of runs the cascade triggers; `none` disables the check. */
+        /** `triggeredBy` of runs the cascade triggers (a retried trigger finds its run by it); `none` disables the check. */
         CASCADE_OWN_IDENTITY: z.string().trim().min(1, 'CASCADE_OWN_IDENTITY must not be empty').optional(),
         SPACELIFT_KEY_ID: z.string().trim().optional(),
         CASCADE_TASK_QUEUE: z.string().trim().min(1, 'CASCADE_TASK_QUEUE must not be empty').optional(),
+        /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
+        CASCADE_ESTATE_ID: z.string().trim().min(1, 'CASCADE_ESTATE_ID must not be empty').optional(),
       })
       .refine(
         // Runs even when other fields failed (see `when`), so the values may be of any type.
@@ -86,8 +89,9 @@ export const webhookEnvSchema = z
       ownIdentity:
         identity === 'none'
           ? null
-          : (identity ?? (env.SPACELIFT_KEY_ID ? `api::${env.SPACELIFT_KEY_ID}` : null)),
+          : (identity ?? (env.SPACELIFT_KEY_ID ? apiKeyIdentity(env.SPACELIFT_KEY_ID) : null)),
       taskQueue: env.CASCADE_TASK_QUEUE ?? TASK_QUEUE,
+      estateId: env.CASCADE_ESTATE_ID ?? DEFAULT_ESTATE_ID,
     };
   });
 

@@ -1,30 +1,31 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CascadeStatus, RunStateSignal } from '../cascade-contract.js';
-import { CASCADE_STATUS_QUERY, RUN_STATE_SIGNAL } from '../constants.js';
+import type {
+  CascadeOptions,
+  CascadeSummary,
+  CascadeView,
+  EstateView,
+  RunObservation,
+  StackView,
+} from '../cascade-contract.js';
+import {
+  CANCEL_CASCADE_SIGNAL,
+  CASCADE_STATUS_QUERY,
+  CASCADES_QUERY,
+  CONFIGURE_SIGNAL,
+  ESTATE_QUERY,
+  RUN_STATE_SIGNAL,
+  STACK_STATUS_QUERY,
+} from '../constants.js';
 
-/** A run state change, sent by the webhook receiver to the workflow following that run. */
-export const runStateSignal = defineSignal<[RunStateSignal]>(RUN_STATE_SIGNAL);
-/** The cascade's per-stack status. */
-export const cascadeStatusQuery = defineQuery<CascadeStatus>(CASCADE_STATUS_QUERY);
-
-/** Input of stackExecutionWorkflow: follow one run to its end. */
-export interface StackExecutionInput {
-  stackId: string;
-  runId: string;
-  pollIntervalMs: number;
-  /** The last state seen before a continue-as-new, so none is lost. */
-  lastSeen?: ObservedRunState | null;
-}
-
-export interface ObservedRunState {
-  state: string;
-  stateVersion: number | null;
-}
-
-/** Result of stackExecutionWorkflow. */
-export interface StackExecutionResult {
-  stackId: string;
-  runId: string;
-  /** A terminal run state. */
-  state: string;
-}
+/** A run state change, from the webhook receiver or the CLI. */
+export const runStateSignal = defineSignal<[RunObservation]>(RUN_STATE_SIGNAL);
+/** Cancels a cascade (by its id or the id of a run in it). */
+export const cancelCascadeSignal = defineSignal<[string]>(CANCEL_CASCADE_SIGNAL);
+/** New options (a worker started with a new configuration). */
+export const configureSignal = defineSignal<[CascadeOptions]>(CONFIGURE_SIGNAL);
+export const estateQuery = defineQuery<EstateView>(ESTATE_QUERY);
+/** One cascade by its id or the id of a run in it; null when unknown. */
+export const cascadeStatusQuery = defineQuery<CascadeView | null, [string]>(CASCADE_STATUS_QUERY);
+export const cascadesQuery = defineQuery<CascadeSummary[], [number]>(CASCADES_QUERY);
+/** One stack's state; null when the coordinator does not know the stack. */
+export const stackStatusQuery = defineQuery<StackView | null, [string]>(STACK_STATUS_QUERY);

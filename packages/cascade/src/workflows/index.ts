@@ -1,3 +1,2 @@
 // Worker entry (`workflowsPath`): exports only workflow functions.
 export { stackDependencyChainWorkflow } from './stack-dependency-chain.js';
-export { stackExecutionWorkflow } from './stack-execution.js';

@@ -1,173 +1,185 @@
 import {
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowCancellationType,
   condition,
-  executeChild,
-  isCancellation,
-  ParentClosePolicy,
+  continueAsNew,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CascadeActivities } from '../activities/types.js';
-import type { CascadeInput, CascadeResult, CascadeStatus } from '../cascade-contract.js';
-import { runFollowerWorkflowId } from '../constants.js';
-import { DependencyCycleError, findCycles, fromNodes, topologicalWaves } from '../graph/dependency-graph.js';
-import { CascadeScheduler } from './cascade-scheduler.js';
-import { cascadeStatusQuery, runStateSignal } from './definitions.js';
-import { RunWatcher } from './run-watcher.js';
-import { SUCCESS_STATE } from './run-states.js';
-import { stackExecutionWorkflow } from './stack-execution.js';
+import type { CascadeActivities, RunRef } from '../activities/types.js';
+import type { CoordinatorInput, RunObservation } from '../cascade-contract.js';
+import { EstateModel, type EstateSnapshot } from '../estate/estate-model.js';
+import {
+  cancelCascadeSignal,
+  cascadesQuery,
+  cascadeStatusQuery,
+  configureSignal,
+  estateQuery,
+  runStateSignal,
+  stackStatusQuery,
+} from './definitions.js';
 
-const retry = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 8,
-};
 // Activities heartbeat every 2 s: a dead worker's task is retried after 10 s, not after the long timeouts.
-const { loadStackGraph } = proxyActivities<CascadeActivities>({
-  // Reading 10,000 stacks is 200 pages.
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry,
-});
 const { triggerStackRun } = proxyActivities<CascadeActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
-  retry,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+  },
+});
+// Polls and passes are repeated anyway: a failed one is tried again at the next interval.
+const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
+  // Reading 10,000 stacks is 200 pages.
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 3,
+  },
 });
 
+/** Past this many events the coordinator drains and continues as new (Temporal warns at 10,240). */
+const MAX_HISTORY_EVENTS = 5_000;
+/** Runs polled per activity: a lost-webhook storm is read in bounded steps. */
+const POLL_BATCH = 50;
+
+interface CarriedState {
+  model: EstateSnapshot;
+  graphDigest: string | null;
+}
+
 /**
- * One cascade, rooted at one run of one stack (workflow id `cascade-<rootRunId>`).
- *
- * Follows the root run first unless it is known FINISHED; reads the stack graph once; refuses
- * a cycle before triggering anything; then triggers each stack of the downstream closure once,
- * after all its upstreams in the closure FINISHED, up to `maxParallel` at a time. Each run is
- * followed by a child `stackExecutionWorkflow`, which keeps this history small. A run ending
- * otherwise than FINISHED skips everything downstream of it, with the reason.
- *
- * Cancelling the cascade stops further triggers, skips stacks not yet triggered, and cancels
- * the run followers. Runs already triggered keep going in Spacelift: stopping an apply halfway
- * is worse than letting it end.
+ * The estate coordinator (workflow id: the estate id, one per estate). Every run state change
+ * the receivers see arrives as a signal; the coordinator keeps the cascade model of
+ * `estate/estate-model.ts`, triggers stacks when nothing upstream is still changing (at most
+ * `maxParallel` at once), polls runs whose webhooks are late, and runs a reconciliation pass
+ * every `reconcileIntervalMs` that finds changes nobody told it about and refreshes the graph.
+ * Its state goes through continue-as-new, so its history stays small however long it lives.
  */
-export async function stackDependencyChainWorkflow(input: CascadeInput): Promise<CascadeResult> {
-  const { rootStackId, rootRunId, options } = input;
-  const cascadeId = workflowInfo().workflowId;
-  const urlBase = options.runUrlBase.replace(/\/+$/, '');
-  const runUrl = (stackId: string, runId: string) => `${urlBase}/stack/${stackId}/run/${runId}`;
-  let phase: CascadeStatus['phase'] = input.rootFinished ? 'loading' : 'waiting-for-root';
-  let error: string | null = null;
-  let unknownDependencies: CascadeStatus['unknownDependencies'] = [];
-  let scheduler: CascadeScheduler | null = null;
-  const root = new RunWatcher(
-    rootStackId,
-    rootRunId,
-    input.rootFinished ? { state: SUCCESS_STATE, stateVersion: null } : null,
-  );
+export async function stackDependencyChainWorkflow(input: CoordinatorInput): Promise<never> {
+  const carried = input.snapshot as CarriedState | undefined;
+  let options = input.options;
+  const model = new EstateModel(options, carried?.model);
+  let graphDigest = carried?.graphDigest ?? null;
+  const inbox: RunObservation[] = [];
+  const cancels: string[] = [];
+  let wake = false;
+  let triggersInFlight = 0;
+  let polling = false;
+  let reconciling = false;
+  let nextReconcileAt = model.hasGraph ? Date.now() + options.reconcileIntervalMs : Date.now();
 
-  const status = (): CascadeStatus => ({
-    rootStackId,
-    rootRunId,
-    phase,
-    error,
-    stacks: scheduler?.status() ?? {},
-    unknownDependencies,
+  setHandler(runStateSignal, (obs) => {
+    inbox.push(obs);
   });
-  setHandler(cascadeStatusQuery, status);
-  // Signals for the root run drive step 1; later ones (redeliveries) and signals about runs
-  // this cascade triggered only refresh the status.
-  setHandler(runStateSignal, (signal) => {
-    if (signal.runId === rootRunId) root.observe(signal);
-    else scheduler?.runStateChanged(signal.runId, signal.state, signal.stateVersion);
+  setHandler(cancelCascadeSignal, (id) => {
+    cancels.push(id);
   });
+  setHandler(configureSignal, (next) => {
+    options = next;
+    model.setOptions(next);
+    wake = true;
+  });
+  setHandler(estateQuery, () => model.estate());
+  setHandler(cascadeStatusQuery, (id) => model.findCascade(id));
+  setHandler(cascadesQuery, (limit) => model.cascadeList(limit));
+  setHandler(stackStatusQuery, (stackId) => (model.hasStack(stackId) ? model.stackView(stackId) : null));
 
-  try {
-    const rootState = await root.untilTerminal(options.pollIntervalMs);
-    phase = 'loading';
-    const snapshot = await loadStackGraph({ rootStackId, labelPrefix: options.labelPrefix });
-    unknownDependencies = snapshot.unknownDependencies;
-    const graph = fromNodes(snapshot.nodes);
-    const cycles = findCycles(graph);
-    if (cycles.length > 0) {
-      const cycleError = new DependencyCycleError(cycles);
-      throw ApplicationFailure.create({
-        message: `Refusing to cascade from ${rootStackId}: ${cycleError.message}`,
-        type: 'DependencyCycle',
-        nonRetryable: true,
-        details: [cycles],
+  const trigger = (stackId: string, cascadeId: string) => {
+    triggersInFlight++;
+    triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now() })
+      .then(
+        (run) => model.triggered(stackId, run.runId, run.state, Date.now()),
+        (err: unknown) => {
+          const why = innermostMessage(err);
+          log.warn('could not trigger a run', { stackId, why });
+          model.triggerFailed(stackId, why);
+        },
+      )
+      .finally(() => {
+        triggersInFlight--;
+        wake = true;
       });
-    }
-    const order = topologicalWaves(graph)
-      .flat()
-      .filter((id) => id !== rootStackId);
-    const plan = new CascadeScheduler(snapshot.nodes, rootStackId, order, runUrl);
-    scheduler = plan;
-    if (rootState === SUCCESS_STATE) plan.rootFinished();
-    else plan.rootEnded(rootRunId, rootState ?? 'UNKNOWN');
+  };
 
-    phase = 'running';
-    await runToEnd(plan, input, cascadeId);
-    phase = 'completed';
-    return status();
-  } catch (err) {
-    if (isCancellation(err)) {
-      phase = 'canceled';
-      error = 'canceled on request; runs already triggered keep going in Spacelift';
-      scheduler?.skipUntriggered('cascade canceled before this stack was triggered');
+  const poll = (runs: RunRef[]) => {
+    polling = true;
+    readRuns(runs)
+      .then(
+        (result) => {
+          const now = Date.now();
+          for (const obs of result.observations) model.observe(obs, now);
+          for (const ref of result.vanished) model.runVanished(ref.stackId, ref.runId, now);
+        },
+        (err: unknown) => log.warn('could not poll runs', { why: innermostMessage(err) }),
+      )
+      .finally(() => {
+        polling = false;
+        wake = true;
+      });
+  };
+
+  const reconcile = () => {
+    reconciling = true;
+    reconcileEstate({ labelPrefix: options.labelPrefix, cursor: model.reconcileCursor, graphDigest })
+      .then(
+        (result) => {
+          const now = Date.now();
+          if (result.nodes) model.setGraph(result.nodes, now);
+          graphDigest = result.graphDigest;
+          model.reconcileCursor = result.cursor;
+          for (const obs of result.observations) model.observe(obs, now);
+          model.retryTriggerErrors();
+        },
+        (err: unknown) => log.warn('reconciliation pass failed', { why: innermostMessage(err) }),
+      )
+      .finally(() => {
+        reconciling = false;
+        nextReconcileAt = Date.now() + options.reconcileIntervalMs;
+        wake = true;
+      });
+  };
+
+  for (;;) {
+    const now = Date.now();
+    // Deliveries that came before the first read of the graph wait for it.
+    if (model.hasGraph) {
+      for (const obs of inbox.splice(0)) model.observe(obs, now);
+      for (const id of cancels.splice(0)) model.cancel(id, now);
+    }
+    const info = workflowInfo();
+    const draining = info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS;
+    if (draining) {
+      if (triggersInFlight === 0 && !polling && !reconciling && inbox.length === 0 && cancels.length === 0) {
+        const state: CarriedState = { model: model.snapshot(), graphDigest };
+        return await continueAsNew<typeof stackDependencyChainWorkflow>({ options, snapshot: state });
+      }
     } else {
-      phase = 'failed';
-      error = err instanceof Error ? err.message : String(err);
+      if (model.hasGraph) {
+        const room = Math.max(1, Math.floor(options.maxParallel)) - model.ownInFlight();
+        for (const { stackId, cascadeId } of model.takeReady(room)) trigger(stackId, cascadeId);
+      }
+      if (!reconciling && now >= nextReconcileAt) reconcile();
+      if (!polling && model.hasGraph) {
+        const quiet = model.quietRuns(now, options.pollIntervalMs).slice(0, POLL_BATCH);
+        if (quiet.length > 0) poll(quiet);
+      }
     }
-    throw err;
+    const nextQuiet = polling ? null : model.nextQuietAt(options.pollIntervalMs);
+    const wakeAt = Math.min(reconciling ? Infinity : nextReconcileAt, nextQuiet ?? Infinity);
+    wake = false;
+    const ready = () => wake || (model.hasGraph && (inbox.length > 0 || cancels.length > 0));
+    if (wakeAt === Infinity) await condition(ready);
+    else await condition(ready, Math.max(1, wakeAt - Date.now()));
   }
 }
 
-/** Triggers ready stacks, at most `maxParallel` at once, until every stack is settled. */
-async function runToEnd(plan: CascadeScheduler, input: CascadeInput, cascadeId: string): Promise<void> {
-  const maxParallel = Math.max(1, Math.floor(input.options.maxParallel));
-  let active = 0;
-  while (!plan.isSettled()) {
-    for (let id = active < maxParallel ? plan.takeReady() : undefined; id !== undefined;) {
-      active++;
-      void runStack(plan, id, input, cascadeId).finally(() => active--);
-      id = active < maxParallel ? plan.takeReady() : undefined;
-    }
-    await condition(() => plan.isSettled() || (active < maxParallel && plan.hasReady()));
-  }
-}
-
-/** Triggers one stack and follows its run; never rejects (outcomes go to the scheduler). */
-async function runStack(plan: CascadeScheduler, stackId: string, input: CascadeInput, cascadeId: string) {
-  let runId: string | null = null;
-  try {
-    const run = await triggerStackRun({
-      stackId,
-      runType: input.options.runType,
-      cascadeId,
-      // Workflow time is deterministic: every retry of this trigger sees the same intent.
-      intentAt: Date.now(),
-    });
-    runId = run.runId;
-    plan.triggered(stackId, runId, run.state);
-    const result = await executeChild(stackExecutionWorkflow, {
-      workflowId: runFollowerWorkflowId(runId),
-      args: [{ stackId, runId, pollIntervalMs: input.options.pollIntervalMs }],
-      cancellationType: ChildWorkflowCancellationType.TRY_CANCEL,
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    });
-    plan.runEnded(stackId, runId, result.state);
-  } catch (err) {
-    // The cascade itself is being canceled: the main loop records that.
-    if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
-    const why = innermostMessage(err);
-    if (runId === null) plan.notTriggered(stackId, `could not trigger a run: ${why}`);
-    else plan.followFailed(stackId, runId, `could not follow run ${runId}: ${why}`);
-  }
-}
-
-/** Temporal wraps failures (child -> activity -> application): the innermost message says what went wrong. */
+/** Temporal wraps failures (activity -> application): the innermost message says what went wrong. */
 function innermostMessage(err: unknown): string {
   let current = err;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;

@@ -4,7 +4,7 @@ import type { SpaceliftApi } from 'spacelift-client';
 import { inject } from 'vitest';
 import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/create-cascade-worker.js';
 
-export { cascadeInput, testOptions } from './test-options.js';
+export { testOptions } from './test-options.js';
 
 /** A Temporal client and worker factory on the shared dev server, one task queue per test file. */
 export class CascadeHarness {

@@ -1,18 +1,13 @@
-import type { CascadeInput, CascadeOptions } from '../../src/cascade-contract.js';
+import type { CascadeOptions } from '../../src/cascade-contract.js';
 
-/** Cascade options for tests: short polls, run links on a fixed account URL. */
+/** Cascade options for tests: polls and passes far away unless a test wants them. */
 export const testOptions = (overrides: Partial<CascadeOptions> = {}): CascadeOptions => ({
   labelPrefix: 'dependsOn:',
   maxParallel: 10,
   runType: 'TRACKED',
-  pollIntervalMs: 50,
+  pollIntervalMs: 60_000,
+  reconcileIntervalMs: 600_000,
   runUrlBase: 'https://acme.app.spacelift.io',
+  driftRuns: 'cascade',
   ...overrides,
 });
-
-export const cascadeInput = (
-  rootStackId: string,
-  rootRunId: string,
-  overrides: Partial<CascadeOptions> = {},
-  rootFinished = true,
-): CascadeInput => ({ rootStackId, rootRunId, rootFinished, options: testOptions(overrides) });

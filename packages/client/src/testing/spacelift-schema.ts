@@ -213,6 +213,7 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
       return { id: s.space, name: space?.name ?? s.space };
     },
     state: (s: StackRecord, _, { store }) => store.stackState(s.id),
+    stateSetAt: (s: StackRecord, _, { store }) => store.stackStateSetAt(s.id),
     runs: (s: StackRecord, { before }: { before?: string | null }, { store }) => {
       const newestFirst = [...(store.stackRuns(s.id) ?? [])].reverse();
       if (!before) return newestFirst;

@@ -442,6 +442,16 @@ export class SpaceliftStore {
     return 'NONE';
   }
 
+  /** When `stackState` last changed (unix seconds): the newest state change of a tracked run; null with none. */
+  stackStateSetAt(id: string): number | null {
+    let latest: number | null = null;
+    for (const run of this.runs.get(id) ?? []) {
+      if (run.type !== 'TRACKED') continue;
+      for (const t of run.history) latest = Math.max(latest ?? t.timestamp, t.timestamp);
+    }
+    return latest;
+  }
+
   // --- native stack dependencies ---
 
   listDependencies(): DependencyRecord[] {

@@ -1,0 +1,369 @@
+import { describe, expect, it } from 'vitest';
+import type { CascadeOptions, RunObservation } from '../../src/cascade-contract.js';
+import { EstateModel } from '../../src/estate/estate-model.js';
+
+const options: CascadeOptions = {
+  labelPrefix: 'dependsOn:',
+  maxParallel: 10,
+  runType: 'TRACKED',
+  pollIntervalMs: 30_000,
+  reconcileIntervalMs: 60_000,
+  runUrlBase: 'https://acme.app.spacelift.io',
+  driftRuns: 'cascade',
+};
+
+/** base -> vpc -> {rds, redis} -> api -> {frontend, jobs}, plus an unrelated stack. */
+const ESTATE: Record<string, string[]> = {
+  base: [],
+  vpc: ['base'],
+  rds: ['vpc'],
+  redis: ['vpc'],
+  api: ['rds', 'redis'],
+  frontend: ['api'],
+  jobs: ['api'],
+  other: [],
+};
+
+/**
+ * Drives the model as the coordinator would, with a fake Spacelift clock in seconds: every
+ * triggered stack gets a run created at the current second; `finish` ends it.
+ */
+class Estate {
+  readonly model: EstateModel;
+  clock = 100;
+  private seq = 0;
+  readonly triggered: string[] = [];
+  readonly ownRun = new Map<string, string>();
+
+  constructor(graph: Record<string, string[]> = ESTATE, opts: Partial<CascadeOptions> = {}) {
+    this.model = new EstateModel({ ...options, ...opts });
+    this.model.setGraph(
+      Object.entries(graph).map(([id, dependsOn]) => ({ id, dependsOn })),
+      0,
+    );
+  }
+
+  obs(stackId: string, runId: string, state: string, extra: Partial<RunObservation> = {}) {
+    return this.model.observe(
+      {
+        stackId,
+        runId,
+        state,
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: null,
+        createdAt: this.clock,
+        at: this.clock * 1000,
+        driftDetection: false,
+        stackLabels: null,
+        ...extra,
+      },
+      this.clock * 1000,
+    );
+  }
+
+  /** A run from another source (push, UI) created now. */
+  start(stackId: string): string {
+    const runId = `${stackId}-ext-${++this.seq}`;
+    this.obs(stackId, runId, 'QUEUED');
+    return runId;
+  }
+
+  finish(stackId: string, runId: string, state = 'FINISHED', createdAt?: number) {
+    return this.obs(stackId, runId, state, createdAt === undefined ? {} : { createdAt });
+  }
+
+  /** Triggers whatever is ready (as the workflow loop does); returns the stacks. */
+  step(limit = 100): string[] {
+    const ready = this.model.takeReady(limit).map((r) => r.stackId);
+    for (const id of ready) {
+      const runId = `${id}-own-${++this.seq}`;
+      this.model.triggered(id, runId, 'QUEUED', this.clock * 1000);
+      this.ownRun.set(id, runId);
+      this.triggered.push(id);
+    }
+    return ready;
+  }
+
+  /** Finishes every own run in flight (one wave), then triggers the next wave. */
+  wave(state: (id: string) => string = () => 'FINISHED'): string[] {
+    this.clock++;
+    const live = [...this.ownRun];
+    this.ownRun.clear();
+    for (const [id, runId] of live) this.obs(id, runId, state(id), { createdAt: this.clock - 1 });
+    return this.step();
+  }
+
+  /** Runs waves until nothing more is triggered; returns the waves. */
+  settle(state?: (id: string) => string): string[][] {
+    const waves: string[][] = [this.step()];
+    while (this.ownRun.size > 0) waves.push(this.wave(state));
+    return waves.filter((w) => w.length > 0);
+  }
+
+  view(id: string) {
+    return this.model.stackView(id);
+  }
+}
+
+const count = (list: string[], id: string) => list.filter((x) => x === id).length;
+
+describe('EstateModel', () => {
+  it('runs a change of the root once per stack, in layers', () => {
+    const e = new Estate();
+    const root = e.start('base');
+    e.clock++;
+    expect(e.finish('base', root)).toBe('change');
+    expect(e.settle()).toEqual([['vpc'], ['rds', 'redis'], ['api'], ['frontend', 'jobs']]);
+    expect(e.view('other')).toEqual({ state: 'idle' });
+    expect(e.view('jobs').state).toBe('finished');
+  });
+
+  it('overlap: a push to base and vpc together runs vpc once more after base, and everything below once', () => {
+    const e = new Estate();
+    const baseRun = e.start('base');
+    const vpcRun = e.start('vpc');
+    e.clock += 5;
+    // vpc's push run ends first: rds and redis need a run, but base is still applying.
+    e.finish('vpc', vpcRun);
+    expect(e.step()).toEqual([]);
+    expect(e.view('rds')).toEqual({ state: 'waiting', waitingFor: ['vpc'] });
+    e.clock += 5;
+    e.finish('base', baseRun);
+    // vpc's run started before base's change landed: not enough, it runs again.
+    expect(e.settle()).toEqual([['vpc'], ['rds', 'redis'], ['api'], ['frontend', 'jobs']]);
+    for (const id of ['vpc', 'rds', 'redis', 'api', 'frontend', 'jobs'])
+      expect(count(e.triggered, id)).toBe(1);
+    const cascades = e.model.cascadeList(10);
+    expect(cascades).toHaveLength(1);
+    expect(cascades[0]!.roots.sort()).toEqual(['base', 'vpc']);
+    expect(cascades[0]!.phase).toBe('completed');
+  });
+
+  it('a diamond bottom waits for both parents and runs once', () => {
+    const e = new Estate();
+    const run = e.start('vpc');
+    e.clock++;
+    e.finish('vpc', run);
+    expect(e.step()).toEqual(['rds', 'redis']);
+    e.clock++;
+    e.obs('rds', e.ownRun.get('rds')!, 'FINISHED');
+    expect(e.step()).toEqual([]);
+    expect(e.view('api')).toEqual({ state: 'waiting', waitingFor: ['redis'] });
+    e.obs('redis', e.ownRun.get('redis')!, 'FINISHED');
+    e.ownRun.delete('rds');
+    e.ownRun.delete('redis');
+    expect(e.step()).toEqual(['api']);
+  });
+
+  it('two quick changes of the root: a stack already running gets exactly one more run, the rest run once', () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['a'], c: ['b'] });
+    const first = e.start('root');
+    e.clock++;
+    e.finish('root', first);
+    expect(e.step()).toEqual(['a']);
+    // Second change lands while a's run is in progress.
+    const second = e.start('root');
+    e.clock++;
+    e.finish('root', second);
+    expect(e.step()).toEqual([]);
+    expect(e.view('a').state).toBe('queued');
+    const waves = [...e.settle()];
+    expect(waves).toEqual([['a'], ['b'], ['c']]);
+    expect(count(e.triggered, 'a')).toBe(2);
+    expect(count(e.triggered, 'b')).toBe(1);
+    expect(count(e.triggered, 'c')).toBe(1);
+  });
+
+  it('a run from another source started after the change counts; one started before does not', () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['root'] });
+    const early = e.start('b'); // someone re-runs b from the UI, before the root change
+    e.clock++;
+    const root = e.start('root');
+    e.clock++;
+    e.finish('root', root);
+    // a is free to go; b has a run in flight: wait for it.
+    expect(e.step()).toEqual(['a']);
+    const late = e.start('a'); // a UI run of a... but a was already triggered: it is just another run
+    e.clock++;
+    e.finish('b', early, 'FINISHED', 99);
+    // The early run does not serve the need (created before the change landed).
+    expect(e.step()).toEqual(['b']);
+    e.finish('a', late);
+    expect(count(e.triggered, 'b')).toBe(1);
+
+    // Now a UI run of a waiting stack created after the change serves it.
+    const f = new Estate({ root: [], mid: ['root'], leaf: ['mid'] });
+    const r = f.start('root');
+    f.clock++;
+    f.finish('root', r);
+    expect(f.step()).toEqual(['mid']);
+    f.clock += 2;
+    const ui = f.start('leaf'); // leaf's own UI run while mid runs: created after root's change
+    expect(f.view('leaf').state).toBe('queued');
+    f.clock++;
+    f.finish('leaf', ui);
+    // leaf still needs mid's change: served by the UI run? No: mid's run has not finished yet.
+    f.obs('mid', f.ownRun.get('mid')!, 'FINISHED');
+    f.ownRun.clear();
+    expect(f.step()).toEqual(['leaf']);
+    expect(count(f.triggered, 'leaf')).toBe(1);
+  });
+
+  it('a waiting stack run from another source after its upstreams landed is not triggered again', () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['a'] });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.settle()).toEqual([['a'], ['b']]);
+    // a changes again by a push; b waits; the user runs b by hand after a finished.
+    const push = e.start('a');
+    e.clock++;
+    e.finish('a', push);
+    expect(e.view('b')).toEqual({ state: 'waiting', waitingFor: [] });
+    // (the coordinator would trigger b now; here the user is faster)
+    e.clock++;
+    const ui = e.start('b');
+    expect(e.view('b').state).toBe('queued');
+    expect(e.step()).toEqual([]);
+    e.clock++;
+    e.finish('b', ui);
+    expect(e.step()).toEqual([]);
+    expect(count(e.triggered, 'b')).toBe(1);
+  });
+
+  it('a failure blocks what needs a run because of it, siblings go on, a fixed re-run releases', () => {
+    const e = new Estate({ root: [], bad: ['root'], good: ['root'], below: ['bad'], beside: ['good'] });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.step()).toEqual(['bad', 'good']);
+    const waves = e.settle((id) => (id === 'bad' ? 'FAILED' : 'FINISHED'));
+    expect(waves).toEqual([['beside']]);
+    expect(e.view('below')).toMatchObject({ state: 'blocked', blockedBy: 'bad' });
+    expect((e.view('below') as { reason: string }).reason).toMatch(
+      /upstream bad failed: run bad-own-\d+ ended FAILED/,
+    );
+    expect(e.view('bad').state).toBe('failed');
+    const cascade = e.model.cascadeList(1)[0]!;
+    expect(cascade.phase).toBe('blocked');
+    // The owner fixes it and re-runs bad.
+    e.clock++;
+    const fix = e.start('bad');
+    e.clock++;
+    expect(e.finish('bad', fix)).toBe('change');
+    expect(e.settle()).toEqual([['below']]);
+    expect(e.model.cascadeList(1)[0]!.phase).toBe('completed');
+  });
+
+  it('a cycle never runs, names itself, and the rest proceeds', () => {
+    const e = new Estate({ root: [], x: ['root', 'y'], y: ['x'], z: ['y'], fine: ['root'] });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.settle()).toEqual([['fine']]);
+    expect(e.view('x')).toEqual({ state: 'cyclic', cycle: 'x -> y -> x' });
+    expect(e.view('z')).toMatchObject({ state: 'blocked', blockedBy: 'y' });
+    expect(e.model.estate().cycles).toEqual([['x', 'y']]);
+    // Breaking the cycle (a label removed, seen in a delivery) lets them run.
+    e.obs('x', 'x-ext', 'QUEUED', { runType: 'PROPOSED', stackLabels: ['dependsOn:root'] });
+    expect(e.settle()).toEqual([['x'], ['y'], ['z']]);
+  });
+
+  it('duplicates, late and shuffled deliveries change nothing', () => {
+    const e = new Estate({ root: [], a: ['root'] });
+    const r = e.start('root');
+    e.clock++;
+    expect(e.finish('root', r)).toBe('change');
+    expect(e.finish('root', r)).toBe('duplicate');
+    expect(e.obs('root', r, 'APPLYING')).toBe('duplicate');
+    expect(e.settle()).toEqual([['a']]);
+    expect(e.finish('root', r)).toBe('duplicate');
+    expect(e.step()).toEqual([]);
+    // Out of order within a run: an older state version is ignored.
+    const s = e.start('root');
+    e.obs('root', s, 'APPLYING', { stateVersion: 5 });
+    expect(e.obs('root', s, 'PLANNING', { stateVersion: 3 })).toBe('stale');
+    expect(e.view('root')).toMatchObject({ state: 'running', runState: 'APPLYING' });
+  });
+
+  it('proposed runs and ignored drift runs change nothing', () => {
+    const e = new Estate({ root: [], a: ['root'] }, { driftRuns: 'ignore' });
+    expect(e.obs('root', 'p1', 'FINISHED', { runType: 'PROPOSED' })).toBe('ignored');
+    expect(e.obs('root', 'd1', 'FINISHED', { driftDetection: true })).toBe('ignored');
+    expect(e.step()).toEqual([]);
+    const f = new Estate({ root: [], a: ['root'] });
+    expect(f.obs('root', 'd1', 'FINISHED', { driftDetection: true })).toBe('change');
+  });
+
+  it('caps triggers at the limit it is given', () => {
+    const graph: Record<string, string[]> = { hub: [] };
+    for (let i = 0; i < 6; i++) graph[`leaf-${i}`] = ['hub'];
+    const e = new Estate(graph);
+    const r = e.start('hub');
+    e.clock++;
+    e.finish('hub', r);
+    expect(e.step(2)).toHaveLength(2);
+    expect(e.model.ownInFlight()).toBe(2);
+    expect(e.step(4)).toHaveLength(4);
+  });
+
+  it('survives a snapshot round trip mid-cascade (continue-as-new)', () => {
+    const e = new Estate();
+    const r = e.start('base');
+    e.clock++;
+    e.finish('base', r);
+    expect(e.step()).toEqual(['vpc']);
+    const restored = new EstateModel(options, JSON.parse(JSON.stringify(e.model.snapshot())));
+    expect(restored.stackView('rds')).toEqual({ state: 'waiting', waitingFor: ['vpc'] });
+    restored.observe(
+      {
+        stackId: 'vpc',
+        runId: e.ownRun.get('vpc')!,
+        state: 'FINISHED',
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: null,
+        createdAt: e.clock,
+        at: (e.clock + 1) * 1000,
+        driftDetection: false,
+        stackLabels: null,
+      },
+      0,
+    );
+    expect(restored.takeReady(10).map((r) => r.stackId)).toEqual(['rds', 'redis']);
+  });
+
+  it('a trigger that fails leaves the stack blocked with the reason until the next pass retries', () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['a'] });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['a']);
+    e.model.triggerFailed('a', 'stack a is locked by alice');
+    expect(e.view('a')).toMatchObject({
+      state: 'blocked',
+      reason: 'could not trigger a run: stack a is locked by alice',
+    });
+    expect(e.view('b')).toMatchObject({ state: 'blocked', blockedBy: 'a' });
+    expect(e.model.takeReady(10)).toEqual([]);
+    e.model.retryTriggerErrors();
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['a']);
+  });
+
+  it('canceling a cascade drops the needs of stacks not yet triggered', () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['a'] });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.step()).toEqual(['a']);
+    const id = e.model.cascadeList(1)[0]!.id;
+    expect(id).toBe(`cascade-${r}`);
+    expect(e.model.cancel(id, 0)).toBe(true);
+    expect(e.wave()).toEqual([]);
+    const view = e.model.cascade(id)!;
+    expect(view.phase).toBe('canceled');
+    expect(view.stacks.b).toMatchObject({ state: 'canceled' });
+    expect(view.stacks.a).toMatchObject({ state: 'finished' });
+  });
+});
