@@ -729,8 +729,14 @@ export class EstateModel {
       }
       stacks[stackId] = { ...view, runs: record.runs, since: record.since };
     }
-    const phase: CascadePhase =
-      open === 0 ? (c.canceled ? 'canceled' : 'completed') : blocked === open ? 'blocked' : 'running';
+    // Canceled at once: runs in flight go on in Spacelift, but nothing more is triggered.
+    const phase: CascadePhase = c.canceled
+      ? 'canceled'
+      : open === 0
+        ? 'completed'
+        : blocked === open
+          ? 'blocked'
+          : 'running';
     return { id: c.id, phase, startedAt: c.startedAt, endedAt: c.endedAt, changes: c.changes, stacks };
   }
 

@@ -2,8 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockSpacelift } from 'spacelift-client/testing';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/activities/cascade-logger.js';
-import { loadClosure } from '../../src/activities/load-stack-graph.js';
-import { readRunState } from '../../src/activities/read-run-state.js';
+import { readRuns } from '../../src/activities/read-runs.js';
+import { reconcileEstate } from '../../src/activities/reconcile-estate.js';
+import { isOwnIdentity } from '../../src/own-identity.js';
 import { callSpacelift } from '../../src/activities/spacelift-failure.js';
 import { triggerStackRunOnce } from '../../src/activities/trigger-stack-run.js';
 
@@ -20,25 +21,80 @@ const seeded = (identity = 'api::cascade') =>
     },
   });
 
-describe('loadClosure', () => {
-  it('returns only the closure, with upstreams inside it and the unknown labels of its stacks', async () => {
-    const api = seeded();
-    let searches = 0;
-    const counting = Object.assign(Object.create(api) as MockSpacelift, {
-      searchStacks: (o: Parameters<MockSpacelift['searchStacks']>[0]) => {
-        searches++;
-        return api.searchStacks(o);
+describe('reconcileEstate', () => {
+  it('reads the graph on the first pass, then the runs of only the stacks whose state changed', async () => {
+    let now = 1_000_000;
+    const api = new MockSpacelift({
+      identity: 'api::cascade',
+      now: () => now,
+      seed: {
+        stacks: [
+          { id: 'net' },
+          { id: 'db', labels: ['dependsOn:net', 'team:data'] },
+          { id: 'app', labels: ['dependsOn:db', 'dependsOn:ghost'] },
+        ],
       },
     });
-    const snapshot = await loadClosure(counting, { rootStackId: 'net', labelPrefix: 'dependsOn:' });
-    expect(snapshot.nodes).toEqual([
-      { id: 'net', dependsOn: [] },
+    const calls: Record<string, number> = {};
+    const counting = new Proxy(api, {
+      get: (t, p, r) => {
+        const v: unknown = Reflect.get(t, p, r);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls[String(p)] = (calls[String(p)] ?? 0) + 1;
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
+    const old = await api.triggerRun('db');
+    api.finishRun('db', old.id);
+    now += 5_000;
+    const first = await reconcileEstate(counting, { labelPrefix: 'dependsOn:', cursor: null, graphDigest: null });
+    expect([...first.nodes!].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'app', dependsOn: ['db', 'ghost'] },
       { id: 'db', dependsOn: ['net'] },
-      { id: 'app', dependsOn: ['db'] },
+      { id: 'net', dependsOn: [] },
     ]);
-    expect(snapshot.unknownDependencies).toEqual([{ stackId: 'app', dependsOn: 'ghost' }]);
-    expect(snapshot.totalStacks).toBe(4);
-    expect(searches).toBe(1);
+    expect(first.observations).toEqual([]); // the past is not a change
+    expect(calls).toEqual({ searchStacks: 1 });
+
+    now += 5_000;
+    const run = await api.triggerRun('net');
+    api.finishRun('net', run.id);
+    const second = await reconcileEstate(counting, {
+      labelPrefix: 'dependsOn:',
+      cursor: first.cursor! + 1,
+      graphDigest: first.graphDigest,
+    });
+    expect(second.nodes).toBeNull(); // labels did not change
+    expect(second.observations.map((o) => [o.stackId, o.runId, o.state])).toEqual([['net', run.id, 'FINISHED']]);
+    expect(calls).toEqual({ searchStacks: 2, getStackRuns: 1 });
+  });
+});
+
+describe('readRuns', () => {
+  it('reads each run; an unknown run is reported vanished', async () => {
+    const api = seeded();
+    const run = await api.triggerRun('net');
+    api.finishRun('net', run.id);
+    const result = await readRuns(api, [
+      { stackId: 'net', runId: run.id },
+      { stackId: 'net', runId: 'nope' },
+    ]);
+    expect(result.observations.map((o) => [o.runId, o.state, o.runType])).toEqual([[run.id, 'FINISHED', 'TRACKED']]);
+    expect(result.observations[0]!.stateVersion).toBeGreaterThan(1);
+    expect(result.vanished).toEqual([{ stackId: 'net', runId: 'nope' }]);
+  });
+});
+
+describe('isOwnIdentity', () => {
+  it('accepts both forms Spacelift has used for an API key, and nothing else', () => {
+    expect(isOwnIdentity('api::01HKEYABCDEF', 'api::01HKEYABCDEF')).toBe(true);
+    expect(isOwnIdentity('api::01HK::cascade-bot', 'api::01HKEYABCDEF')).toBe(true);
+    expect(isOwnIdentity('api::01XX::cascade-bot', 'api::01HKEYABCDEF')).toBe(false);
+    expect(isOwnIdentity('api::01HKEYOTHER', 'api::01HKEYABCDEF')).toBe(false);
+    expect(isOwnIdentity('alice@example.com', 'api::01HKEYABCDEF')).toBe(false);
+    expect(isOwnIdentity(null, 'api::01HKEYABCDEF')).toBe(false);
   });
 });
 
@@ -75,6 +131,13 @@ describe('triggerStackRunOnce', () => {
     expect(await api.getStackRuns('db')).toHaveLength(1);
   });
 
+  it('a retry finds its run when Spacelift names the key in the short form', async () => {
+    const api = seeded('api::casc::cascade-bot');
+    const earlier = await api.triggerRun('db');
+    const run = await triggerStackRunOnce(input, { api, identity: 'api::cascade', attempt: 2, log: silentLogger });
+    expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', reused: true });
+  });
+
   it('a retry ignores runs from before the intent, of another identity or another type', async () => {
     const api = seeded('api::someone-else');
     await api.triggerRun('db');
@@ -107,19 +170,6 @@ describe('triggerStackRunOnce', () => {
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect((err as ApplicationFailure).type).toBe('StackNotFound');
-  });
-});
-
-describe('readRunState', () => {
-  it('reads the state and newest state version; an unknown run is not retried', async () => {
-    const api = seeded();
-    const run = await api.triggerRun('net');
-    api.finishRun('net', run.id);
-    const state = await readRunState(api, 'net', run.id);
-    expect(state.state).toBe('FINISHED');
-    expect(state.stateVersion).toBeGreaterThan(1);
-    const err = await readRunState(api, 'net', 'nope').catch((e: unknown) => e);
-    expect((err as ApplicationFailure).nonRetryable).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CascadeStatus } from '../../src/cascade-contract.js';
+import type { CascadeView } from '../../src/cascade-contract.js';
 import {
   changedStackLines,
   describeCascade,
@@ -8,81 +8,122 @@ import {
   tally,
 } from '../../src/cli/cascade-report.js';
 
-const base: CascadeStatus = {
-  rootStackId: 'network',
-  rootRunId: 'R0',
+const runs = (id: string) => [{ runId: id, state: 'FINISHED', own: true, at: 1 }];
+const base: CascadeView = {
+  id: 'cascade-R0',
   phase: 'running',
-  error: null,
-  unknownDependencies: [],
+  startedAt: 0,
+  endedAt: null,
+  changes: [{ stackId: 'network', runId: 'R0', at: 0 }],
   stacks: {
-    database: { state: 'finished', runId: 'R1', runUrl: 'http://x/stack/database/run/R1' },
+    database: {
+      state: 'finished',
+      runId: 'R1',
+      runUrl: 'http://x/stack/database/run/R1',
+      runs: runs('R1'),
+      since: 0,
+    },
     cluster: {
-      state: 'triggered',
+      state: 'running',
       runId: 'R2',
       runUrl: 'http://x/stack/cluster/run/R2',
       runState: 'APPLYING',
+      runs: [],
+      since: 0,
     },
-    app: { state: 'pending', waitingFor: ['cluster'] },
+    app: { state: 'waiting', waitingFor: ['cluster'], runs: [], since: 0 },
   },
 };
 
 describe('cascade report', () => {
   it('tallies stacks by state', () => {
-    expect(tally(base)).toEqual({ total: 3, pending: 1, triggered: 1, finished: 1, failed: 0, skipped: 0 });
+    expect(tally(base)).toMatchObject({
+      total: 3,
+      waiting: 1,
+      running: 1,
+      finished: 1,
+      failed: 0,
+      blocked: 0,
+    });
     expect(progressLine(base)).toBe(
-      '[running] 1/3 done: 1 finished, 1 running, 1 pending, 0 failed, 0 skipped',
+      '[running] 1/3 done: 1 finished, 1 running, 1 waiting, 0 failed, 0 blocked',
     );
   });
 
-  it('maps outcomes to exit codes: 0 success, 1 cascade failed, 3 stacks failed or skipped', () => {
-    const done: CascadeStatus = {
+  it('maps outcomes to exit codes: 0 success, 1 canceled, 3 stacks failed or blocked', () => {
+    const done: CascadeView = {
       ...base,
       phase: 'completed',
-      stacks: { database: { state: 'finished', runId: 'R1', runUrl: 'u' } },
+      stacks: { database: base.stacks.database! },
     };
     expect(exitCodeOf(done)).toBe(0);
-    expect(exitCodeOf({ ...done, phase: 'failed', error: 'cycle: a -> b -> a' })).toBe(1);
     expect(exitCodeOf({ ...done, phase: 'canceled' })).toBe(1);
-    expect(
-      exitCodeOf({
-        ...done,
-        stacks: { ...done.stacks, app: { state: 'skipped', reason: 'upstream database failed' } },
-      }),
-    ).toBe(3);
+    const blocked: CascadeView = {
+      ...done,
+      phase: 'blocked',
+      stacks: {
+        ...done.stacks,
+        app: {
+          state: 'blocked',
+          blockedBy: 'database',
+          reason: 'upstream database failed',
+          runs: [],
+          since: 0,
+        },
+      },
+    };
+    expect(exitCodeOf(blocked)).toBe(3);
   });
 
-  it('prints only what changed between two snapshots', () => {
-    const next: CascadeStatus = {
+  it('describes every stack state a person needs to act on', () => {
+    const text = describeCascade({
       ...base,
       stacks: {
         ...base.stacks,
-        cluster: { state: 'finished', runId: 'R2', runUrl: 'http://x/stack/cluster/run/R2' },
+        gate: {
+          state: 'awaiting-confirmation',
+          runId: 'R3',
+          runUrl: 'u3',
+          runState: 'UNCONFIRMED',
+          runs: [],
+          since: 0,
+        },
+        loop: { state: 'cyclic', cycle: 'loop -> knot -> loop', runs: [], since: 0 },
+        below: {
+          state: 'blocked',
+          blockedBy: 'gate',
+          reason: 'upstream gate failed: run R3 ended DISCARDED',
+          runs: [],
+          since: 0,
+        },
+      },
+    });
+    expect(text).toContain('cascade cascade-R0 from network: running');
+    expect(text).toContain('app: waiting for cluster');
+    expect(text).toContain('cluster: running (run R2, APPLYING) http://x/stack/cluster/run/R2');
+    expect(text).toContain('gate: awaiting confirmation (run R3) u3');
+    expect(text).toContain('loop: on a cycle (loop -> knot -> loop), never runs');
+    expect(text).toContain('below: BLOCKED by gate: upstream gate failed: run R3 ended DISCARDED');
+  });
+
+  it('lists only the stack lines that changed, then the phase when it changed', () => {
+    expect(changedStackLines(null, base)).toHaveLength(4);
+    const next: CascadeView = {
+      ...base,
+      stacks: {
+        ...base.stacks,
+        cluster: {
+          state: 'finished',
+          runId: 'R2',
+          runUrl: 'http://x/stack/cluster/run/R2',
+          runs: runs('R2'),
+          since: 0,
+        },
       },
     };
     expect(changedStackLines(base, next)).toEqual([
       'cluster: finished (run R2) http://x/stack/cluster/run/R2',
     ]);
-    expect(changedStackLines(null, base)).toEqual([
-      'database: finished (run R1) http://x/stack/database/run/R1',
-      'cluster: applying (run R2) http://x/stack/cluster/run/R2',
-      'app: pending (waiting for cluster)',
-      'cascade running',
-    ]);
-    expect(changedStackLines(base, { ...next, phase: 'completed' }).at(-1)).toBe('cascade completed');
-  });
-
-  it('describes failures, skips and dangling labels', () => {
-    const text = describeCascade('cascade-R0', {
-      ...base,
-      phase: 'completed',
-      unknownDependencies: [{ stackId: 'app', dependsOn: 'ghost' }],
-      stacks: {
-        database: { state: 'failed', runId: 'R1', runUrl: 'u1', runState: 'FAILED' },
-        app: { state: 'skipped', reason: 'upstream database failed: run R1 ended FAILED' },
-      },
-    });
-    expect(text).toContain('database: FAILED, run R1 ended FAILED u1');
-    expect(text).toContain('app: skipped (upstream database failed: run R1 ended FAILED)');
-    expect(text).toContain('warning: app depends on unknown stack ghost');
+    expect(changedStackLines(next, { ...next, phase: 'completed' })).toEqual(['cascade completed']);
   });
 });

@@ -83,27 +83,28 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     expect(out).toMatch(/^Temporal: +127\.0\.0\.1:\d+ \(namespace default\)$/m);
     expect(out).toContain(`Data folder:        ${dataDir}`);
 
-    const [, root, runId] = await service.waitFor(
-      /^Demo: pushed a commit to stack "(\S+)" \(run (\S+)\)/m,
+    const [, root, , child] = await service.waitFor(
+      /^Demo: pushed one commit changing "(\S+)" \(run (\S+)\) and "(\S+)" \(run (\S+)\)/m,
       30_000,
     );
     const done = await service.waitFor(
-      /^Demo cascade completed \((\w+)\): (\d+) finished, (\d+) failed, (\d+) skipped of (\d+) stacks\./m,
+      /^Demo cascade (\w+): (\d+) finished, (\d+) failed, (\d+) blocked of (\d+) stacks, (\d+) runs\./m,
       90_000,
     );
-    expect(done[1]).toBe('completed');
+    // The demo seed has a failing stack: its dependents are blocked, the rest finish.
+    expect(done[1]).toBe('blocked');
     expect(Number(done[5])).toBeGreaterThan(3);
-    // The demo seed's failing stack: one failure, its dependents skipped, everything else finished.
     expect(Number(done[3])).toBe(1);
     expect(Number(done[4])).toBeGreaterThan(0);
     expect(Number(done[2]) + Number(done[3]) + Number(done[4])).toBe(Number(done[5]));
-    // The demo seed has a failing stack: its dependents are skipped, the rest finish.
-    expect(service.stdout()).toMatch(
-      new RegExp(`^Demo: cascade cascade-${runId} from stack ${root} \\(run ${runId}\\): completed$`, 'm'),
-    );
+    // Every stack that ran, ran once, though the push changed a stack and its upstream together.
+    expect(Number(done[6])).toBe(Number(done[2]) + Number(done[3]));
+    const [, cascadeId, roots] = await service.waitFor(/^Demo: cascade (cascade-\S+) from (.+): blocked$/m, 1_000);
+    expect(roots!.split(', ').sort()).toEqual([root, child].sort());
     expect(service.stdout()).toMatch(/^ {2}\S+: FAILED, run \S+ ended FAILED /m);
-    expect(service.stdout()).toMatch(/^ {2}\S+: skipped \(upstream \S+ failed/m);
-    firstCascade = `cascade-${runId}`;
+    expect(service.stdout()).toMatch(/^ {2}\S+: BLOCKED by \S+: upstream \S+ failed/m);
+    expect(service.stdout()).toMatch(new RegExp(`^ {2}${child}: finished \\(run `, 'm'));
+    firstCascade = cascadeId!;
 
     expect(await (await fetch(`${webhook}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${webhook}/readyz`);
@@ -139,7 +140,7 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     // Commands in another terminal join the demo without configuration.
     const list = await joinDemo(['cascades', 'list']);
     expect(list.code).toBe(0);
-    expect(list.out).toMatch(new RegExp(`^${firstCascade} +COMPLETED +\\S+ +root ${root}$`, 'm'));
+    expect(list.out).toMatch(new RegExp(`^${firstCascade} +blocked +\\S+ +from `, 'm'));
 
     // The generated secrets never reach the output.
     expect(service.stdout() + service.stderr()).not.toContain(keySecret);
@@ -153,13 +154,11 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     expect(service.stdout()).not.toContain('Demo: pushed');
     const list = await joinDemo(['--json', 'cascades', 'list']);
     expect(list.code).toBe(0);
-    const entries = JSON.parse(list.out) as Array<{ workflowId: string; status: string }>;
-    expect(entries).toContainEqual(
-      expect.objectContaining({ workflowId: firstCascade, status: 'COMPLETED' }),
-    );
+    const entries = JSON.parse(list.out) as Array<{ id: string; phase: string }>;
+    expect(entries).toContainEqual(expect.objectContaining({ id: firstCascade, phase: 'blocked' }));
     const status = await joinDemo(['cascades', 'status', firstCascade]);
     expect(status.code).toBe(0);
-    expect(status.out).toContain(`cascade ${firstCascade} from stack `);
+    expect(status.out).toContain(`cascade ${firstCascade} from `);
     await stop(service);
   });
 });

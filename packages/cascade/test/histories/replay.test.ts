@@ -1,5 +1,5 @@
 /**
- * Replays recorded cascade histories against today's workflow code: a change that would break
+ * Replays recorded coordinator histories against today's workflow code: a change that would break
  * cascades already running (non-determinism) fails here. Regenerate the recordings after an
  * intended, versioned change with `record-histories.ts` (see its header).
  */
@@ -14,12 +14,9 @@ import { HISTORY_SCENARIOS } from './history-scenarios.js';
 const dir = fileURLToPath(new URL('./', import.meta.url));
 
 describe('replaying recorded histories', () => {
-  it('replays every recorded cascade and run follower without non-determinism', async () => {
+  it("replays every recorded estate coordinator's history without non-determinism", async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-    const expected = Object.keys(HISTORY_SCENARIOS).flatMap((n) => [
-      `${n}-cascade.json`,
-      `${n}-follower.json`,
-    ]);
+    const expected = Object.keys(HISTORY_SCENARIOS).map((n) => `${n}-coordinator.json`);
     expect(files).toEqual(expected.sort());
     const histories = await Promise.all(
       files.map(async (file) => ({

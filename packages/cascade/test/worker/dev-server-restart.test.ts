@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { CascadeResult } from '../../src/cascade-contract.js';
-import { PARENT_WORKFLOW, cascadeWorkflowId } from '../../src/constants.js';
+import { observationOf } from '../../src/activities/run-observation.js';
+import { Coordinator } from '../../src/temporal/coordinator.js';
 import { freePort, startDevServer } from '../../src/temporal/dev-server.js';
 import { createCascadeWorker } from '../../src/worker/create-cascade-worker.js';
-import { cascadeInput } from '../workflows/cascade-harness.js';
+import { testOptions } from '../workflows/test-options.js';
 import { ScriptedSpacelift } from '../workflows/scripted-spacelift.js';
 
 async function eventually<T>(check: () => T | undefined): Promise<T> {
@@ -22,7 +22,7 @@ async function eventually<T>(check: () => T | undefined): Promise<T> {
 
 describe('the Temporal dev server restarted mid-cascade', () => {
   it(
-    'keeps the cascade in its SQLite file and completes it after the restart',
+    'keeps the coordinator in its SQLite file and completes the cascade after the restart',
     { timeout: 120_000 },
     async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'cascade-restart-'));
@@ -45,14 +45,16 @@ describe('the Temporal dev server restarted mid-cascade', () => {
         taskQueue: `restart-${randomUUID()}`,
         api: spacelift.api,
       });
-      const rootRunId = `root-${randomUUID()}`;
+      const coordinator = new Coordinator(client, {
+        estateId: `estate-${randomUUID()}`,
+        taskQueue: worker.options.taskQueue,
+        options: testOptions({ pollIntervalMs: 200 }),
+      });
       try {
-        const result = await worker.runUntil(async () => {
-          const handle = await client.workflow.start(PARENT_WORKFLOW, {
-            workflowId: cascadeWorkflowId(rootRunId),
-            taskQueue: worker.options.taskQueue,
-            args: [cascadeInput('root', rootRunId, { pollIntervalMs: 200 })],
-          });
+        const view = await worker.runUntil(async () => {
+          const push = spacelift.mock.store.triggerRun('root', { type: 'TRACKED', triggeredBy: 'alice@example.com' });
+          await coordinator.observe(observationOf('root', push));
+          spacelift.mock.finishRun('root', push.id);
           const aRun = await eventually(() => spacelift.runsOf('a')[0]?.id);
           await server.stop();
           // Spacelift goes on while Temporal is down: the run ends unobserved.
@@ -62,10 +64,14 @@ describe('the Temporal dev server restarted mid-cascade', () => {
           spacelift.mock.finishRun('b', bRun);
           const cRun = await eventually(() => spacelift.runsOf('c')[0]?.id);
           spacelift.mock.finishRun('c', cRun);
-          return (await handle.result()) as CascadeResult;
+          for (;;) {
+            const v = await coordinator.cascade(push.id).catch(() => null);
+            if (v?.phase === 'completed') return v;
+            await new Promise((r) => setTimeout(r, 50));
+          }
         });
-        expect(result.phase).toBe('completed');
-        expect(spacelift.triggeredStacks()).toEqual(['a', 'b', 'c']);
+        expect(Object.keys(view.stacks).sort()).toEqual(['a', 'b', 'c']);
+        expect(spacelift.triggeredStacks()).toEqual(['root', 'a', 'b', 'c']);
       } finally {
         await connection.close();
         await nativeConnection.close();

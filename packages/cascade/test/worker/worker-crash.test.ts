@@ -4,9 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CascadeResult } from '../../src/cascade-contract.js';
-import { PARENT_WORKFLOW, cascadeWorkflowId } from '../../src/constants.js';
-import { cascadeInput } from '../workflows/cascade-harness.js';
+import { apiKeyIdentity } from '../../src/own-identity.js';
+import { observationOf } from '../../src/activities/run-observation.js';
+import { Coordinator } from '../../src/temporal/coordinator.js';
+import { eventually } from '../workflows/estate-rig.js';
+import { testOptions } from '../workflows/test-options.js';
 
 const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -27,7 +29,7 @@ function startWorkerProcess(): Promise<ChildProcess> {
       SPACELIFT_BASE_URL: simulator.baseUrl,
       SPACELIFT_KEY_ID: simulator.apiKey.id,
       SPACELIFT_KEY_SECRET: simulator.apiKey.secret,
-      CASCADE_IDENTITY: `api::${simulator.apiKey.id}`,
+      CASCADE_IDENTITY: apiKeyIdentity(simulator.apiKey.id),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,27 +84,32 @@ describe('a worker killed mid-cascade', () => {
         }
       });
       const client = new Client({ connection });
-      const rootRunId = `root-${randomUUID()}`;
-      const handle = await client.workflow.start(PARENT_WORKFLOW, {
-        workflowId: cascadeWorkflowId(rootRunId),
+      const coordinator = new Coordinator(client, {
+        estateId: `estate-${randomUUID()}`,
         taskQueue,
-        args: [cascadeInput('net', rootRunId, { pollIntervalMs: 200 })],
+        options: testOptions({ pollIntervalMs: 200 }),
       });
+      // A push to net; no webhooks here: the coordinator follows every run by polling.
+      const push = simulator.store.triggerRun('net', { type: 'TRACKED', triggeredBy: 'alice@example.com' });
+      await coordinator.observe(observationOf('net', push));
       await new Promise((resolve) => first.once('exit', resolve));
       expect(killedAt).not.toBeNull();
       await startWorkerProcess();
-      const result = (await handle.result()) as CascadeResult;
+      const view = await eventually(async () => {
+        const v = await coordinator.cascade(push.id);
+        return v?.phase === 'completed' ? v : undefined;
+      });
       stopListening();
+      await client.workflow.getHandle(coordinator.ref.estateId).terminate('test over');
 
-      expect(result.phase).toBe('completed');
       for (const stack of ['db', 'cache', 'app', 'edge']) {
         const runs = simulator.store.stackRuns(stack)!;
         expect(runs, stack).toHaveLength(1);
         expect(runs[0]!.state).toBe('FINISHED');
-        expect(result.stacks[stack]).toMatchObject({ state: 'finished', runId: runs[0]!.id });
+        expect(view.stacks[stack]).toMatchObject({ state: 'finished', runId: runs[0]!.id });
       }
       expect(simulator.store.stackRuns('app')![0]!.id).toBe(killedAt);
-      expect(simulator.store.stackRuns('net')).toHaveLength(0);
+      expect(simulator.store.stackRuns('net')).toHaveLength(1);
     },
   );
 });

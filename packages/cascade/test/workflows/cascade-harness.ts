@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { SpaceliftApi } from 'spacelift-client';
-import { inject } from 'vitest';
 import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/create-cascade-worker.js';
 
 export { testOptions } from './test-options.js';
@@ -16,8 +15,10 @@ export class CascadeHarness {
     private readonly bundle: WorkflowBundle,
   ) {}
 
-  static async create(taskQueue: string): Promise<CascadeHarness> {
-    const address = inject('temporalAddress');
+  /** `address`: the test run's shared dev server unless given (scripts pass their own). */
+  static async create(taskQueue: string, given?: string): Promise<CascadeHarness> {
+    // Imported only inside vitest: scripts (the history recorder) pass their own server.
+    const address = given ?? (await import('vitest')).inject('temporalAddress');
     const connection = await Connection.connect({ address });
     const nativeConnection = await NativeConnection.connect({ address });
     // Bundled once per file: each test's worker reuses it.

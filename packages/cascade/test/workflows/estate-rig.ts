@@ -27,6 +27,8 @@ export class EstateRig {
   /** Stacks whose own runs stay open until the test finishes them. */
   readonly holdOwn = new Set<string>();
   private readonly pending: Promise<unknown>[] = [];
+  /** Runs while the coordinator still runs, after the test body (the history recorder reads it). */
+  beforeTerminate?: () => Promise<void>;
 
   constructor(
     private readonly harness: CascadeHarness,
@@ -80,6 +82,7 @@ export class EstateRig {
           await Promise.all(this.pending);
           return result;
         } finally {
+          await this.beforeTerminate?.();
           // The next test's worker on this task queue must not run this estate's coordinator.
           await this.harness.client.workflow.getHandle(this.coordinator.ref.estateId).terminate('test over');
         }
