@@ -5,7 +5,7 @@
  *   node --conditions=source --import tsx bench/fuzz/serve-receiver.ts [options]
  *     --signed            require X-Signature-256 (secret: fuzz-secret); default unsigned
  *     --gateway <kind>    temporal (a dev server of its own; default), noop, or down
- *                         (a Temporal address nothing listens on: every start or signal is a 503)
+ *                         (a Temporal address nothing listens on: every signal is a 503)
  *     --port <n>          default 8123
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,13 +33,14 @@ const cascadeOptions: CascadeOptions = {
   maxParallel: 4,
   runType: 'TRACKED',
   pollIntervalMs: 30_000,
+  reconcileIntervalMs: 600_000,
   runUrlBase: 'https://fuzz.app.spacelift.io',
+  driftRuns: 'cascade',
 };
 
 /** Accepts everything without Temporal: the receiver's own handling is all that is fuzzed. */
 const noopGateway: CascadePort = {
-  signalIfExists: () => Promise.resolve(false),
-  startWorkflow: () => Promise.resolve('started'),
+  signalWithStart: () => Promise.resolve(),
   checkReady: () => Promise.resolve(),
 };
 
@@ -73,7 +74,7 @@ const app = buildWebhookServer({
   gateway,
   secrets: values.signed ? ['fuzz-secret'] : [],
   allowUnsigned: !values.signed,
-  ownIdentity: 'api::fuzz',
+  estateId: 'fuzz-estate',
   taskQueue: 'fuzz-queue',
   cascadeOptions,
   // 5xx answers are logged at error level: exactly what a fuzz run looks for.

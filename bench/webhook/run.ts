@@ -1,9 +1,11 @@
 /**
  * Webhook receiver throughput and latency: signed FINISHED TRACKED deliveries with distinct run
- * ids posted over real HTTP into the receiver backed by a real Temporal dev server, beside two
- * baselines in the same run: (a) the same HTTP server with a no-op gateway (HTTP, signature,
- * validation cost alone) and (b) a bare loop of Temporal `workflow.start` calls (Temporal cost
- * alone), all at the same concurrency.
+ * ids posted over real HTTP into the receiver backed by a real Temporal dev server (each one a
+ * `signalWithStart` of the estate coordinator), beside two baselines in the same run: (a) the
+ * same HTTP server with a no-op gateway (HTTP, signature, validation cost alone) and (b) a bare
+ * loop of Temporal `signalWithStart` calls to a coordinator (Temporal cost alone), all at the
+ * same concurrency. No worker runs: the coordinators only collect the signals, and are
+ * terminated at the end.
  *
  * Run: node --conditions=source --import tsx bench/webhook/run.ts
  */
@@ -15,8 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { signWebhookBody } from 'spacelift-client';
-import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
-import { PARENT_WORKFLOW, cascadeWorkflowId } from '../../packages/cascade/src/constants.js';
+import type { CascadeOptions, RunObservation } from '../../packages/cascade/src/cascade-contract.js';
+import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../packages/cascade/src/constants.js';
 import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/cascade-gateway.js';
 import { startDevServer } from '../../packages/cascade/src/temporal/dev-server.js';
 import type { CascadePort } from '../../packages/cascade/src/webhook/cascade-port.js';
@@ -33,7 +35,9 @@ const cascadeOptions: CascadeOptions = {
   maxParallel: 4,
   runType: 'TRACKED',
   pollIntervalMs: 30_000,
+  reconcileIntervalMs: 600_000,
   runUrlBase: 'https://bench.app.spacelift.io',
+  driftRuns: 'cascade',
 };
 
 interface Summary {
@@ -86,29 +90,32 @@ function delivery(prefix: string, i: number): { body: string; headers: Record<st
   };
 }
 
-/** Posts `count` deliveries to the receiver; every answer must be 202 `started`. */
+/** Posts `count` deliveries to the receiver; every answer must be 202 `signalled`. */
 async function postAll(url: string, prefix: string, count: number): Promise<Summary> {
   return measure(count, async (i) => {
     const { body, headers } = delivery(prefix, i);
     const res = await fetch(`${url}/webhook`, { method: 'POST', body, headers });
     const answer = (await res.json()) as { action?: string };
-    if (res.status !== 202 || answer.action !== 'started') {
+    if (res.status !== 202 || answer.action !== 'signalled') {
       throw new Error(`delivery ${i}: HTTP ${res.status} ${JSON.stringify(answer)}`);
     }
   });
 }
 
 const noOpGateway: CascadePort = {
-  signalIfExists: () => Promise.resolve(false),
-  startWorkflow: () => Promise.resolve('started'),
+  signalWithStart: () => Promise.resolve(),
   checkReady: () => Promise.resolve(),
 };
 
-async function withReceiver<T>(gateway: CascadePort, fn: (url: string) => Promise<T>): Promise<T> {
+async function withReceiver<T>(
+  gateway: CascadePort,
+  estateId: string,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
   const app = buildWebhookServer({
     gateway,
     secrets: [SECRET],
-    ownIdentity: 'api::bench',
+    estateId,
     taskQueue: TASK_QUEUE,
     cascadeOptions,
     // Production logs at info; written to /dev/null so the terminal does not slow the run.
@@ -125,49 +132,68 @@ const dataDir = await mkdtemp(join(tmpdir(), 'bench-webhook-temporal-'));
 const server = await startDevServer({ dataDir, uiPort: false });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
+// One coordinator per measured phase (a coordinator takes at most 10,000 signals).
+const estates: string[] = [];
 try {
   const runTag = randomUUID().slice(0, 8);
+  const estate = (name: string) => {
+    const id = `bench-estate-${name}-${runTag}`;
+    estates.push(id);
+    return id;
+  };
 
-  const noTemporal = await withReceiver(noOpGateway, async (url) => {
+  const noTemporal = await withReceiver(noOpGateway, estate('noop'), async (url) => {
     await postAll(url, `warm-noop-${runTag}`, WARMUP);
     return postAll(url, `noop-${runTag}`, REQUESTS);
   });
 
-  const receiver = await withReceiver(new TemporalCascadeGateway({ connection }), async (url) => {
-    await postAll(url, `warm-recv-${runTag}`, WARMUP);
-    return postAll(url, `recv-${runTag}`, REQUESTS);
-  });
+  const receiver = await withReceiver(
+    new TemporalCascadeGateway({ connection }),
+    estate('recv'),
+    async (url) => {
+      await postAll(url, `warm-recv-${runTag}`, WARMUP);
+      return postAll(url, `recv-${runTag}`, REQUESTS);
+    },
+  );
 
-  const startLoop = async (prefix: string, count: number) =>
+  const signalLoop = async (estateId: string, prefix: string, count: number) =>
     measure(count, async (i) => {
-      await client.workflow.start(PARENT_WORKFLOW, {
-        workflowId: cascadeWorkflowId(`${prefix}-${i}`),
+      const observation: RunObservation = {
+        stackId: 'spacelift-demo',
+        runId: `${prefix}-${i}`,
+        state: 'FINISHED',
+        stateVersion: 4,
+        runType: 'TRACKED',
+        triggeredBy: 'bench@example.com',
+        createdAt: Math.floor(Date.now() / 1000),
+        at: Date.now(),
+        driftDetection: false,
+        stackLabels: [],
+      };
+      await client.workflow.signalWithStart(PARENT_WORKFLOW, {
+        workflowId: estateId,
         taskQueue: TASK_QUEUE,
-        args: [
-          {
-            rootStackId: 'spacelift-demo',
-            rootRunId: `${prefix}-${i}`,
-            rootFinished: true,
-            options: cascadeOptions,
-          },
-        ],
+        args: [{ options: cascadeOptions }],
+        signal: RUN_STATE_SIGNAL,
+        signalArgs: [observation],
       });
     });
-  await startLoop(`warm-start-${runTag}`, WARMUP);
-  const bareStart = await startLoop(`start-${runTag}`, REQUESTS);
+  const bareEstate = estate('bare');
+  await signalLoop(bareEstate, `warm-signal-${runTag}`, WARMUP);
+  const bareSignal = await signalLoop(bareEstate, `signal-${runTag}`, REQUESTS);
 
-  const slower = Math.min(noTemporal.perSecond, bareStart.perSecond);
+  const slower = Math.min(noTemporal.perSecond, bareSignal.perSecond);
   const result = {
-    benchmark: 'webhook receiver: signed FINISHED TRACKED deliveries -> cascade workflow start',
+    benchmark: 'webhook receiver: signed FINISHED TRACKED deliveries -> estate coordinator signalWithStart',
     date: new Date().toISOString(),
     node: process.version,
     temporal: 'temporal server start-dev (SQLite), same machine',
     receiver,
-    baselines: { httpNoTemporal: noTemporal, bareWorkflowStart: bareStart },
+    baselines: { httpNoTemporal: noTemporal, bareSignalWithStart: bareSignal },
     ratioToSlowerBaseline: round(receiver.perSecond / slower, 3),
     notes:
-      "Each accepted delivery (somebody else's finished run) costs the receiver one signal attempt (a follower of that run, in case a cascade triggered it) and one start; " +
-      'the bare baseline is one start per call.',
+      'Each accepted delivery costs the receiver one signalWithStart of the estate coordinator (it starts on the first); ' +
+      'the bare baseline is one signalWithStart per call. No worker runs: the coordinators only record the signals.',
   };
   await mkdir(new URL('../results/', import.meta.url), { recursive: true });
   await writeFile(
@@ -182,9 +208,15 @@ try {
     );
   line('receiver + Temporal', receiver);
   line('baseline: HTTP, no Temporal', noTemporal);
-  line('baseline: bare workflow.start', bareStart);
+  line('baseline: bare signalWithStart', bareSignal);
   console.log(`  ratio to the slower baseline: ${result.ratioToSlowerBaseline}`);
 } finally {
+  for (const id of estates) {
+    await client.workflow
+      .getHandle(id)
+      .terminate('bench over')
+      .catch(() => undefined);
+  }
   await connection.close();
   await server.stop();
   await rm(dataDir, { recursive: true, force: true });

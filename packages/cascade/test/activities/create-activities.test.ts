@@ -49,7 +49,11 @@ describe('reconcileEstate', () => {
     const old = await api.triggerRun('db');
     api.finishRun('db', old.id);
     now += 5_000;
-    const first = await reconcileEstate(counting, { labelPrefix: 'dependsOn:', cursor: null, graphDigest: null });
+    const first = await reconcileEstate(counting, {
+      labelPrefix: 'dependsOn:',
+      cursor: null,
+      graphDigest: null,
+    });
     expect([...first.nodes!].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       { id: 'app', dependsOn: ['db', 'ghost'] },
       { id: 'db', dependsOn: ['net'] },
@@ -67,7 +71,9 @@ describe('reconcileEstate', () => {
       graphDigest: first.graphDigest,
     });
     expect(second.nodes).toBeNull(); // labels did not change
-    expect(second.observations.map((o) => [o.stackId, o.runId, o.state])).toEqual([['net', run.id, 'FINISHED']]);
+    expect(second.observations.map((o) => [o.stackId, o.runId, o.state])).toEqual([
+      ['net', run.id, 'FINISHED'],
+    ]);
     expect(calls).toEqual({ searchStacks: 2, getStackRuns: 1 });
   });
 });
@@ -81,7 +87,9 @@ describe('readRuns', () => {
       { stackId: 'net', runId: run.id },
       { stackId: 'net', runId: 'nope' },
     ]);
-    expect(result.observations.map((o) => [o.runId, o.state, o.runType])).toEqual([[run.id, 'FINISHED', 'TRACKED']]);
+    expect(result.observations.map((o) => [o.runId, o.state, o.runType])).toEqual([
+      [run.id, 'FINISHED', 'TRACKED'],
+    ]);
     expect(result.observations[0]!.stateVersion).toBeGreaterThan(1);
     expect(result.vanished).toEqual([{ stackId: 'net', runId: 'nope' }]);
   });
@@ -134,7 +142,12 @@ describe('triggerStackRunOnce', () => {
   it('a retry finds its run when Spacelift names the key in the short form', async () => {
     const api = seeded('api::casc::cascade-bot');
     const earlier = await api.triggerRun('db');
-    const run = await triggerStackRunOnce(input, { api, identity: 'api::cascade', attempt: 2, log: silentLogger });
+    const run = await triggerStackRunOnce(input, {
+      api,
+      identity: 'api::cascade',
+      attempt: 2,
+      log: silentLogger,
+    });
     expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', reused: true });
   });
 

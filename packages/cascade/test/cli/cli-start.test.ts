@@ -99,7 +99,10 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     expect(Number(done[2]) + Number(done[3]) + Number(done[4])).toBe(Number(done[5]));
     // Every stack that ran, ran once, though the push changed a stack and its upstream together.
     expect(Number(done[6])).toBe(Number(done[2]) + Number(done[3]));
-    const [, cascadeId, roots] = await service.waitFor(/^Demo: cascade (cascade-\S+) from (.+): blocked$/m, 1_000);
+    const [, cascadeId, roots] = await service.waitFor(
+      /^Demo: cascade (cascade-\S+) from (.+): blocked$/m,
+      1_000,
+    );
     expect(roots!.split(', ').sort()).toEqual([root, child].sort());
     expect(service.stdout()).toMatch(/^ {2}\S+: FAILED, run \S+ ended FAILED /m);
     expect(service.stdout()).toMatch(/^ {2}\S+: BLOCKED by \S+: upstream \S+ failed/m);

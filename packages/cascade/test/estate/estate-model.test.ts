@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CascadeOptions, RunObservation } from '../../src/cascade-contract.js';
-import { EstateModel } from '../../src/estate/estate-model.js';
+import { EstateModel, type EstateSnapshot } from '../../src/estate/estate-model.js';
 
 const options: CascadeOptions = {
   labelPrefix: 'dependsOn:',
@@ -314,7 +314,10 @@ describe('EstateModel', () => {
     e.clock++;
     e.finish('base', r);
     expect(e.step()).toEqual(['vpc']);
-    const restored = new EstateModel(options, JSON.parse(JSON.stringify(e.model.snapshot())));
+    const restored = new EstateModel(
+      options,
+      JSON.parse(JSON.stringify(e.model.snapshot())) as EstateSnapshot,
+    );
     expect(restored.stackView('rds')).toEqual({ state: 'waiting', waitingFor: ['vpc'] });
     restored.observe(
       {

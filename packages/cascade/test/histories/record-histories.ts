@@ -23,7 +23,9 @@ try {
     const rig = new EstateRig(harness, stacks);
     let history = '';
     rig.beforeTerminate = async () => {
-      history = historyToJSON(await harness.client.workflow.getHandle(rig.coordinator.ref.estateId).fetchHistory());
+      history = historyToJSON(
+        await harness.client.workflow.getHandle(rig.coordinator.ref.estateId).fetchHistory(),
+      );
     };
     await rig.run(async () => {
       const run = rig.push(root, null);

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../src/cascade-contract.js';
-import {
-  PARENT_WORKFLOW,
-  RUN_STATE_SIGNAL,
-  cascadeWorkflowId,
-  runFollowerWorkflowId,
-} from '../../src/constants.js';
+import type { RunEvent, RunObservation } from '../../src/cascade-contract.js';
+import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
+import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
 import {
   classifyRunEvent,
   dispatchRunEvent,
+  toObservation,
   type DispatchOptions,
 } from '../../src/webhook/dispatch-run-event.js';
 import { parseWebhookPayload } from '../../src/webhook/run-event.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
-import { cascadeOptions, exampleBody, lifecycleLines } from './webhook-examples.js';
+import { TEST_ESTATE_ID, cascadeOptions, exampleBody, lifecycleLines } from './webhook-examples.js';
 
-const OWN = 'api::01CASCADEKEY';
-const options: DispatchOptions = { ownIdentity: OWN, taskQueue: 'test-queue', cascadeOptions };
+const options: DispatchOptions = { estateId: TEST_ESTATE_ID, taskQueue: 'test-queue', cascadeOptions };
 
 const event = (overrides: Partial<RunEvent> = {}): RunEvent => ({
   runId: 'run-1',
@@ -27,6 +23,9 @@ const event = (overrides: Partial<RunEvent> = {}): RunEvent => ({
   branch: 'main',
   commitSha: 'abc',
   timestamp: 1700000000,
+  timestampMillis: null,
+  runCreatedAt: 1699999900,
+  driftDetection: false,
   spaceId: null,
   stackName: 'Network',
   stackLabels: [],
@@ -41,180 +40,238 @@ const eventOf = (text: string): RunEvent => {
   return r.value.event;
 };
 
+/** The one call the receiver makes for a forwarded event. */
+const signalOf = (observation: RunObservation, dispatch: DispatchOptions = options) => ({
+  workflowType: PARENT_WORKFLOW,
+  workflowId: dispatch.estateId,
+  taskQueue: dispatch.taskQueue,
+  args: [{ options: dispatch.cascadeOptions }],
+  signalName: RUN_STATE_SIGNAL,
+  signalArgs: [observation],
+});
+
 describe('classifyRunEvent', () => {
   it.each([
-    ['FINISHED', 'TRACKED', 'start-candidate'],
-    ['FINISHED', 'PROPOSED', 'route-candidate'],
-    ['FAILED', 'TRACKED', 'route-candidate'],
-    ['STOPPED', 'TRACKED', 'route-candidate'],
-    ['CANCELED', 'TRACKED', 'route-candidate'],
-    ['DISCARDED', 'TRACKED', 'route-candidate'],
-    ['SKIPPED', 'TRACKED', 'route-candidate'],
-    ['APPLYING', 'TRACKED', 'ignore'],
-    ['QUEUED', 'TRACKED', 'ignore'],
-    ['UNCONFIRMED', 'TRACKED', 'ignore'],
-    ['SOMETHING_NEW', 'TRACKED', 'ignore'],
-  ])('%s %s -> %s', (state, runType, expected) => {
-    expect(classifyRunEvent(event({ state, runType }))).toBe(expected);
+    // Every end of a tracked run.
+    ['FINISHED', 'TRACKED', true],
+    ['FAILED', 'TRACKED', true],
+    ['STOPPED', 'TRACKED', true],
+    ['CANCELED', 'TRACKED', true],
+    ['DISCARDED', 'TRACKED', true],
+    ['SKIPPED', 'TRACKED', true],
+    // The states the coordinator shows or acts on.
+    ['QUEUED', 'TRACKED', true],
+    ['READY', 'TRACKED', true],
+    ['PREPARING', 'TRACKED', true],
+    ['UNCONFIRMED', 'TRACKED', true],
+    ['CONFIRMED', 'TRACKED', true],
+    ['APPLYING', 'TRACKED', true],
+    // States in between change nothing it knows.
+    ['INITIALIZING', 'TRACKED', false],
+    ['PLANNING', 'TRACKED', false],
+    ['SOMETHING_NEW', 'TRACKED', false],
+    // Other run types change nothing while the coordinator triggers tracked runs.
+    ['FINISHED', 'PROPOSED', false],
+    ['QUEUED', 'PROPOSED', false],
+    ['FINISHED', 'TASK', false],
+  ])('%s %s -> forward %s', (state, runType, forward) => {
+    expect(classifyRunEvent(event({ state, runType }), cascadeOptions).forward).toBe(forward);
+  });
+
+  it('says why it ignores a delivery', () => {
+    expect(classifyRunEvent(event({ runType: 'PROPOSED' }), cascadeOptions)).toEqual({
+      forward: false,
+      reason: 'a PROPOSED run changes nothing',
+    });
+    expect(classifyRunEvent(event({ state: 'PLANNING' }), cascadeOptions).reason).toMatch(/PLANNING/);
+    expect(classifyRunEvent(event(), cascadeOptions).reason).toMatch(/TRACKED run FINISHED/);
+  });
+
+  it('forwards proposed runs when the coordinator triggers proposed runs, and still tracked ones', () => {
+    const proposed = { ...cascadeOptions, runType: 'PROPOSED' as const };
+    expect(classifyRunEvent(event({ runType: 'PROPOSED' }), proposed).forward).toBe(true);
+    expect(classifyRunEvent(event({ runType: 'PROPOSED', state: 'PLANNING' }), proposed).forward).toBe(false);
+    expect(classifyRunEvent(event({ runType: 'TRACKED' }), proposed).forward).toBe(true);
+    expect(classifyRunEvent(event({ runType: 'TASK' }), proposed).forward).toBe(false);
+  });
+});
+
+describe('toObservation', () => {
+  it('carries the run, its creation time, labels and drift flag; `at` from timestamp_millis', () => {
+    expect(
+      toObservation(
+        event({
+          timestampMillis: 1700000000123,
+          driftDetection: true,
+          stackLabels: ['dependsOn:base'],
+          triggeredBy: null,
+        }),
+      ),
+    ).toEqual({
+      stackId: 'network',
+      runId: 'run-1',
+      state: 'FINISHED',
+      stateVersion: 6,
+      runType: 'TRACKED',
+      triggeredBy: null,
+      createdAt: 1699999900,
+      at: 1700000000123,
+      driftDetection: true,
+      stackLabels: ['dependsOn:base'],
+    });
+  });
+
+  it('falls back to the whole-second timestamp, and keeps unknown values null', () => {
+    expect(
+      toObservation(
+        event({ timestampMillis: null, runCreatedAt: null, stackLabels: null, stateVersion: null }),
+      ),
+    ).toMatchObject({ at: 1700000000_000, createdAt: null, stackLabels: null, stateVersion: null });
   });
 });
 
 describe('dispatchRunEvent on the example bodies', () => {
-  it('starts a cascade for run-finished-tracked.json with the agreed id, type, queue, input and memo', async () => {
+  it('signals the coordinator with run-finished-tracked.json as one signalWithStart', async () => {
     const port = new FakeCascadePort();
     const result = await dispatchRunEvent(eventOf(exampleBody('run-finished-tracked.json')), port, options);
-    const id = cascadeWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869');
-    expect(result).toMatchObject({ action: 'started', workflowId: id });
-    expect(
-      port.calls.map((c) => (c.op === 'signal' ? c.workflowId : `start ${c.request.workflowId}`)),
-    ).toEqual([runFollowerWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869'), `start ${id}`]);
-    expect(port.starts).toEqual([
-      {
-        workflowType: PARENT_WORKFLOW,
-        workflowId: id,
-        taskQueue: 'test-queue',
-        args: [
-          {
-            rootStackId: 'spacelift-demo',
-            rootRunId: '01EF9PFPNFFM2MQXTJKHK1B869',
-            rootFinished: true,
-            options: cascadeOptions,
-          },
-        ],
-        memo: {
-          rootStackId: 'spacelift-demo',
-          rootRunId: '01EF9PFPNFFM2MQXTJKHK1B869',
-          startedBy: 'webhook',
-        },
-      },
+    expect(result).toMatchObject({ action: 'signalled', workflowId: TEST_ESTATE_ID });
+    expect(port.calls).toEqual([
+      signalOf({
+        stackId: 'spacelift-demo',
+        runId: '01EF9PFPNFFM2MQXTJKHK1B869',
+        state: 'FINISHED',
+        stateVersion: 4,
+        runType: 'TRACKED',
+        triggeredBy: 'marcinw@spacelift.io',
+        createdAt: 1596979665,
+        at: 1596979684_000,
+        driftDetection: false,
+        stackLabels: [],
+      }),
     ]);
   });
 
-  it('starts a cascade for the notification-policy payload', async () => {
+  it('signals the notification-policy payload with millisecond time and no state version', async () => {
     const port = new FakeCascadePort();
     const result = await dispatchRunEvent(
       eventOf(exampleBody('notification-policy-run-updated.json')),
       port,
       options,
     );
-    expect(result).toMatchObject({
-      action: 'started',
-      workflowId: cascadeWorkflowId('01HZX4A1B2C3D4E5F6G7H8J9KA'),
-    });
-    expect(port.starts).toHaveLength(1);
-  });
-
-  it.each(['run-failed-tracked.json', 'run-finished-proposed.json'])(
-    'ignores %s when no workflow waits for it, starting nothing',
-    async (name) => {
-      const port = new FakeCascadePort();
-      const result = await dispatchRunEvent(eventOf(exampleBody(name)), port, options);
-      expect(result.action).toBe('ignored');
-      expect(port.starts).toEqual([]);
-      // Terminal: it was offered to a follower first (no cascade waits for somebody else's run).
-      expect(port.calls.map((c) => c.op)).toEqual(['signal']);
-    },
-  );
-
-  it('ignores every non-terminal lifecycle line without calling Temporal, and starts on FINISHED', async () => {
-    const port = new FakeCascadePort();
-    const actions: string[] = [];
-    for (const line of lifecycleLines())
-      actions.push((await dispatchRunEvent(eventOf(line), port, options)).action);
-    expect(actions).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored', 'started']);
-    expect(port.starts.map((s) => s.workflowId)).toEqual([cascadeWorkflowId('01HZX3K9Q7V4M2N8B6C5D1E0FA')]);
-    expect(port.calls).toHaveLength(2);
-  });
-});
-
-describe('dispatchRunEvent routing', () => {
-  it('signals the run follower first, with a RunStateSignal', async () => {
-    const port = new FakeCascadePort([runFollowerWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ state: 'FAILED', triggeredBy: OWN }), port, options);
-    expect(result).toMatchObject({ action: 'routed', workflowId: runFollowerWorkflowId('run-1') });
-    expect(port.calls).toEqual([
+    expect(result.action).toBe('signalled');
+    expect(port.observations).toEqual([
       {
-        op: 'signal',
-        workflowId: runFollowerWorkflowId('run-1'),
-        signalName: RUN_STATE_SIGNAL,
-        payload: {
-          runId: 'run-1',
-          stackId: 'network',
-          state: 'FAILED',
-          stateVersion: 6,
-          timestamp: 1700000000,
-        },
+        stackId: 'network',
+        runId: '01HZX4A1B2C3D4E5F6G7H8J9KA',
+        state: 'FINISHED',
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: 'jane@example.com',
+        createdAt: 1700000005,
+        at: 1700000095_000,
+        driftDetection: false,
+        stackLabels: ['team:platform'],
       },
     ]);
   });
 
-  it('routes a FINISHED TRACKED run of a cascade to its follower instead of starting one', async () => {
-    const port = new FakeCascadePort([runFollowerWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ triggeredBy: OWN }), port, options);
-    expect(result.action).toBe('routed');
-    expect(port.starts).toEqual([]);
-  });
-
-  it('answers duplicate for a FINISHED TRACKED redelivery whose cascade exists', async () => {
-    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event(), port, options);
-    expect(result).toMatchObject({ action: 'duplicate', workflowId: cascadeWorkflowId('run-1') });
-    // The refused start is the duplicate check: one signal attempt, one start, nothing new.
-    expect(port.calls.map((c) => c.op)).toEqual(['signal', 'start']);
-    expect([...port.running]).toEqual([cascadeWorkflowId('run-1')]);
-  });
-
-  it('answers duplicate for a redelivered FINISHED run the CLI triggered, signalling its cascade', async () => {
-    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ triggeredBy: OWN }), port, options);
-    expect(result).toMatchObject({ action: 'duplicate', workflowId: cascadeWorkflowId('run-1') });
-    expect(port.starts).toEqual([]);
-  });
-
-  it('routes a terminal root run to the cascade the CLI started and that waits for it', async () => {
-    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ state: 'FAILED', triggeredBy: OWN }), port, options);
-    expect(result).toMatchObject({ action: 'routed', workflowId: cascadeWorkflowId('run-1') });
-  });
-
-  it("does not offer somebody else's run to a cascade rooted at it (none waits for it)", async () => {
-    const port = new FakeCascadePort([cascadeWorkflowId('run-1')]);
-    const result = await dispatchRunEvent(event({ state: 'FAILED' }), port, options);
-    expect(result.action).toBe('ignored');
-    expect(port.calls.map((c) => (c.op === 'signal' ? c.workflowId : 'start'))).toEqual([
-      runFollowerWorkflowId('run-1'),
+  it('signals a failed tracked run (the coordinator decides whether anybody waits for it)', async () => {
+    const port = new FakeCascadePort();
+    const result = await dispatchRunEvent(eventOf(exampleBody('run-failed-tracked.json')), port, options);
+    expect(result.action).toBe('signalled');
+    expect(port.observations).toMatchObject([
+      { stackId: 'database', state: 'FAILED', stateVersion: 5, stackLabels: ['dependsOn:network'] },
     ]);
   });
 
-  it('answers duplicate when the start loses a race (workflow already started)', async () => {
+  it('ignores run-finished-proposed.json without calling Temporal', async () => {
     const port = new FakeCascadePort();
-    // Started but closed: signals find nothing, the start is refused by REJECT_DUPLICATE.
-    port.started.add(cascadeWorkflowId('run-1'));
-    const result = await dispatchRunEvent(event(), port, options);
-    expect(result).toMatchObject({ action: 'duplicate', workflowId: cascadeWorkflowId('run-1') });
-    expect(port.starts).toHaveLength(1);
+    const result = await dispatchRunEvent(eventOf(exampleBody('run-finished-proposed.json')), port, options);
+    expect(result).toEqual({ action: 'ignored', reason: 'a PROPOSED run changes nothing' });
+    expect(port.calls).toEqual([]);
   });
 
-  it('answers routed, starting nothing, for a run the cascade triggered whose follower is not up yet', async () => {
+  it('signals the significant lifecycle lines in order and ignores INITIALIZING and PLANNING', async () => {
     const port = new FakeCascadePort();
-    const result = await dispatchRunEvent(event({ triggeredBy: OWN }), port, options);
-    expect(result.action).toBe('routed');
-    expect(result.reason).toMatch(/polls/);
-    expect(port.starts).toEqual([]);
+    const actions: string[] = [];
+    for (const line of lifecycleLines())
+      actions.push((await dispatchRunEvent(eventOf(line), port, options)).action);
+    expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'signalled', 'signalled']);
+    expect(port.observations.map((o) => [o.state, o.stateVersion, o.at])).toEqual([
+      ['QUEUED', 1, 1700000000_000],
+      ['PREPARING', 2, 1700000003_000],
+      ['APPLYING', 5, 1700000045_000],
+      ['FINISHED', 6, 1700000090_000],
+    ]);
+    // One coordinator for every delivery.
+    expect([...port.running]).toEqual([TEST_ESTATE_ID]);
+  });
+});
+
+describe('dispatchRunEvent', () => {
+  it('forwards a redelivery again, unchanged: the coordinator dedupes, not the receiver', async () => {
+    const port = new FakeCascadePort();
+    const first = await dispatchRunEvent(event(), port, options);
+    const again = await dispatchRunEvent(event(), port, options);
+    expect([first.action, again.action]).toEqual(['signalled', 'signalled']);
+    expect(port.calls).toHaveLength(2);
+    expect(port.calls[1]).toEqual(port.calls[0]);
+    expect(port.calls[0]).toEqual(signalOf(toObservation(event())));
   });
 
-  it('starts runs of any trigger when the identity check is disabled', async () => {
+  it('forwards shuffled deliveries of one run in the order they came', async () => {
     const port = new FakeCascadePort();
-    const result = await dispatchRunEvent(event({ triggeredBy: OWN }), port, {
-      ...options,
-      ownIdentity: null,
-    });
-    expect(result.action).toBe('started');
+    for (const [state, stateVersion] of [
+      ['FINISHED', 6],
+      ['QUEUED', 1],
+      ['APPLYING', 5],
+    ] as const)
+      await dispatchRunEvent(event({ state, stateVersion }), port, options);
+    expect(port.observations.map((o) => o.stateVersion)).toEqual([6, 1, 5]);
   });
 
-  it('ignores a non-terminal state without calling the port', async () => {
+  it.each(['QUEUED', 'UNCONFIRMED', 'FINISHED', 'FAILED', 'STOPPED', 'CANCELED', 'DISCARDED', 'SKIPPED'])(
+    'signals a TRACKED run %s',
+    async (state) => {
+      const port = new FakeCascadePort();
+      const result = await dispatchRunEvent(event({ state }), port, options);
+      expect(result).toMatchObject({ action: 'signalled', workflowId: TEST_ESTATE_ID });
+      expect(port.observations).toMatchObject([{ runId: 'run-1', state }]);
+    },
+  );
+
+  it.each([
+    ['PLANNING', 'TRACKED'],
+    ['INITIALIZING', 'TRACKED'],
+    ['FINISHED', 'PROPOSED'],
+    ['QUEUED', 'PROPOSED'],
+  ])('ignores a %s %s run without calling the port', async (state, runType) => {
     const port = new FakeCascadePort();
-    expect((await dispatchRunEvent(event({ state: 'APPLYING' }), port, options)).action).toBe('ignored');
+    const result = await dispatchRunEvent(event({ state, runType }), port, options);
+    expect(result.action).toBe('ignored');
+    expect(result.workflowId).toBeUndefined();
+    expect(port.calls).toEqual([]);
+  });
+
+  it('uses the configured estate id, task queue and options', async () => {
+    const port = new FakeCascadePort();
+    const other: DispatchOptions = {
+      estateId: 'estate-eu',
+      taskQueue: 'eu-queue',
+      cascadeOptions: { ...cascadeOptions, runType: 'PROPOSED', driftRuns: 'ignore' },
+    };
+    const result = await dispatchRunEvent(event({ runType: 'PROPOSED', driftDetection: true }), port, other);
+    expect(result).toMatchObject({ action: 'signalled', workflowId: 'estate-eu' });
+    expect(port.calls).toEqual([
+      signalOf(toObservation(event({ runType: 'PROPOSED', driftDetection: true })), other),
+    ]);
+    expect(port.observations[0]?.driftDetection).toBe(true);
+  });
+
+  it('passes a TemporalUnavailableError on (the server answers 503)', async () => {
+    const port = new FakeCascadePort();
+    port.unavailable = true;
+    await expect(dispatchRunEvent(event(), port, options)).rejects.toBeInstanceOf(TemporalUnavailableError);
     expect(port.calls).toEqual([]);
   });
 });

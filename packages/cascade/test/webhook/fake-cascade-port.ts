@@ -1,41 +1,26 @@
-import type { CascadePort, StartWorkflowRequest } from '../../src/webhook/cascade-port.js';
+import type { RunObservation } from '../../src/cascade-contract.js';
+import { RUN_STATE_SIGNAL } from '../../src/constants.js';
+import type { CascadePort, SignalWithStartRequest } from '../../src/webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
 
-export type PortCall =
-  | { op: 'signal'; workflowId: string; signalName: string; payload: unknown }
-  | { op: 'start'; request: StartWorkflowRequest };
-
 /**
- * In-memory CascadePort: workflows are a set of ids; records every call so tests can assert
- * that nothing was started or signalled.
+ * In-memory CascadePort: records every signalWithStart call (so tests can assert what reached
+ * the coordinator, or that nothing did) and which workflow ids such a call would have started.
  */
 export class FakeCascadePort implements CascadePort {
-  readonly calls: PortCall[] = [];
+  readonly calls: SignalWithStartRequest[] = [];
+  /** Workflow ids that are running (the first signalWithStart of an id starts it). */
   readonly running = new Set<string>();
-  /** Ids that once existed (REJECT_DUPLICATE refuses them too). */
-  readonly started = new Set<string>();
+  /** While true, every call fails as an unreachable Temporal does. */
   unavailable = false;
 
-  constructor(running: Iterable<string> = []) {
-    for (const id of running) {
-      this.running.add(id);
-      this.started.add(id);
+  signalWithStart(request: SignalWithStartRequest): Promise<void> {
+    if (this.unavailable) {
+      return Promise.reject(new TemporalUnavailableError(`signal ${request.workflowId}`));
     }
-  }
-
-  signalIfExists(workflowId: string, signalName: string, payload: unknown): Promise<boolean> {
-    if (this.unavailable) return Promise.reject(new TemporalUnavailableError(`signal ${workflowId}`));
-    this.calls.push({ op: 'signal', workflowId, signalName, payload });
-    return Promise.resolve(this.running.has(workflowId));
-  }
-
-  startWorkflow(request: StartWorkflowRequest): Promise<'started' | 'duplicate'> {
-    if (this.unavailable) return Promise.reject(new TemporalUnavailableError(`start ${request.workflowId}`));
-    this.calls.push({ op: 'start', request });
-    if (this.started.has(request.workflowId)) return Promise.resolve('duplicate');
-    this.started.add(request.workflowId);
+    this.calls.push(request);
     this.running.add(request.workflowId);
-    return Promise.resolve('started');
+    return Promise.resolve();
   }
 
   checkReady(): Promise<void> {
@@ -44,7 +29,10 @@ export class FakeCascadePort implements CascadePort {
       : Promise.resolve();
   }
 
-  get starts(): StartWorkflowRequest[] {
-    return this.calls.flatMap((c) => (c.op === 'start' ? [c.request] : []));
+  /** The run observations signalled, in order. */
+  get observations(): RunObservation[] {
+    return this.calls.flatMap((c) =>
+      c.signalName === RUN_STATE_SIGNAL ? (c.signalArgs as RunObservation[]) : [],
+    );
   }
 }

@@ -19,6 +19,9 @@ describe('parseWebhookPayload: the default run payload', () => {
           branch: 'master',
           commitSha: '0ee3a3b7266daf5a1d44a193a0f48ce995fa75eb',
           timestamp: 1596979684,
+          timestampMillis: null,
+          runCreatedAt: 1596979665,
+          driftDetection: false,
           spaceId: null,
           stackName: 'Spacelift demo',
           stackLabels: [],
@@ -80,16 +83,56 @@ describe('parseWebhookPayload: the default run payload', () => {
           branch: null,
           commitSha: null,
           triggeredBy: null,
-          stackLabels: [],
+          stackLabels: null,
           account: null,
+          timestampMillis: null,
+          runCreatedAt: null,
+          driftDetection: false,
         },
       },
     });
   });
+
+  it('reads timestamp_millis, run.createdAt and run.driftDetection when they are sent', () => {
+    const body = {
+      ...JSON.parse(exampleBody('run-finished-tracked.json')),
+      timestamp_millis: 1596979684321,
+    } as { run: Record<string, unknown> };
+    body.run.driftDetection = true;
+    expect(parseWebhookPayload(body)).toMatchObject({
+      ok: true,
+      value: {
+        event: {
+          timestamp: 1596979684,
+          timestampMillis: 1596979684321,
+          runCreatedAt: 1596979665,
+          driftDetection: true,
+        },
+      },
+    });
+  });
+
+  it('keeps an empty label list apart from a missing one', () => {
+    const body = JSON.parse(exampleBody('run-finished-tracked.json')) as { stack: { labels?: unknown } };
+    expect(parseWebhookPayload(body)).toMatchObject({ ok: true, value: { event: { stackLabels: [] } } });
+    body.stack.labels = null;
+    expect(parseWebhookPayload(body)).toMatchObject({ ok: true, value: { event: { stackLabels: null } } });
+  });
+
+  it('refuses a negative timestamp_millis or a non-boolean driftDetection, naming them', () => {
+    const body = {
+      ...JSON.parse(exampleBody('run-finished-tracked.json')),
+      timestamp_millis: -1,
+    } as { run: Record<string, unknown> };
+    body.run.driftDetection = 'yes';
+    const r = parseWebhookPayload(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['timestamp_millis', 'run.driftDetection']);
+  });
 });
 
 describe('parseWebhookPayload: the notification-policy payload', () => {
-  it('normalises run_updated, converting nanoseconds to unix seconds', () => {
+  it('normalises run_updated, converting nanoseconds to unix seconds and milliseconds', () => {
     expect(parse(exampleBody('notification-policy-run-updated.json'))).toEqual({
       ok: true,
       value: {
@@ -103,6 +146,9 @@ describe('parseWebhookPayload: the notification-policy payload', () => {
           branch: 'main',
           commitSha: '9f2c1e7d4b3a29c8e1f0a6b5d4c3b2a1f0e9d8c7',
           timestamp: 1700000095,
+          timestampMillis: 1700000095000,
+          runCreatedAt: 1700000005,
+          driftDetection: false,
           spaceId: 'platform-01HZX0000000000000000000',
           stackName: 'Network',
           stackLabels: ['team:platform'],
@@ -110,6 +156,18 @@ describe('parseWebhookPayload: the notification-policy payload', () => {
           triggeredBy: 'jane@example.com',
         },
       },
+    });
+  });
+
+  it('reads drift_detection, and a missing created_at is null', () => {
+    const body = JSON.parse(exampleBody('notification-policy-run-updated.json')) as {
+      run_updated: { run: Record<string, unknown> };
+    };
+    body.run_updated.run.drift_detection = true;
+    delete body.run_updated.run.created_at;
+    expect(parseWebhookPayload(body)).toMatchObject({
+      ok: true,
+      value: { event: { driftDetection: true, runCreatedAt: null, timestampMillis: 1700000095000 } },
     });
   });
 

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { runStateWebhookPayload } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  PARENT_WORKFLOW,
-  RUN_STATE_SIGNAL,
-  cascadeWorkflowId,
-  runFollowerWorkflowId,
-} from '../../src/constants.js';
+import type { RunObservation } from '../../src/cascade-contract.js';
+import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
+import { Coordinator } from '../../src/temporal/coordinator.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { buildWebhookServer, listenWebhookServer } from '../../src/webhook/server.js';
+import { CascadeHarness } from '../workflows/cascade-harness.js';
+import { eventually } from '../workflows/estate-rig.js';
+import { ScriptedSpacelift } from '../workflows/scripted-spacelift.js';
 import {
   TEST_SECRET,
   cascadeOptions,
@@ -20,172 +21,271 @@ import {
   signedHeaders,
 } from './webhook-examples.js';
 
-// Against the real Temporal dev server; no worker listens on this queue, so started workflows just wait.
-const TASK_QUEUE = `webhook-test-${randomUUID()}`;
-const OWN = 'api::01CASCADEKEY';
+// Against the real Temporal dev server. Each test has an estate (coordinator) of its own and
+// terminates it at the end: workers of other tests share the server.
+const IDLE_QUEUE = `webhook-idle-${randomUUID()}`; // no worker polls it: the coordinator just waits
+const IDENTITY = 'api::webhook-e2e';
 
+let harness: CascadeHarness;
 let connection: Connection;
 let client: Client;
-let app: FastifyInstance;
-let url: string;
-const started: string[] = [];
-
-interface ExampleBody {
-  run?: { id: string; triggeredBy?: string };
-  run_updated?: { run: { id: string } };
-}
-
-/** An example body with its run id made unique, so reruns and other files never collide. */
-function uniqueBody(
-  name: string,
-  mutate: (body: ExampleBody) => void = () => {},
-): { body: string; runId: string } {
-  const body = JSON.parse(exampleBody(name)) as ExampleBody;
-  const runId = `01TEST-${randomUUID()}`;
-  if (body.run_updated) body.run_updated.run.id = runId;
-  else if (body.run) body.run.id = runId;
-  mutate(body);
-  return { body: JSON.stringify(body), runId };
-}
-
-async function deliver(
-  body: string,
-): Promise<{ status: number; json: { action?: string; workflowId?: string } }> {
-  const res = await fetch(`${url}/webhook`, { method: 'POST', body, headers: signedHeaders(body) });
-  return { status: res.status, json: (await res.json()) as { action?: string; workflowId?: string } };
-}
 
 beforeAll(async () => {
+  harness = await CascadeHarness.create(`webhook-worker-${randomUUID()}`);
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });
-  app = buildWebhookServer({
-    gateway: new TemporalCascadeGateway({ connection }),
-    secrets: [TEST_SECRET],
-    ownIdentity: OWN,
-    taskQueue: TASK_QUEUE,
-    cascadeOptions,
-    logger: pino({ level: 'silent' }),
-  });
-  url = await listenWebhookServer(app, { port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
-  await app?.close();
-  for (const id of started) {
-    await client.workflow
-      .getHandle(id)
-      .terminate('test done')
-      .catch(() => undefined);
-  }
   await connection?.close();
+  await harness?.close();
 });
 
-describe('webhook -> real Temporal', () => {
-  it('ten concurrent copies of one delivery start exactly one workflow: 1 started + 9 duplicate', async () => {
-    const { body, runId } = uniqueBody('run-finished-tracked.json');
-    const workflowId = cascadeWorkflowId(runId);
-    started.push(workflowId);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => deliver(body)));
-    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
-    const actions = answers.map((a) => a.json.action).sort();
-    expect(actions).toEqual(['duplicate', ...Array(8).fill('duplicate'), 'started'].sort());
-    expect(new Set(answers.map((a) => a.json.workflowId))).toEqual(new Set([workflowId]));
+interface Receiver {
+  estateId: string;
+  app: FastifyInstance;
+  url: string;
+  deliver: (body: string) => Promise<{ status: number; json: { action?: string; workflowId?: string } }>;
+}
 
-    const description = await client.workflow.getHandle(workflowId).describe();
-    expect(description.type).toBe(PARENT_WORKFLOW);
-    expect(description.taskQueue).toBe(TASK_QUEUE);
-    expect(description.status.name).toBe('RUNNING');
-    expect(description.memo).toEqual({
-      rootStackId: 'spacelift-demo',
-      rootRunId: runId,
-      startedBy: 'webhook',
+/**
+ * Runs `fn` with a receiver for a fresh estate on `taskQueue`; afterwards closes the receiver
+ * and terminates the estate's coordinator, if a delivery started it.
+ */
+async function withReceiver<T>(taskQueue: string, fn: (receiver: Receiver) => Promise<T>): Promise<T> {
+  const estateId = `webhook-estate-${randomUUID()}`;
+  const app = buildWebhookServer({
+    gateway: new TemporalCascadeGateway({ connection }),
+    secrets: [TEST_SECRET],
+    estateId,
+    taskQueue,
+    cascadeOptions,
+    logger: pino({ level: 'silent' }),
+  });
+  const url = await listenWebhookServer(app, { port: 0, host: '127.0.0.1' });
+  const deliver = async (body: string) => {
+    const res = await fetch(`${url}/webhook`, { method: 'POST', body, headers: signedHeaders(body) });
+    return { status: res.status, json: (await res.json()) as { action?: string; workflowId?: string } };
+  };
+  try {
+    return await fn({ estateId, app, url, deliver });
+  } finally {
+    await app.close();
+    await terminate(estateId);
+  }
+}
+
+async function terminate(workflowId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId).terminate('test over');
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+const decode = (data: Uint8Array | null | undefined): unknown =>
+  JSON.parse(Buffer.from(data!).toString('utf8'));
+
+/** The coordinator's start input and every run observation signalled to it, in order. */
+async function coordinatorHistory(estateId: string): Promise<{ input: unknown; signals: RunObservation[] }> {
+  const history = await client.workflow.getHandle(estateId).fetchHistory();
+  const events = history.events ?? [];
+  const start = events[0]?.workflowExecutionStartedEventAttributes;
+  const signals = events.flatMap((e) => {
+    const s = e.workflowExecutionSignaledEventAttributes;
+    if (!s) return [];
+    expect(s.signalName).toBe(RUN_STATE_SIGNAL);
+    return [decode(s.input?.payloads?.[0]?.data) as RunObservation];
+  });
+  return { input: decode(start?.input?.payloads?.[0]?.data), signals };
+}
+
+/** An example body with its run id made unique. */
+function uniqueBody(name: string): { body: string; runId: string } {
+  const body = JSON.parse(exampleBody(name)) as {
+    run?: { id: string };
+    run_updated?: { run: { id: string } };
+  };
+  const runId = `01TEST-${randomUUID()}`;
+  if (body.run_updated) body.run_updated.run.id = runId;
+  else if (body.run) body.run.id = runId;
+  return { body: JSON.stringify(body), runId };
+}
+
+describe('webhook -> real Temporal: deliveries reach the estate coordinator', () => {
+  it('ten concurrent copies of one delivery start one coordinator and reach it as ten signals', async () => {
+    await withReceiver(IDLE_QUEUE, async ({ estateId, deliver }) => {
+      const { body, runId } = uniqueBody('run-finished-tracked.json');
+      const answers = await Promise.all(Array.from({ length: 10 }, () => deliver(body)));
+      expect(answers).toEqual(
+        Array(10).fill({ status: 202, json: { action: 'signalled', workflowId: estateId } }),
+      );
+
+      const description = await client.workflow.getHandle(estateId).describe();
+      expect(description.type).toBe(PARENT_WORKFLOW);
+      expect(description.taskQueue).toBe(IDLE_QUEUE);
+      expect(description.status.name).toBe('RUNNING');
+
+      const { input, signals } = await coordinatorHistory(estateId);
+      expect(input).toEqual({ options: cascadeOptions });
+      expect(signals).toEqual(
+        Array(10).fill({
+          stackId: 'spacelift-demo',
+          runId,
+          state: 'FINISHED',
+          stateVersion: 4,
+          runType: 'TRACKED',
+          triggeredBy: 'marcinw@spacelift.io',
+          createdAt: 1596979665,
+          at: 1596979684_000,
+          driftDetection: false,
+          stackLabels: [],
+        }),
+      );
+
+      // Visibility is eventually consistent: wait until the execution shows up, then count them.
+      const query = `WorkflowId = '${estateId}'`;
+      const executions = await eventually(async () => {
+        const ids: string[] = [];
+        for await (const wf of client.workflow.list({ query })) ids.push(wf.runId);
+        return ids.length > 0 ? ids : undefined;
+      });
+      expect(executions).toEqual([description.runId]);
     });
-
-    // Visibility is eventually consistent: wait until the execution shows up, then count them.
-    const query = `WorkflowId = '${workflowId}'`;
-    let executions: string[] = [];
-    for (let i = 0; i < 100 && executions.length === 0; i++) {
-      executions = [];
-      for await (const wf of client.workflow.list({ query })) executions.push(wf.runId);
-      if (executions.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(executions).toEqual([description.runId]);
   });
 
-  it('starts the cascade with the CascadeInput the workflow expects', async () => {
-    const { body, runId } = uniqueBody('notification-policy-run-updated.json');
-    started.push(cascadeWorkflowId(runId));
-    expect(await deliver(body)).toEqual({
-      status: 202,
-      json: { action: 'started', workflowId: cascadeWorkflowId(runId) },
+  it('ignored deliveries start nothing; significant ones arrive in order with their times', async () => {
+    await withReceiver(IDLE_QUEUE, async ({ estateId, deliver }) => {
+      const ignored = [
+        uniqueBody('run-finished-proposed.json').body,
+        exampleBody('internal-error.json'),
+        lifecycleLines()[3]!, // PLANNING
+      ];
+      for (const body of ignored) {
+        expect(await deliver(body)).toEqual({ status: 202, json: { action: 'ignored' } });
+      }
+      await expect(client.workflow.getHandle(estateId).describe()).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
+
+      const runId = `01TEST-${randomUUID()}`;
+      const actions: Array<string | undefined> = [];
+      for (const line of lifecycleLines()) {
+        const body = JSON.parse(line) as { run: { id: string } };
+        body.run.id = runId;
+        actions.push((await deliver(JSON.stringify(body))).json.action);
+      }
+      expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'signalled', 'signalled']);
+      const policy = uniqueBody('notification-policy-run-updated.json');
+      expect((await deliver(policy.body)).json).toEqual({ action: 'signalled', workflowId: estateId });
+
+      const { signals } = await coordinatorHistory(estateId);
+      expect(signals.map((s) => [s.runId, s.state, s.stateVersion, s.at, s.createdAt])).toEqual([
+        [runId, 'QUEUED', 1, 1700000000_000, 1596979665],
+        [runId, 'PREPARING', 2, 1700000003_000, 1596979665],
+        [runId, 'APPLYING', 5, 1700000045_000, 1596979665],
+        [runId, 'FINISHED', 6, 1700000090_000, 1596979665],
+        [policy.runId, 'FINISHED', null, 1700000095_000, 1700000005],
+      ]);
+      expect(signals.at(-1)?.stackLabels).toEqual(['team:platform']);
     });
-    const history = await client.workflow.getHandle(cascadeWorkflowId(runId)).fetchHistory();
-    const startEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const input = startEvent?.input?.payloads?.[0]?.data;
-    expect(JSON.parse(Buffer.from(input!).toString('utf8'))).toEqual({
-      rootStackId: 'network',
-      rootRunId: runId,
-      rootFinished: true,
-      options: cascadeOptions,
-    });
-  });
-
-  it('gives every example body its action', async () => {
-    const actionOf = async (name: string) => {
-      const { body, runId } = uniqueBody(name);
-      started.push(cascadeWorkflowId(runId));
-      return (await deliver(body)).json.action;
-    };
-    expect(await actionOf('run-finished-tracked.json')).toBe('started');
-    expect(await actionOf('notification-policy-run-updated.json')).toBe('started');
-    expect(await actionOf('run-failed-tracked.json')).toBe('ignored');
-    expect(await actionOf('run-finished-proposed.json')).toBe('ignored');
-    expect((await deliver(exampleBody('internal-error.json'))).json.action).toBe('ignored');
-
-    const runId = `01TEST-${randomUUID()}`;
-    started.push(cascadeWorkflowId(runId));
-    const lifecycle: Array<string | undefined> = [];
-    for (const line of lifecycleLines()) {
-      const body = JSON.parse(line) as { run: { id: string } };
-      body.run.id = runId;
-      lifecycle.push((await deliver(JSON.stringify(body))).json.action);
-    }
-    expect(lifecycle).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored', 'started']);
-  });
-
-  it('routes a terminal state to the running follower of that run, as a signal', async () => {
-    const { body, runId } = uniqueBody('run-failed-tracked.json', (b) => (b.run!.triggeredBy = OWN));
-    const followerId = runFollowerWorkflowId(runId);
-    started.push(followerId);
-    await client.workflow.start('stackExecutionWorkflow', { workflowId: followerId, taskQueue: TASK_QUEUE });
-
-    expect(await deliver(body)).toEqual({ status: 202, json: { action: 'routed', workflowId: followerId } });
-    const history = await client.workflow.getHandle(followerId).fetchHistory();
-    const signals = (history.events ?? []).flatMap((e) =>
-      e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
-    );
-    expect(signals.map((s) => s.signalName)).toEqual([RUN_STATE_SIGNAL]);
-    const payload = signals[0]?.input?.payloads?.[0]?.data;
-    expect(JSON.parse(Buffer.from(payload!).toString('utf8'))).toEqual({
-      runId,
-      stackId: 'database',
-      state: 'FAILED',
-      stateVersion: 5,
-      timestamp: 1700000030,
-    });
-  });
-
-  it('answers routed for a FINISHED run the cascade triggered before its follower exists, starting nothing', async () => {
-    const { body, runId } = uniqueBody('run-finished-tracked.json', (b) => (b.run!.triggeredBy = OWN));
-    expect((await deliver(body)).json.action).toBe('routed');
-    await expect(client.workflow.getHandle(cascadeWorkflowId(runId)).describe()).rejects.toThrow(
-      /not found/i,
-    );
   });
 
   it('GET /readyz is 200 while Temporal answers', async () => {
-    const res = await fetch(`${url}/readyz`);
-    expect(res.status).toBe(200);
+    await withReceiver(IDLE_QUEUE, async ({ url }) => {
+      const res = await fetch(`${url}/readyz`);
+      expect(res.status).toBe(200);
+    });
+  });
+});
+
+describe('webhook -> real Temporal -> worker: a cascade happens end to end', () => {
+  /**
+   * network -> database -> app on MockSpacelift; every run state change is delivered to the
+   * receiver as Spacelift's signed webhook, `copies` times each, one after another. Polls
+   * and reconciliation passes are far away: only the webhooks tell the coordinator anything.
+   */
+  async function cascadeThroughWebhooks(copies: number) {
+    const spacelift = new ScriptedSpacelift(
+      [{ id: 'network' }, { id: 'database', dependsOn: ['network'] }, { id: 'app', dependsOn: ['database'] }],
+      { autoFinish: true, identity: IDENTITY },
+    );
+    return withReceiver(harness.taskQueue, async ({ estateId, app, deliver }) => {
+      const answers: Array<{ status: number; action?: string }> = [];
+      let deliveries = Promise.resolve();
+      spacelift.mock.onRunStateChange((change) => {
+        const body = JSON.stringify(runStateWebhookPayload(spacelift.mock.store.account, change));
+        for (let i = 0; i < copies; i++) {
+          deliveries = deliveries.then(async () => {
+            const answer = await deliver(body);
+            answers.push({ status: answer.status, action: answer.json.action });
+          });
+        }
+      });
+      const coordinator = new Coordinator(client, {
+        estateId,
+        taskQueue: harness.taskQueue,
+        options: cascadeOptions,
+      });
+
+      const view = await harness.withWorker(
+        spacelift.api,
+        async () => {
+          // A push to network (somebody else's run); its webhooks start the coordinator.
+          const push = spacelift.mock.store.triggerRun('network', {
+            type: 'TRACKED',
+            triggeredBy: 'alice@example.com',
+          });
+          const settled = await eventually(async () => {
+            const v = await coordinator.cascade(push.id);
+            return v && v.phase !== 'running' ? v : undefined;
+          });
+          await deliveries;
+          return { push, settled, app: await coordinator.stack('app') };
+        },
+        IDENTITY,
+      );
+
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.every((a) => a.status === 202)).toBe(true);
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      return { ...view, spacelift, answers, metrics };
+    });
+  }
+
+  it('a finished push delivered as webhooks runs each dependent once, in order', async () => {
+    const { push, settled, app, spacelift, answers, metrics } = await cascadeThroughWebhooks(1);
+    expect(settled.phase).toBe('completed');
+    expect(settled.id).toBe(`cascade-${push.id}`);
+    expect(settled.changes).toMatchObject([{ stackId: 'network', runId: push.id }]);
+    expect(Object.keys(settled.stacks).sort()).toEqual(['app', 'database']);
+    expect(spacelift.triggeredStacks()).toEqual(['network', 'database', 'app']);
+    for (const id of ['database', 'app']) {
+      const runs = spacelift.runsOf(id);
+      expect(runs, id).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ triggeredBy: IDENTITY, state: 'FINISHED' });
+      expect(settled.stacks[id]).toMatchObject({ state: 'finished', runId: runs[0]!.id });
+    }
+    // app ran only after database ended.
+    expect(spacelift.indexOf('triggered', 'app')).toBeGreaterThan(spacelift.indexOf('ended', 'database'));
+    expect(app).toMatchObject({ state: 'finished', runId: spacelift.runsOf('app')[0]!.id });
+    // Every run's significant states were signalled, the ones in between ignored.
+    const signalled = answers.filter((a) => a.action === 'signalled').length;
+    expect(signalled).toBeGreaterThanOrEqual(3 * 2); // at least QUEUED and FINISHED of 3 runs
+    expect(metrics).toContain(`cascade_webhooks_total{outcome="accepted",action="signalled"} ${signalled}`);
+    expect(answers.some((a) => a.action === 'ignored')).toBe(true);
+  });
+
+  it('every delivery arriving twice still runs each dependent exactly once', async () => {
+    const { settled, spacelift, answers } = await cascadeThroughWebhooks(2);
+    expect(settled.phase).toBe('completed');
+    expect(spacelift.runsOf('database')).toHaveLength(1);
+    expect(spacelift.runsOf('app')).toHaveLength(1);
+    expect(spacelift.triggeredStacks()).toEqual(['network', 'database', 'app']);
+    // The receiver forwarded both copies of each significant state.
+    const signalled = answers.filter((a) => a.action === 'signalled').length;
+    expect(signalled % 2).toBe(0);
+    expect(signalled).toBeGreaterThanOrEqual(2 * 3 * 2);
   });
 });
 
@@ -200,8 +300,8 @@ describe('Temporal unreachable', () => {
     const down = buildWebhookServer({
       gateway,
       secrets: [TEST_SECRET],
-      ownIdentity: OWN,
-      taskQueue: TASK_QUEUE,
+      estateId: `webhook-estate-${randomUUID()}`,
+      taskQueue: IDLE_QUEUE,
       cascadeOptions,
       retryAfterSeconds: 3,
       logger: pino({ level: 'silent' }),
@@ -219,6 +319,15 @@ describe('Temporal unreachable', () => {
       expect(res.json()).toMatchObject({ error: 'temporal_unavailable' });
       const ready = await down.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
+      // An ignored delivery needs no Temporal: still 202.
+      const proposed = exampleBody('run-finished-proposed.json');
+      const ignored = await down.inject({
+        method: 'POST',
+        url: '/webhook',
+        payload: proposed,
+        headers: signedHeaders(proposed),
+      });
+      expect(ignored.statusCode).toBe(202);
     } finally {
       await down.close();
       await close();

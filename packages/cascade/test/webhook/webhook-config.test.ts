@@ -26,6 +26,7 @@ describe('loadWebhookConfig', () => {
       retryAfterSeconds: 5,
       ownIdentity: null,
       taskQueue: TASK_QUEUE,
+      estateId: 'spacelift-cascade-estate',
     });
   });
 
@@ -41,6 +42,7 @@ describe('loadWebhookConfig', () => {
       CASCADE_WEBHOOK_CONNECTION_TIMEOUT_MS: '2000',
       CASCADE_WEBHOOK_RETRY_AFTER_SECONDS: '30',
       CASCADE_TASK_QUEUE: 'other-queue',
+      CASCADE_ESTATE_ID: 'estate-eu',
       SPACELIFT_KEY_ID: '01KEY',
     });
     expect(config).toMatchObject({
@@ -53,8 +55,15 @@ describe('loadWebhookConfig', () => {
       connectionTimeoutMs: 2000,
       retryAfterSeconds: 30,
       taskQueue: 'other-queue',
+      estateId: 'estate-eu',
       ownIdentity: 'api::01KEY',
     });
+  });
+
+  it('refuses an empty estate id', () => {
+    expect(problemsOf({ SPACELIFT_WEBHOOK_SECRET: 's', CASCADE_ESTATE_ID: '   ' })).toEqual([
+      'CASCADE_ESTATE_ID must not be empty',
+    ]);
   });
 
   it('takes the own identity from CASCADE_OWN_IDENTITY, and `none` disables the check', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { signWebhookBody } from 'spacelift-client';
 import type { CascadeOptions } from '../../src/cascade-contract.js';
+import { testOptions } from '../workflows/test-options.js';
 
 const EXAMPLES = new URL('../../../../spacelift-api/webhooks/', import.meta.url);
 
@@ -15,13 +16,14 @@ export const lifecycleLines = (): string[] =>
 
 export const TEST_SECRET = 'cascade-test-secret';
 
-export const cascadeOptions: CascadeOptions = {
-  labelPrefix: 'dependsOn:',
+/** Options the receiver hands the coordinator when a delivery starts it. */
+export const cascadeOptions: CascadeOptions = testOptions({
   maxParallel: 4,
-  runType: 'TRACKED',
-  pollIntervalMs: 1000,
   runUrlBase: 'https://spacelift-io.app.spacelift.io',
-};
+});
+
+/** The estate coordinator's workflow id the receiver tests use. */
+export const TEST_ESTATE_ID = 'test-estate';
 
 /** Headers Spacelift sends for a body signed with `secret`. */
 export const signedHeaders = (body: string, secret = TEST_SECRET): Record<string, string> => ({

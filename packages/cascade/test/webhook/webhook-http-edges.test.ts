@@ -6,7 +6,7 @@ import { signWebhookBody } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWebhookServer } from '../../src/webhook/server.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
-import { TEST_SECRET, cascadeOptions, exampleBody } from './webhook-examples.js';
+import { TEST_ESTATE_ID, TEST_SECRET, cascadeOptions, exampleBody } from './webhook-examples.js';
 
 // Edge cases found by fuzzing the receiver (bench/fuzz): sent over real HTTP where the framing
 // matters (repeated headers, raw bytes).
@@ -21,7 +21,7 @@ function server() {
   const app = buildWebhookServer({
     gateway: port,
     secrets: [TEST_SECRET],
-    ownIdentity: 'api::01CASCADEKEY',
+    estateId: TEST_ESTATE_ID,
     taskQueue: 'test-queue',
     cascadeOptions,
     logger: pino({ level: 'silent' }),
@@ -124,7 +124,7 @@ describe('Content-Encoding', () => {
   });
 
   it('identity is no encoding at all', async () => {
-    const { app } = server();
+    const { app, port } = server();
     const res = await send(
       app,
       'POST',
@@ -137,6 +137,8 @@ describe('Content-Encoding', () => {
       body,
     );
     expect(res.status).toBe(202);
+    expect(res.json).toEqual({ action: 'signalled', workflowId: TEST_ESTATE_ID });
+    expect(port.observations.map((o) => o.runId)).toEqual(['01EF9PFPNFFM2MQXTJKHK1B869']);
   });
 });
 

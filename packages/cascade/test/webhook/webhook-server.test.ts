@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { signWebhookBody } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cascadeWorkflowId } from '../../src/constants.js';
+import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
 import { buildWebhookServer, type WebhookServerOptions } from '../../src/webhook/server.js';
 import { WebhookConfigError } from '../../src/webhook/webhook-config.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 import {
+  TEST_ESTATE_ID,
   TEST_SECRET,
   cascadeOptions,
   exampleBody,
@@ -26,7 +27,7 @@ function server(overrides: Partial<WebhookServerOptions> = {}) {
   const app = buildWebhookServer({
     gateway: port,
     secrets: [TEST_SECRET],
-    ownIdentity: 'api::01CASCADEKEY',
+    estateId: TEST_ESTATE_ID,
     taskQueue: 'test-queue',
     cascadeOptions,
     logger,
@@ -41,20 +42,52 @@ const post = (app: FastifyInstance, body: string, headers: Record<string, string
 
 describe('POST /webhook: every example body gets its action', () => {
   it.each([
-    ['run-finished-tracked.json', 'started', cascadeWorkflowId('01EF9PFPNFFM2MQXTJKHK1B869')],
-    ['notification-policy-run-updated.json', 'started', cascadeWorkflowId('01HZX4A1B2C3D4E5F6G7H8J9KA')],
-    ['run-failed-tracked.json', 'ignored', undefined],
+    ['run-finished-tracked.json', 'signalled', '01EF9PFPNFFM2MQXTJKHK1B869'],
+    ['notification-policy-run-updated.json', 'signalled', '01HZX4A1B2C3D4E5F6G7H8J9KA'],
+    ['run-failed-tracked.json', 'signalled', '01HZX3M2R8W5N3P9C7D6E2F1GB'],
     ['run-finished-proposed.json', 'ignored', undefined],
     ['internal-error.json', 'ignored', undefined],
-  ])('%s -> 202 %s', async (name, action, workflowId) => {
+  ])('%s -> 202 %s', async (name, action, runId) => {
     const { app, port } = server();
     const res = await post(app, exampleBody(name));
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual(workflowId ? { action, workflowId } : { action });
-    expect(port.starts).toHaveLength(action === 'started' ? 1 : 0);
+    expect(res.json()).toEqual(runId ? { action, workflowId: TEST_ESTATE_ID } : { action });
+    expect(port.observations.map((o) => o.runId)).toEqual(runId ? [runId] : []);
   });
 
-  it('answers each lifecycle line in order, starting one cascade at FINISHED', async () => {
+  it('signals the coordinator with the observation and the options it starts with', async () => {
+    const { app, port } = server();
+    const body = JSON.stringify({
+      ...JSON.parse(exampleBody('run-finished-tracked.json')),
+      timestamp_millis: 1596979684567,
+    });
+    expect((await post(app, body)).statusCode).toBe(202);
+    expect(port.calls).toEqual([
+      {
+        workflowType: PARENT_WORKFLOW,
+        workflowId: TEST_ESTATE_ID,
+        taskQueue: 'test-queue',
+        args: [{ options: cascadeOptions }],
+        signalName: RUN_STATE_SIGNAL,
+        signalArgs: [
+          {
+            stackId: 'spacelift-demo',
+            runId: '01EF9PFPNFFM2MQXTJKHK1B869',
+            state: 'FINISHED',
+            stateVersion: 4,
+            runType: 'TRACKED',
+            triggeredBy: 'marcinw@spacelift.io',
+            createdAt: 1596979665,
+            at: 1596979684567,
+            driftDetection: false,
+            stackLabels: [],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('answers each lifecycle line in order, signalling its significant states', async () => {
     const { app, port } = server();
     const actions: string[] = [];
     for (const line of lifecycleLines()) {
@@ -62,17 +95,25 @@ describe('POST /webhook: every example body gets its action', () => {
       expect(res.statusCode).toBe(202);
       actions.push(res.json<{ action: string }>().action);
     }
-    expect(actions).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored', 'started']);
-    expect(port.starts).toHaveLength(1);
+    expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'signalled', 'signalled']);
+    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'PREPARING', 'APPLYING', 'FINISHED']);
   });
 
-  it('answers duplicate to a redelivery', async () => {
+  it('signals a redelivery again (the coordinator ignores what it already knows)', async () => {
     const { app, port } = server();
     const body = exampleBody('run-finished-tracked.json');
-    expect((await post(app, body)).json()).toMatchObject({ action: 'started' });
-    expect((await post(app, body)).json()).toMatchObject({ action: 'duplicate' });
-    // The second start attempt is refused (REJECT_DUPLICATE): still one workflow.
-    expect(port.started.size).toBe(1);
+    expect((await post(app, body)).json()).toEqual({ action: 'signalled', workflowId: TEST_ESTATE_ID });
+    expect((await post(app, body)).json()).toEqual({ action: 'signalled', workflowId: TEST_ESTATE_ID });
+    expect(port.calls).toHaveLength(2);
+    expect(port.calls[1]).toEqual(port.calls[0]);
+    expect([...port.running]).toEqual([TEST_ESTATE_ID]);
+  });
+
+  it('signals the estate id it was built with', async () => {
+    const { app, port } = server({ estateId: 'estate-eu' });
+    const res = await post(app, exampleBody('run-finished-tracked.json'));
+    expect(res.json()).toEqual({ action: 'signalled', workflowId: 'estate-eu' });
+    expect(port.calls.map((c) => c.workflowId)).toEqual(['estate-eu']);
   });
 
   it('accepts application/json with a charset', async () => {
@@ -86,7 +127,7 @@ describe('POST /webhook: every example body gets its action', () => {
   });
 });
 
-describe('POST /webhook: bad input gets its status and starts nothing', () => {
+describe('POST /webhook: bad input gets its status and signals nothing', () => {
   const good = exampleBody('run-finished-tracked.json');
   const noRunId = JSON.stringify({ ...JSON.parse(good), run: { type: 'TRACKED' } });
   const wrongTypes = JSON.stringify({ ...JSON.parse(good), state: 3, timestamp: 'yesterday' });
@@ -216,7 +257,7 @@ describe('secret rotation', () => {
     expect((await post(app, a, signedHeaders(a, 'old-secret'))).statusCode).toBe(202);
     expect((await post(app, b, signedHeaders(b, 'new-secret'))).statusCode).toBe(202);
     expect((await post(app, a, signedHeaders(a, 'older-secret'))).statusCode).toBe(401);
-    expect(port.starts).toHaveLength(2);
+    expect(port.calls).toHaveLength(2);
   });
 });
 
@@ -231,6 +272,7 @@ describe('unsigned webhooks', () => {
     const body = exampleBody('run-finished-tracked.json');
     const res = await post(app, body, { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ action: 'signalled', workflowId: TEST_ESTATE_ID });
     expect(logLines.some((l) => l.includes('UNSIGNED'))).toBe(true);
   });
 });
@@ -243,6 +285,7 @@ describe('Temporal unreachable', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('7');
     expect(res.json()).toMatchObject({ error: 'temporal_unavailable' });
+    expect(port.calls).toEqual([]);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ error: 'temporal_unavailable' });
@@ -257,14 +300,15 @@ describe('logging', () => {
     await post(app, body, signedHeaders(body, 'wrong'));
     const summary = logLines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.action === 'started');
+      .find((l) => l.action === 'signalled');
     expect(summary).toMatchObject({
       runId: '01EF9PFPNFFM2MQXTJKHK1B869',
       stackId: 'spacelift-demo',
       state: 'FINISHED',
       stateVersion: 4,
       runType: 'TRACKED',
-      action: 'started',
+      action: 'signalled',
+      workflowId: TEST_ESTATE_ID,
     });
     const all = logLines.join('\n');
     expect(all).not.toContain(TEST_SECRET);
@@ -285,16 +329,18 @@ describe('operational endpoints', () => {
   it('GET /metrics counts deliveries by outcome and action, with a latency histogram', async () => {
     const { app } = server();
     const body = exampleBody('run-finished-tracked.json');
+    const proposed = exampleBody('run-finished-proposed.json');
     await post(app, body);
     await post(app, body);
+    await post(app, proposed);
     await post(app, body, signedHeaders(body, 'wrong'));
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
-    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="started"} 1');
-    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="duplicate"} 1');
+    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="signalled"} 2');
+    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="ignored"} 1');
     expect(res.body).toContain('cascade_webhooks_total{outcome="invalid_signature",action="none"} 1');
-    expect(res.body).toContain('cascade_webhook_duration_seconds_count{outcome="accepted"} 2');
+    expect(res.body).toContain('cascade_webhook_duration_seconds_count{outcome="accepted"} 3');
   });
 
   it('keeps metrics per server', async () => {
@@ -302,7 +348,7 @@ describe('operational endpoints', () => {
     const b = server();
     await post(a.app, exampleBody('run-finished-tracked.json'));
     const res = await b.app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.body).not.toContain('action="started"');
+    expect(res.body).not.toContain('action="signalled"');
   });
 
   it('GET /openapi.json documents POST /webhook with its body and answers', async () => {
@@ -339,13 +385,14 @@ describe('operational endpoints', () => {
 });
 
 describe('rate limit', () => {
-  it('answers 429 past the per-client limit, starting nothing more', async () => {
+  it('answers 429 past the per-client limit, signalling nothing more', async () => {
     const { app, port } = server({ rateLimit: { max: 2, windowMs: 60_000 } });
     const lines = lifecycleLines();
     const statuses: number[] = [];
     for (const line of lines.slice(0, 3)) statuses.push((await post(app, line)).statusCode);
     expect(statuses).toEqual([202, 202, 429]);
-    expect(port.calls).toEqual([]);
+    // QUEUED and PREPARING got through; the third delivery never reached the coordinator.
+    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'PREPARING']);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 });

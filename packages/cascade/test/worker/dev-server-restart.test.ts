@@ -52,7 +52,10 @@ describe('the Temporal dev server restarted mid-cascade', () => {
       });
       try {
         const view = await worker.runUntil(async () => {
-          const push = spacelift.mock.store.triggerRun('root', { type: 'TRACKED', triggeredBy: 'alice@example.com' });
+          const push = spacelift.mock.store.triggerRun('root', {
+            type: 'TRACKED',
+            triggeredBy: 'alice@example.com',
+          });
           await coordinator.observe(observationOf('root', push));
           spacelift.mock.finishRun('root', push.id);
           const aRun = await eventually(() => spacelift.runsOf('a')[0]?.id);

@@ -1,4 +1,3 @@
-import { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { RunState } from 'spacelift-client';
 import type { RunRecord } from 'spacelift-client/testing';
@@ -36,7 +35,7 @@ export class EstateRig {
     readonly options: CascadeOptions = testOptions(),
   ) {
     this.spacelift = new ScriptedSpacelift(stacks, { autoFinish: false, identity: IDENTITY });
-    this.coordinator = new Coordinator(harness.client as Client, {
+    this.coordinator = new Coordinator(harness.client, {
       estateId: `estate-${randomUUID()}`,
       taskQueue: harness.taskQueue,
       options,
