@@ -1,11 +1,12 @@
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { SpaceliftResolverContext, SpaceliftStore } from 'spacelift-client/testing';
 import type { ApiKeyAuth } from './api-key-auth.js';
 import { paramsJsonErrors } from './params-json-errors.js';
 import { queryNestingLimit } from './query-nesting-limit.js';
 import type { SimulatorConfig } from './simulator-options.js';
 import type { SimulatorStats } from './simulator-stats.js';
+import type { SpaceliftResolverContext } from './spacelift/spacelift-schema.js';
+import type { SpaceliftStore } from './spacelift/spacelift-store.js';
 
 /** Far deeper than any real query; far below where graphql-js's recursive parser overflows. */
 const MAX_QUERY_NESTING = 256;
@@ -71,8 +72,8 @@ function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & 
 }
 
 /**
- * The simulator's GraphQL endpoint (`/graphql`): `schema.graphql` executed by graphql-yoga
- * (real parsing and validation) over the shared store.
+ * The simulator's GraphQL endpoint (`/graphql`): Spacelift's schema and the simulator-only
+ * mutations, executed by graphql-yoga (real parsing and validation) over the shared store.
  */
 export function createSimulatorYoga(
   options: SimulatorYogaOptions,
@@ -90,10 +91,10 @@ export function createSimulatorYoga(
         store,
         identity: caller ?? 'anonymous',
         login: (id: string, secret: string) => {
-          const user = auth.login(id, secret);
-          if (user) stats.logins++;
+          const result = auth.login(id, secret);
+          if (result.kind === 'ok') stats.logins++;
           else stats.unauthorized++;
-          return user;
+          return result;
         },
       };
     },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from '../src/cli-options.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const DEMO_SEED = fileURLToPath(new URL('../../../examples/demo-seed.json', import.meta.url));
+const DEMO_SEED = fileURLToPath(new URL('../../cascade/seeds/demo-seed.json', import.meta.url));
 
 /** Runs the CLI from source; resolves with its exit code and output once it exits. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from '../src/index.js';
+import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from 'spacelift-client';
 import { MockSpacelift, type SeedInput } from '../src/testing/index.js';
 
 const seed: SeedInput = {
