@@ -8,6 +8,13 @@ import type { SimulatorStats } from './simulator-stats.js';
 import type { SpaceliftResolverContext } from './spacelift/spacelift-schema.js';
 import type { SpaceliftStore } from './spacelift/spacelift-store.js';
 
+/** The mutations of simulator-extension.graphql. */
+const SIMULATOR_ONLY_MUTATIONS: ReadonlySet<string> = new Set([
+  'simulatorPush',
+  'simulatorUiRun',
+  'simulatorDriftRun',
+]);
+
 /** Far deeper than any real query; far below where graphql-js's recursive parser overflows. */
 const MAX_QUERY_NESTING = 256;
 
@@ -49,7 +56,7 @@ function faultInjection({ faults, random, stats }: SimulatorYogaOptions): Plugin
   };
 }
 
-/** Counts operations; refuses everything but `apiKeyUser` without a valid JWT, as Spacelift does. */
+/** Counts operations; refuses everything but logins and simulator-only mutations without a valid JWT, as Spacelift does. */
 function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & SpaceliftResolverContext> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -59,11 +66,17 @@ function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & 
       const operation = getOperationAST(document, operationName);
       const name = operation?.name?.value ?? 'anonymous';
       stats.apiCalls[name] = (stats.apiCalls[name] ?? 0) + 1;
-      const onlyLogin =
+      // Logins, and the simulator-only run sources (a git push, the UI, drift detection do not
+      // come through the API), need no JWT.
+      const needsNoJwt =
         operation?.selectionSet.selections.every(
-          (s) => s.kind === Kind.FIELD && (s.name.value === 'apiKeyUser' || s.name.value === '__typename'),
+          (s) =>
+            s.kind === Kind.FIELD &&
+            (s.name.value === 'apiKeyUser' ||
+              s.name.value === '__typename' ||
+              SIMULATOR_ONLY_MUTATIONS.has(s.name.value)),
         ) ?? false;
-      if (!onlyLogin && args.contextValue.caller === null) {
+      if (!needsNoJwt && args.contextValue.caller === null) {
         stats.unauthorized++;
         setResultAndStopExecution({ data: null, errors: [new GraphQLError('unauthorized')] });
       }

@@ -20,7 +20,10 @@ export const SimulatorConfigSchema = z.strictObject({
   /** An API key `apiKeyUser` accepts (listed first); with no key at all a random one is made (`simulator.apiKey`). */
   apiKey: ApiKeySchema.optional(),
   /** More API keys, each with its own id (runs they trigger show `api::<key id>`). */
-  apiKeys: z.array(ApiKeySchema).default([]),
+  apiKeys: z
+    .array(ApiKeySchema)
+    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'API key ids must be unique')
+    .default([]),
   /** Lifetime of issued JWTs. */
   jwtTtlSeconds: z.number().int().positive().default(3600),
   /** Time a run spends in each state; 0 moves runs as fast as the event loop allows. */

@@ -269,6 +269,7 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
   },
   Run: {
     finished: (r: RunRecord) => isTerminalRunState(r.state),
+    simulatorStackId: (r: RunRecord) => r.stackId,
     history: (r: RunRecord) => [...r.history].reverse(),
   },
 };
