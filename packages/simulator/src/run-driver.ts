@@ -4,7 +4,7 @@ import type { RunRecord } from './spacelift/runs.js';
 import type { SpaceliftStore } from './spacelift/spacelift-store.js';
 import { SpaceliftStoreError } from './spacelift/store-error.js';
 
-/** A worker picks up a READY run (to plan it) or a CONFIRMED one (to apply it). */
+/** A worker picks up a READY run (to plan it) or a confirmed one (to apply it). */
 const needsWorker = (from: RunState, to: RunState): boolean =>
   !WORKER_STATES.has(from) && WORKER_STATES.has(to);
 
@@ -45,8 +45,12 @@ export class RunDriver {
   }
 
   private onChange(run: RunRecord): void {
-    const freed = this.onWorker.delete(run.id);
-    if (WORKER_STATES.has(run.state)) this.onWorker.add(run.id);
+    const held = this.onWorker.has(run.id);
+    // An autodeployed run passes through CONFIRMED on its worker; a run that waited for a human does not hold one.
+    const keeps = WORKER_STATES.has(run.state) || (held && run.state === 'CONFIRMED');
+    if (keeps) this.onWorker.add(run.id);
+    else this.onWorker.delete(run.id);
+    const freed = held && !keeps;
     this.plan(run);
     if (isTerminalRunState(run.state)) {
       // The next run of the stack may now hold it.
@@ -75,7 +79,7 @@ export class RunDriver {
     const run = this.store.runs.get(stackId, runId);
     const next = run && this.store.runs.nextState(run);
     if (!run || !next) return;
-    if (needsWorker(run.state, next) && !this.workerFree()) {
+    if (needsWorker(run.state, next) && !this.onWorker.has(run.id) && !this.workerFree()) {
       this.waiting.push({ stackId, runId });
       return;
     }

@@ -174,6 +174,30 @@ describe('simulated webhooks', () => {
     expect(sim.stats.deliveries).toEqual({ sent: 0, failed: 1, retried: 0, dropped: 0, skippedDisabled: 0 });
   });
 
+  it('disables a webhook after 10 failed deliveries in a row, and says so', async () => {
+    const said: string[] = [];
+    const { sim, hook } = await simulate({ status: () => 400, log: (m) => said.push(m) });
+    await runToEnd(sim); // 9 deliveries, all refused
+    expect(sim.stats.webhooks).toEqual([{ url: hook.url, consecutiveFailures: 9, disabled: false }]);
+    await runToEnd(sim); // the 10th is refused too; the other 8 are never sent
+    expect(sim.stats.webhooks).toEqual([{ url: hook.url, consecutiveFailures: 10, disabled: true }]);
+    expect(hook.received).toHaveLength(10);
+    expect(sim.stats.deliveries).toMatchObject({ sent: 0, failed: 10, skippedDisabled: 8 });
+    expect(said).toEqual([
+      expect.stringContaining(`webhook ${hook.url} disabled after 10 failed deliveries in a row`),
+    ]);
+  });
+
+  it('counts only failures in a row: a delivered one resets the count', async () => {
+    // Every second delivery fails: never 10 in a row.
+    const { sim } = await simulate({ status: (n) => (n % 2 === 0 ? 400 : 200) });
+    await runToEnd(sim);
+    await runToEnd(sim);
+    await runToEnd(sim);
+    expect(sim.stats.webhooks[0]).toMatchObject({ disabled: false });
+    expect(sim.stats.deliveries.sent + sim.stats.deliveries.failed).toBe(27);
+  });
+
   it('sends no signature headers when no secret is configured', async () => {
     const { sim, hook } = await simulate({ webhooks: { secret: '' }, stateDurationMs: 3_600_000 });
     await sim.mock.triggerRun('network');
