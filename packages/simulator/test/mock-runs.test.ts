@@ -2,6 +2,15 @@ import type { Run } from 'spacelift-client';
 import { describe, expect, it } from 'vitest';
 import { MockSpacelift, type RunStateChange } from '../src/testing/index.js';
 
+/*
+ * Shared code, tested once: MockSpacelift and the simulator execute the same schema and
+ * resolvers over the same store (src/spacelift). Their behaviour (results, Spacelift-like
+ * errors, the run lifecycle, queueing) is tested here, through MockSpacelift. The simulator's
+ * own files test what it adds (HTTP and auth, timers and workers, webhooks, pages, the CLI)
+ * and, over HTTP, the behaviours users meet first (shared-operations.test.ts runs Spacelift's
+ * reference documents; stack-behaviour.test.ts locks, autodeploy, queues).
+ */
+
 /** The API lists a run's history newest first; these tests read it in the order it happened. */
 const statesInOrder = (run: Run): string[] => [...run.history].reverse().map((h) => h.state);
 
