@@ -7,7 +7,6 @@ COPY packages/simulator/package.json packages/simulator/
 COPY packages/cascade/package.json packages/cascade/
 RUN npm ci --no-audit --no-fund
 COPY packages packages
-COPY examples examples
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

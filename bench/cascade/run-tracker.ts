@@ -1,4 +1,4 @@
-import type { SpaceliftStore } from 'spacelift-client/testing';
+import type { SpaceliftStore } from 'spacelift-simulator/testing';
 import { ROOT_STACK } from './graph-shapes.js';
 
 /** A dependent run ended otherwise than FINISHED: the bench's numbers would mean nothing. */

@@ -25,11 +25,19 @@ export class SpaceliftConfigError extends SpaceliftError {
   }
 }
 
+/**
+ * Why authentication failed: `unknown-key` (Spacelift knows no API key with that id:
+ * `apiKeyUser` answered null), `key-refused` (the login itself was refused, e.g. a wrong
+ * secret), `unauthorized` (a request stayed unauthorized after a fresh login).
+ */
+export type SpaceliftAuthFailure = 'unknown-key' | 'key-refused' | 'unauthorized';
+
 /** The API key was refused, or a request stayed `unauthorized` after a fresh login. */
 export class SpaceliftAuthError extends SpaceliftError {
   constructor(
     message: string,
     readonly operationName: string | null,
+    readonly reason: SpaceliftAuthFailure,
     cause?: unknown,
   ) {
     super(message, { retryable: false, cause });

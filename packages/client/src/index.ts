@@ -7,3 +7,5 @@ export type { RateLimit } from './http/token-bucket.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './webhook-signature.js';
+/** The typed document behind `getRun`, for `execute()` and for in-process readers like MockSpacelift. */
+export { GetRunDocument } from './generated/graphql.generated.js';

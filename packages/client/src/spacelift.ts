@@ -1,6 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import type { SpaceliftApi } from './api.js';
 import { SessionToken, type Session } from './auth/session-token.js';
 import { resolveOptions, type ResolvedOptions, type SpaceliftOptions } from './client-options.js';
 import {
@@ -84,7 +83,7 @@ interface Connection<TNode> {
  * Logs in with the API key on first use and renews the JWT before it expires; retries
  * queries on network errors, 429 and 5xx; throws the typed errors of `errors.ts`.
  */
-export class Spacelift implements SpaceliftApi {
+export class Spacelift {
   private readonly options: ResolvedOptions;
   private readonly transport: GraphQLTransport;
   private readonly session: SessionToken;
@@ -118,16 +117,19 @@ export class Spacelift implements SpaceliftApi {
 
   // Stacks
 
+  /** Default fields: `id`, `space`. */
   async getStacks(options?: QueryOptions): Promise<Partial<Stack>[]> {
     const document = this.select(GetStacksDocument, ['stacks'], options?.queryFields);
     return (await this.request(document, {})).stacks;
   }
 
+  /** `null` when the stack does not exist or is not visible. Default fields: all of {@link Stack}. */
   async getStackById(id: string, options?: QueryOptions): Promise<Partial<Stack> | null> {
     const document = this.select(GetStackDocument, ['stack'], options?.queryFields);
     return (await this.request(document, { id })).stack;
   }
 
+  /** Pages through `searchStacks` (50 a page) and returns every match. */
   async searchStacks(options: SearchStacksOptions = {}): Promise<Partial<Stack>[]> {
     const document = this.select(
       SearchStacksDocument,
@@ -145,10 +147,12 @@ export class Spacelift implements SpaceliftApi {
     });
   }
 
+  /** Native Spacelift stack dependencies, both directions. `null` for an unknown stack. */
   async getStackDependencies(id: string): Promise<StackDependencies | null> {
     return (await this.request(GetStackDependenciesDocument, { id })).stack;
   }
 
+  /** Adds and removes labels (e.g. `dependsOn:<id>`) keeping every other stack setting. */
   async updateStackLabels(id: string, change: LabelChange): Promise<Stack> {
     const current = (await this.request(GetStackInputDocument, { id })).stack;
     if (!current) throw new SpaceliftNotFoundError('stack', id);
@@ -179,6 +183,7 @@ export class Spacelift implements SpaceliftApi {
 
   // Spaces
 
+  /** Default fields: `id`, `name`. */
   async getSpaces(options?: QueryOptions): Promise<Partial<Space>[]> {
     const document = this.select(GetSpacesDocument, ['spaces'], options?.queryFields);
     return (await this.request(document, {})).spaces;
@@ -208,6 +213,7 @@ export class Spacelift implements SpaceliftApi {
 
   // Contexts
 
+  /** Default fields: `id`, `name`. */
   async getContexts(options?: QueryOptions): Promise<Partial<Context>[]> {
     const document = this.select(GetContextsDocument, ['contexts'], options?.queryFields);
     return (await this.request(document, {})).contexts;
@@ -245,6 +251,7 @@ export class Spacelift implements SpaceliftApi {
 
   // Blueprints
 
+  /** Default fields: `id`, `name`. */
   async getBlueprints(options?: QueryOptions): Promise<Partial<Blueprint>[]> {
     const document = this.select(
       SearchBlueprintsDocument,
@@ -276,6 +283,7 @@ export class Spacelift implements SpaceliftApi {
 
   // Runs
 
+  /** Triggers a run (TRACKED by default) and returns it as created (state QUEUED). */
   async triggerRun(stackId: string, options: TriggerRunOptions = {}): Promise<Run> {
     const data = await this.request(TriggerRunDocument, {
       stack: stackId,
@@ -285,10 +293,12 @@ export class Spacelift implements SpaceliftApi {
     return data.runTrigger;
   }
 
+  /** `null` when the stack or the run does not exist. */
   async getRun(stackId: string, runId: string): Promise<Run | null> {
     return (await this.request(GetRunDocument, { stack: stackId, run: runId })).stack?.run ?? null;
   }
 
+  /** The stack's tracked runs (proposed ones apart), newest first. `null` for an unknown stack. */
   async getStackRuns(stackId: string): Promise<Run[] | null> {
     return (await this.request(GetStackRunsDocument, { stack: stackId })).stack?.runs ?? null;
   }
@@ -340,6 +350,7 @@ export class Spacelift implements SpaceliftApi {
           `${info.operationName ?? 'GraphQL operation'} is unauthorized even after a fresh login: ` +
             'check the API key has access to this resource.',
           info.operationName,
+          'unauthorized',
         );
       }
       if (body.errors?.length) throw new SpaceliftGraphQLError(info.operationName, body.errors);
@@ -358,6 +369,7 @@ export class Spacelift implements SpaceliftApi {
       new SpaceliftAuthError(
         `Spacelift refused API key "${this.options.keyId}" (${reason}): check SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET.`,
         info.operationName,
+        'key-refused',
       );
     let body: GraphQLResponseBody;
     try {
@@ -373,9 +385,16 @@ export class Spacelift implements SpaceliftApi {
       }
       throw error;
     }
+    if (body.errors?.length) throw refused(body.errors.map((e) => e.message).join('; '));
     const user = (body.data as { apiKeyUser?: Session | null } | null | undefined)?.apiKeyUser;
-    if (!user || body.errors?.length) {
-      throw refused(body.errors?.map((e) => e.message).join('; ') || 'no user returned');
+    if (!user) {
+      // Spacelift answers null, not an error, for a key id it does not know.
+      throw new SpaceliftAuthError(
+        `Spacelift does not know API key "${this.options.keyId}" (apiKeyUser returned null): ` +
+          'check SPACELIFT_KEY_ID and that the key exists in this account (SPACELIFT_BASE_URL).',
+        info.operationName,
+        'unknown-key',
+      );
     }
     return { jwt: user.jwt, validUntil: user.validUntil };
   }

@@ -13,7 +13,10 @@ const FLAG_OF: Record<string, string> = {
   port: '--port',
   host: '--host',
   seed: '--seed',
-  apiKey: '--api-key',
+  apiKeys: '--api-key',
+  workers: '--workers',
+  latencyMs: '--latency-ms',
+  'webhooks.disableAfterFailures': '--webhook-disable-after',
   jwtTtlSeconds: '--jwt-ttl-seconds',
   stateDurationMs: '--state-duration-ms',
   'webhooks.urls': '--webhook-url',
@@ -47,11 +50,15 @@ export function cliProgram(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--seed <file>', 'JSON seed file: spaces, stacks, contexts, blueprints (see README)')
     .option(
-      '--api-key <id:secret>',
-      'the API key apiKeyUser accepts; default SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET',
+      '--api-key <id:secret[:name]>',
+      'an API key apiKeyUser accepts (repeatable); default SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET',
+      collect,
+      [],
     )
     .option('--jwt-ttl-seconds <n>', 'lifetime of issued JWTs', number, 3600)
     .option('--state-duration-ms <n>', 'time a run spends in each state (0 allowed)', number, 1000)
+    .option('--workers <n>', 'runs on workers at once; others wait in READY (0: no limit)', number, 0)
+    .option('--latency-ms <n>', 'added to every GraphQL API answer', number, 0)
     .option('--webhook-url <url>', 'POST run state changes here (repeatable)', collect, [])
     .option('--webhook-secret <secret>', 'sign deliveries with this secret; default SPACELIFT_WEBHOOK_SECRET')
     .option('--webhook-header <"Name: value">', 'extra header on every delivery (repeatable)', collect, [])
@@ -60,6 +67,12 @@ export function cliProgram(): Command {
       'wait before retry n of a 5xx delivery is n times this',
       number,
       200,
+    )
+    .option(
+      '--webhook-disable-after <n>',
+      'disable a webhook after n failed deliveries in a row, as Spacelift does (0: never)',
+      number,
+      10,
     )
     .option('--delivery-copies <n>', 'send every delivery this many times', number, 1)
     .option('--shuffle-deliveries', "send a run's deliveries in random order once it ends", false)
@@ -76,9 +89,12 @@ export interface CliFlags {
   port: number;
   host: string;
   seed?: string;
-  apiKey?: string;
+  apiKey: string[];
   jwtTtlSeconds: number;
   stateDurationMs: number;
+  workers: number;
+  latencyMs: number;
+  webhookDisableAfter: number;
   webhookUrl: string[];
   webhookSecret?: string;
   webhookHeader: string[];
@@ -107,19 +123,32 @@ function readSeed(file: string): unknown {
   }
 }
 
-function apiKey(flag: string | undefined, env: NodeJS.ProcessEnv): { id: string; secret: string } {
-  if (flag !== undefined) {
-    const at = flag.indexOf(':');
-    if (at <= 0 || at === flag.length - 1) {
-      throw new CliUsageError('--api-key must look like ID:SECRET (both non-empty).');
-    }
-    return { id: flag.slice(0, at), secret: flag.slice(at + 1) };
+/**
+ * `ID:SECRET[:NAME]`: the id ends at the first colon; with another colon, the name starts
+ * after the last one (so a secret holding a colon needs a name after it).
+ */
+export function parseApiKeyFlag(flag: string): { id: string; secret: string; name?: string } {
+  const first = flag.indexOf(':');
+  const last = flag.lastIndexOf(':');
+  const id = flag.slice(0, first);
+  const secret = last > first ? flag.slice(first + 1, last) : flag.slice(first + 1);
+  const name = last > first ? flag.slice(last + 1) : undefined;
+  if (first <= 0 || secret === '' || name === '') {
+    throw new CliUsageError('--api-key must look like ID:SECRET or ID:SECRET:NAME (each part non-empty).');
   }
+  return name === undefined ? { id, secret } : { id, secret, name };
+}
+
+function apiKeys(
+  flags: string[],
+  env: NodeJS.ProcessEnv,
+): Array<{ id: string; secret: string; name?: string }> {
+  if (flags.length > 0) return flags.map(parseApiKeyFlag);
   if (env.SPACELIFT_KEY_ID && env.SPACELIFT_KEY_SECRET) {
-    return { id: env.SPACELIFT_KEY_ID, secret: env.SPACELIFT_KEY_SECRET };
+    return [{ id: env.SPACELIFT_KEY_ID, secret: env.SPACELIFT_KEY_SECRET }];
   }
   throw new CliUsageError(
-    'no API key: pass --api-key ID:SECRET or set SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET (clients log in with it).',
+    'no API key: pass --api-key ID:SECRET[:NAME] or set SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET (clients log in with it).',
   );
 }
 
@@ -156,14 +185,17 @@ export function cliConfig(flags: CliFlags, env: NodeJS.ProcessEnv): SimulatorCon
     port: flags.port,
     host: flags.host,
     seed: flags.seed === undefined ? undefined : readSeed(flags.seed),
-    apiKey: apiKey(flags.apiKey, env),
+    apiKeys: apiKeys(flags.apiKey, env),
     jwtTtlSeconds: flags.jwtTtlSeconds,
     stateDurationMs: flags.stateDurationMs,
+    workers: flags.workers,
+    latencyMs: flags.latencyMs,
     webhooks: {
       urls: flags.webhookUrl,
       secret: flags.webhookSecret ?? env.SPACELIFT_WEBHOOK_SECRET ?? '',
       headers: headers(flags.webhookHeader),
       retryBackoffMs: flags.webhookRetryBackoffMs,
+      disableAfterFailures: flags.webhookDisableAfter,
     },
     faults: {
       deliveryCopies: flags.deliveryCopies,

@@ -1,46 +1,75 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from './cli-options.js';
+import {
+  describeRuns,
+  runSourceCommands,
+  sendRunSourceRequest,
+  simulatorBaseUrl,
+} from './run-source-commands.js';
 import { startSimulator } from './simulator.js';
 
-/** Exit code for bad command-line input. */
+/** Exit code for bad command-line input (and refused run-source commands). */
 const USAGE = 2;
 
-async function main(): Promise<void> {
-  const program = cliProgram().exitOverride();
-  try {
-    program.parse(process.argv);
-  } catch (error) {
-    // commander has printed the problem (or the help) already.
-    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : USAGE);
-    throw error;
-  }
+function fail(error: unknown): never {
+  if (!(error instanceof CliUsageError)) throw error;
+  process.stderr.write(`spacelift-simulator: ${error.message}\n(run spacelift-simulator --help for usage)\n`);
+  process.exit(USAGE);
+}
+
+async function serve(flags: CliFlags): Promise<void> {
   let config;
   try {
-    config = cliConfig(program.opts<CliFlags>(), process.env);
+    config = cliConfig(flags, process.env);
   } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error;
-    process.stderr.write(
-      `spacelift-simulator: ${error.message}\n(run spacelift-simulator --help for usage)\n`,
-    );
-    process.exit(USAGE);
+    fail(error);
   }
-  const sim = await startSimulator(config);
+  const sim = await startSimulator({
+    ...config,
+    log: (message) => process.stdout.write(`spacelift-simulator: ${message}\n`),
+  });
   const { stacks } = config.seed;
   process.stdout.write(
     [
       `Spacelift simulator listening on ${sim.url}`,
-      `  API key id: ${sim.apiKey.id} (JWTs valid ${config.jwtTtlSeconds} s)`,
-      `  ${stacks.length} stacks seeded; runs spend ${config.stateDurationMs} ms per state`,
+      ...sim.apiKeys.map((k) => `  API key id: ${k.id} (${k.name}; JWTs valid ${config.jwtTtlSeconds} s)`),
+      `  ${stacks.length} stacks seeded; runs spend ${config.stateDurationMs} ms per state` +
+        `; workers: ${config.workers === 0 ? 'no limit' : config.workers}` +
+        (config.latencyMs > 0 ? `; API latency ${config.latencyMs} ms` : ''),
       `  webhooks: ${config.webhooks.urls.length > 0 ? config.webhooks.urls.join(', ') : 'none'}`,
+      `  pages: ${sim.baseUrl}/stack/<id> and ${sim.baseUrl}/stack/<id>/run/<run id>`,
+      `  start runs from outside: spacelift-simulator push --url ${sim.baseUrl} --stack <id> (also ui-run, drift-run)`,
       '',
     ].join('\n'),
   );
   const stop = (): void => {
+    const disabled = sim.stats.webhooks.filter((w) => w.disabled).map((w) => w.url);
+    if (disabled.length > 0)
+      process.stdout.write(`spacelift-simulator: disabled webhooks: ${disabled.join(', ')}\n`);
     void sim.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-await main();
+const program = cliProgram()
+  .exitOverride()
+  .action((flags: CliFlags) => serve(flags));
+for (const command of runSourceCommands(async (url, request) => {
+  try {
+    const baseUrl = simulatorBaseUrl(url);
+    process.stdout.write(`${describeRuns(baseUrl, await sendRunSourceRequest(baseUrl, request))}\n`);
+  } catch (error) {
+    fail(error);
+  }
+})) {
+  program.addCommand(command.exitOverride());
+}
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // commander has printed the problem (or the help) already.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : USAGE);
+  throw error;
+}

@@ -1,11 +1,19 @@
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { SpaceliftResolverContext, SpaceliftStore } from 'spacelift-client/testing';
 import type { ApiKeyAuth } from './api-key-auth.js';
 import { paramsJsonErrors } from './params-json-errors.js';
 import { queryNestingLimit } from './query-nesting-limit.js';
 import type { SimulatorConfig } from './simulator-options.js';
 import type { SimulatorStats } from './simulator-stats.js';
+import type { SpaceliftResolverContext } from './spacelift/spacelift-schema.js';
+import type { SpaceliftStore } from './spacelift/spacelift-store.js';
+
+/** The mutations of simulator-extension.graphql. */
+const SIMULATOR_ONLY_MUTATIONS: ReadonlySet<string> = new Set([
+  'simulatorPush',
+  'simulatorUiRun',
+  'simulatorDriftRun',
+]);
 
 /** Far deeper than any real query; far below where graphql-js's recursive parser overflows. */
 const MAX_QUERY_NESTING = 256;
@@ -48,7 +56,7 @@ function faultInjection({ faults, random, stats }: SimulatorYogaOptions): Plugin
   };
 }
 
-/** Counts operations; refuses everything but `apiKeyUser` without a valid JWT, as Spacelift does. */
+/** Counts operations; refuses everything but logins and simulator-only mutations without a valid JWT, as Spacelift does. */
 function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & SpaceliftResolverContext> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -58,11 +66,17 @@ function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & 
       const operation = getOperationAST(document, operationName);
       const name = operation?.name?.value ?? 'anonymous';
       stats.apiCalls[name] = (stats.apiCalls[name] ?? 0) + 1;
-      const onlyLogin =
+      // Logins, and the simulator-only run sources (a git push, the UI, drift detection do not
+      // come through the API), need no JWT.
+      const needsNoJwt =
         operation?.selectionSet.selections.every(
-          (s) => s.kind === Kind.FIELD && (s.name.value === 'apiKeyUser' || s.name.value === '__typename'),
+          (s) =>
+            s.kind === Kind.FIELD &&
+            (s.name.value === 'apiKeyUser' ||
+              s.name.value === '__typename' ||
+              SIMULATOR_ONLY_MUTATIONS.has(s.name.value)),
         ) ?? false;
-      if (!onlyLogin && args.contextValue.caller === null) {
+      if (!needsNoJwt && args.contextValue.caller === null) {
         stats.unauthorized++;
         setResultAndStopExecution({ data: null, errors: [new GraphQLError('unauthorized')] });
       }
@@ -71,8 +85,8 @@ function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & 
 }
 
 /**
- * The simulator's GraphQL endpoint (`/graphql`): `schema.graphql` executed by graphql-yoga
- * (real parsing and validation) over the shared store.
+ * The simulator's GraphQL endpoint (`/graphql`): Spacelift's schema and the simulator-only
+ * mutations, executed by graphql-yoga (real parsing and validation) over the shared store.
  */
 export function createSimulatorYoga(
   options: SimulatorYogaOptions,
@@ -90,10 +104,10 @@ export function createSimulatorYoga(
         store,
         identity: caller ?? 'anonymous',
         login: (id: string, secret: string) => {
-          const user = auth.login(id, secret);
-          if (user) stats.logins++;
+          const result = auth.login(id, secret);
+          if (result.kind === 'ok') stats.logins++;
           else stats.unauthorized++;
-          return user;
+          return result;
         },
       };
     },

@@ -1,4 +1,7 @@
-/** `spacelift-simulator`: a local Spacelift (GraphQL API, run lifecycle, signed webhooks). */
+/**
+ * `spacelift-simulator`: a local Spacelift (GraphQL API, run lifecycle, signed webhooks,
+ * HTML pages). For unit tests, `MockSpacelift` is in `spacelift-simulator/testing`.
+ */
 export { startSimulator, type Simulator } from './simulator.js';
 export {
   SimulatorConfigSchema,
@@ -6,6 +9,7 @@ export {
   type SimulatorConfigInput,
   type StartSimulatorOptions,
 } from './simulator-options.js';
-export type { SimulatorStats } from './simulator-stats.js';
+export type { SimulatorStats, WebhookStatus } from './simulator-stats.js';
+export type { SimulatorApiKey } from './api-key-auth.js';
+/** The delivery body the simulator sends for a run state change (tests sign it like Spacelift does). */
 export { runStateWebhookPayload, type RunStateWebhookPayload } from './webhook-payload.js';
-export { MAX_WEBHOOK_RETRIES } from './webhook-sender.js';

@@ -1,7 +1,14 @@
-import { SeedSchema } from 'spacelift-client/testing';
 import { z } from 'zod';
+import { SeedSchema } from './spacelift/seed-schema.js';
 
 const rate = z.number().min(0).max(1);
+
+const ApiKeySchema = z.strictObject({
+  id: z.string().min(1),
+  secret: z.string().min(1),
+  /** Shown next to the key (startup banner, run pages); defaults to the id. */
+  name: z.string().min(1).optional(),
+});
 
 /** The simulator's configuration (CLI flags map onto it); the single source of truth for its shape. */
 export const SimulatorConfigSchema = z.strictObject({
@@ -10,12 +17,21 @@ export const SimulatorConfigSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** Spaces, stacks, contexts and blueprints to start with. */
   seed: SeedSchema.default(SeedSchema.parse({})),
-  /** The one API key `apiKeyUser` accepts; a random one when omitted (read it from `simulator.apiKey`). */
-  apiKey: z.strictObject({ id: z.string().min(1), secret: z.string().min(1) }).optional(),
+  /** An API key `apiKeyUser` accepts (listed first); with no key at all a random one is made (`simulator.apiKey`). */
+  apiKey: ApiKeySchema.optional(),
+  /** More API keys, each with its own id (runs they trigger show `api::<key id>`). */
+  apiKeys: z
+    .array(ApiKeySchema)
+    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'API key ids must be unique')
+    .default([]),
   /** Lifetime of issued JWTs. */
   jwtTtlSeconds: z.number().int().positive().default(3600),
   /** Time a run spends in each state; 0 moves runs as fast as the event loop allows. */
   stateDurationMs: z.number().int().min(0).default(1000),
+  /** Runs that can be on workers at once (preparing, planning, applying...); 0 means no limit. Others wait in READY. */
+  workers: z.number().int().min(0).default(0),
+  /** Added to every answer of the GraphQL API, like a real account's round trip. */
+  latencyMs: z.number().int().min(0).default(0),
   webhooks: z
     .strictObject({
       urls: z.array(z.url({ protocol: /^https?$/ })).default([]),
@@ -25,8 +41,10 @@ export const SimulatorConfigSchema = z.strictObject({
       headers: z.record(z.string().min(1), z.string()).default({}),
       /** Wait before retry n (1-based) of a 5xx answer is n times this. */
       retryBackoffMs: z.number().int().min(0).default(200),
+      /** A webhook is disabled after this many failed deliveries in a row, as Spacelift does (10); 0 never. */
+      disableAfterFailures: z.number().int().min(0).default(10),
     })
-    .default({ urls: [], secret: '', headers: {}, retryBackoffMs: 200 }),
+    .default({ urls: [], secret: '', headers: {}, retryBackoffMs: 200, disableAfterFailures: 10 }),
   faults: z
     .strictObject({
       /** How many times each delivery is sent (duplicates like real redeliveries). */
@@ -66,4 +84,6 @@ export interface StartSimulatorOptions extends SimulatorConfigInput {
   now?: () => number;
   /** Used to deliver webhooks; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Where the simulator says what a user should know (a webhook disabled...); default: stderr. */
+  log?: (message: string) => void;
 }

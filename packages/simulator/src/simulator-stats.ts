@@ -1,3 +1,11 @@
+/** A webhook URL's health: Spacelift disables a webhook after 10 failed deliveries in a row. */
+export interface WebhookStatus {
+  url: string;
+  consecutiveFailures: number;
+  /** Disabled webhooks get no more deliveries (until the simulator restarts). */
+  disabled: boolean;
+}
+
 /** Counters for tests and benchmarks; live (read them any time). */
 export interface SimulatorStats {
   /** Executed GraphQL operations by operation name (`anonymous` when unnamed), logins included. */
@@ -17,7 +25,11 @@ export interface SimulatorStats {
     retried: number;
     /** Deliveries skipped by the drop knob. */
     dropped: number;
+    /** Deliveries not sent because their webhook is disabled. */
+    skippedDisabled: number;
   };
+  /** One entry per configured webhook URL. */
+  webhooks: WebhookStatus[];
 }
 
 export function emptyStats(): SimulatorStats {
@@ -26,6 +38,7 @@ export function emptyStats(): SimulatorStats {
     logins: 0,
     unauthorized: 0,
     injected: { http500: 0, http429: 0 },
-    deliveries: { sent: 0, failed: 0, retried: 0, dropped: 0 },
+    deliveries: { sent: 0, failed: 0, retried: 0, dropped: 0, skippedDisabled: 0 },
+    webhooks: [],
   };
 }

@@ -1,14 +1,21 @@
-import type { RunStateChange } from 'spacelift-client/testing';
+import type { RunStateChange } from './spacelift/runs.js';
 
 /**
- * Spacelift's documented default webhook payload for a run state change (the shape of
- * spacelift-api/webhooks/run-finished-tracked.json, keys in the same order).
+ * A run state change delivery as a real Spacelift account sends it: the documented default
+ * payload (spacelift-api/webhooks/run-finished-tracked.json, keys in the same order) plus the
+ * fields a captured 2025 delivery also carries (`timestamp_millis`, `note`, `event_source`,
+ * `event_type`, `run.url`, `run.driftDetection`, `stack.repository`, `stack.url`, `stack.vcs`,
+ * `workerPool`). `triggeredBy`, `delta` and `description` are null where a real one is.
  */
 export interface RunStateWebhookPayload {
   account: string;
   state: string;
   stateVersion: number;
   timestamp: number;
+  timestamp_millis: number;
+  note: string | null;
+  event_source: 'spacelift';
+  event_type: 'run_state_changed_event';
   run: {
     id: string;
     branch: string;
@@ -21,22 +28,46 @@ export interface RunStateWebhookPayload {
       url: string | null;
     };
     createdAt: number;
-    delta: { added: number; changed: number; deleted: number; resources: number };
-    triggeredBy: string;
+    /** Known once a plan has run (null while the run is queued or preparing). */
+    delta: { added: number; changed: number; deleted: number; resources: number } | null;
+    driftDetection: boolean;
+    triggeredBy: string | null;
     type: string;
+    url: string;
   };
-  stack: { id: string; name: string; description: string; labels: string[] };
+  stack: {
+    id: string;
+    name: string;
+    description: string | null;
+    labels: string[];
+    repository: string;
+    url: string;
+    vcs: string;
+  };
+  workerPool: { id: string | null; name: string | null; public: boolean };
 }
 
-/** The payload for one state change. Pure. */
-export function runStateWebhookPayload(account: string, change: RunStateChange): RunStateWebhookPayload {
+/** States before planning has produced a delta. */
+const BEFORE_PLAN = new Set(['QUEUED', 'READY', 'PREPARING', 'INITIALIZING', 'PLANNING', 'CANCELED']);
+
+/** The payload for one state change; `baseUrl` is the account URL that run and stack links start with. Pure. */
+export function runStateWebhookPayload(
+  account: string,
+  baseUrl: string,
+  change: RunStateChange,
+): RunStateWebhookPayload {
   const { run, stack, transition } = change;
   const { commit } = run;
+  const stackUrl = `${baseUrl}/stack/${encodeURIComponent(stack.id)}`;
   return {
     account,
     state: transition.state,
     stateVersion: transition.stateVersion,
     timestamp: transition.timestamp,
+    timestamp_millis: transition.timestampMillis,
+    note: transition.note,
+    event_source: 'spacelift',
+    event_type: 'run_state_changed_event',
     run: {
       id: run.id,
       branch: run.branch,
@@ -49,15 +80,21 @@ export function runStateWebhookPayload(account: string, change: RunStateChange):
         url: commit.url,
       },
       createdAt: run.createdAt,
-      delta: { added: 0, changed: 0, deleted: 0, resources: 0 },
+      delta: BEFORE_PLAN.has(transition.state) ? null : { added: 0, changed: 0, deleted: 0, resources: 0 },
+      driftDetection: run.driftDetection,
       triggeredBy: run.triggeredBy,
       type: run.type,
+      url: `${stackUrl}/run/${encodeURIComponent(run.id)}`,
     },
     stack: {
       id: stack.id,
       name: stack.name,
-      description: stack.description ?? '',
+      description: stack.description,
       labels: [...stack.labels],
+      repository: stack.repository,
+      url: stackUrl,
+      vcs: 'GITHUB',
     },
+    workerPool: { id: null, name: null, public: true },
   };
 }

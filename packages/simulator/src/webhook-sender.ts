@@ -1,8 +1,9 @@
 import { signWebhookBody, signWebhookBodySha1 } from 'spacelift-client';
-import type { RunStateChange, SpaceliftStore } from 'spacelift-client/testing';
 import { shuffled } from './seeded-random.js';
 import type { SimulatorConfig } from './simulator-options.js';
-import type { SimulatorStats } from './simulator-stats.js';
+import type { SimulatorStats, WebhookStatus } from './simulator-stats.js';
+import type { RunStateChange } from './spacelift/runs.js';
+import type { SpaceliftStore } from './spacelift/spacelift-store.js';
 import { runStateWebhookPayload } from './webhook-payload.js';
 
 /** Redeliveries after a 5xx answer (or a failed connection), as Spacelift's "retry on failure". */
@@ -23,14 +24,23 @@ export class WebhookSender {
   private readonly held = new Map<string, Delivery[]>();
   private readonly unsubscribe: () => void;
 
+  /** Per URL, as shown in `stats.webhooks`. */
+  private readonly status = new Map<string, WebhookStatus>();
+
   constructor(
     store: SpaceliftStore,
-    private readonly config: SimulatorConfig['webhooks'] & { account: string },
+    private readonly config: SimulatorConfig['webhooks'] & { account: string; baseUrl: string },
     private readonly faults: SimulatorConfig['faults'],
     private readonly random: () => number,
     private readonly stats: SimulatorStats,
     private readonly fetchImpl: typeof fetch,
+    private readonly log: (message: string) => void,
   ) {
+    for (const url of config.urls) {
+      const status: WebhookStatus = { url, consecutiveFailures: 0, disabled: false };
+      this.status.set(url, status);
+      stats.webhooks.push(status);
+    }
     this.unsubscribe = config.urls.length > 0 ? store.onRunStateChange((c) => this.onChange(c)) : () => {};
   }
 
@@ -46,7 +56,8 @@ export class WebhookSender {
   }
 
   private onChange(change: RunStateChange): void {
-    const delivery = { body: JSON.stringify(runStateWebhookPayload(this.config.account, change)) };
+    const payload = runStateWebhookPayload(this.config.account, this.config.baseUrl, change);
+    const delivery = { body: JSON.stringify(payload) };
     const runId = change.run.id;
     if (!this.faults.shuffleDeliveries) {
       this.enqueue(runId, [delivery]);
@@ -84,6 +95,29 @@ export class WebhookSender {
   }
 
   private async deliver(url: string, body: string): Promise<void> {
+    const status = this.status.get(url)!;
+    if (status.disabled) {
+      this.stats.deliveries.skippedDisabled++;
+      return;
+    }
+    const ok = await this.attempts(url, body);
+    if (ok) {
+      status.consecutiveFailures = 0;
+      return;
+    }
+    status.consecutiveFailures++;
+    const limit = this.config.disableAfterFailures;
+    if (limit > 0 && status.consecutiveFailures >= limit) {
+      status.disabled = true;
+      this.log(
+        `webhook ${url} disabled after ${status.consecutiveFailures} failed deliveries in a row, as Spacelift does; ` +
+          'restart the simulator to enable it again',
+      );
+    }
+  }
+
+  /** Sends one delivery with its retries; true when it was answered with 2xx. */
+  private async attempts(url: string, body: string): Promise<boolean> {
     const headers: Record<string, string> = { ...this.config.headers, 'content-type': 'application/json' };
     if (this.config.secret) {
       headers['x-signature-256'] = signWebhookBody(this.config.secret, body);
@@ -104,12 +138,12 @@ export class WebhookSender {
       }
       if (status !== null && status >= 200 && status < 300) {
         this.stats.deliveries.sent++;
-        return;
+        return true;
       }
       const retryable = status === null || status >= 500;
       if (!retryable || attempt >= MAX_WEBHOOK_RETRIES) {
         this.stats.deliveries.failed++;
-        return;
+        return false;
       }
     }
   }

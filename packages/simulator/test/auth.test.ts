@@ -1,3 +1,4 @@
+import { Spacelift, SpaceliftAuthError } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/index.js';
 import { LOGIN, login, post } from './http-helpers.js';
@@ -71,20 +72,51 @@ describe('simulator authentication', () => {
     });
   });
 
-  it('refuses a wrong key id or secret', async () => {
+  it('refuses a wrong secret as unauthorized', async () => {
     sim = await startSimulator({ apiKey });
-    for (const variables of [
-      { id: 'KEY1', secret: 'wrong' },
-      { id: 'KEY2', secret: 'key-secret' },
-    ]) {
-      const { status, body } = await post(sim, LOGIN, variables);
-      expect(status).toBe(200);
-      expect(body.errors).toEqual([
-        expect.objectContaining({ message: 'unauthorized', path: ['apiKeyUser'] }),
-      ]);
-      expect(body.data).toEqual({ apiKeyUser: null });
-    }
+    const { status, body } = await post(sim, LOGIN, { id: 'KEY1', secret: 'wrong' });
+    expect(status).toBe(200);
+    expect(body.errors).toEqual([expect.objectContaining({ message: 'unauthorized', path: ['apiKeyUser'] })]);
+    expect(body.data).toEqual({ apiKeyUser: null });
     expect(sim.stats.logins).toBe(0);
+  });
+
+  it('answers an unknown key id with a null user and no error, as Spacelift does', async () => {
+    sim = await startSimulator({ apiKey });
+    const { status, body } = await post(sim, LOGIN, { id: 'KEY2', secret: 'key-secret' });
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { apiKeyUser: null } });
+    expect(sim.stats.logins).toBe(0);
+  });
+
+  it('makes the client raise a typed auth error naming the unknown key', async () => {
+    sim = await startSimulator({ apiKey });
+    const client = new Spacelift({ baseUrl: sim.baseUrl, keyId: 'KEY2', keySecret: 'key-secret' });
+    const error = await client.getStacks().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpaceliftAuthError);
+    expect(error).toMatchObject({ reason: 'unknown-key', retryable: false, operationName: 'ApiKeyUser' });
+    expect((error as Error).message).toContain('does not know API key "KEY2"');
+    const wrongSecret = new Spacelift({ baseUrl: sim.baseUrl, keyId: 'KEY1', keySecret: 'nope' });
+    await expect(wrongSecret.getStacks()).rejects.toMatchObject({ reason: 'key-refused' });
+  });
+
+  it('accepts several named keys and records each caller as api::<key id>', async () => {
+    sim = await startSimulator({
+      seed: { stacks: [{ id: 'a' }] },
+      stateDurationMs: 60_000,
+      apiKeys: [
+        { id: 'CASCADE', secret: 'c-secret', name: 'cascade' },
+        { id: 'CI', secret: 'ci-secret', name: 'ci pipeline' },
+      ],
+    });
+    expect(sim.apiKeys.map((k) => [k.id, k.name])).toEqual([
+      ['CASCADE', 'cascade'],
+      ['CI', 'ci pipeline'],
+    ]);
+    for (const key of sim.apiKeys) {
+      const client = new Spacelift({ baseUrl: sim.baseUrl, keyId: key.id, keySecret: key.secret });
+      expect((await client.triggerRun('a')).triggeredBy).toBe(`api::${key.id}`);
+    }
   });
 
   it('generates a key when none is configured and records runs as triggered by it', async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from '../src/cli-options.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const DEMO_SEED = fileURLToPath(new URL('../../../examples/demo-seed.json', import.meta.url));
+const DEMO_SEED = fileURLToPath(new URL('../../cascade/seeds/demo-seed.json', import.meta.url));
 
 /** Runs the CLI from source; resolves with its exit code and output once it exits. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -30,7 +30,15 @@ describe('spacelift-simulator CLI options', () => {
       flags([
         '--port=0',
         '--api-key',
-        'KEY:se:cret',
+        'KEY:secret',
+        '--api-key',
+        'CI:ci:secret:ci bot',
+        '--workers',
+        '2',
+        '--latency-ms',
+        '25',
+        '--webhook-disable-after',
+        '0',
         '--webhook-url',
         'http://a.test/hook',
         '--webhook-url',
@@ -49,12 +57,19 @@ describe('spacelift-simulator CLI options', () => {
     );
     expect(config).toMatchObject({
       port: 0,
-      apiKey: { id: 'KEY', secret: 'se:cret' },
+      // The name starts after the last colon, so a secret may hold colons when a name follows.
+      apiKeys: [
+        { id: 'KEY', secret: 'secret' },
+        { id: 'CI', secret: 'ci:secret', name: 'ci bot' },
+      ],
       stateDurationMs: 0,
+      workers: 2,
+      latencyMs: 25,
       webhooks: {
         urls: ['http://a.test/hook', 'http://b.test/hook'],
         secret: 'from-env',
         headers: { 'X-Team': 'platform', Authorization: 'Bearer x' },
+        disableAfterFailures: 0,
       },
       faults: { dropRate: 0.25, shuffleDeliveries: true, deliveryCopies: 1 },
     });
@@ -62,12 +77,16 @@ describe('spacelift-simulator CLI options', () => {
 
   it('takes the API key from the environment when no flag is given', () => {
     const config = cliConfig(flags([]), { SPACELIFT_KEY_ID: 'ENVKEY', SPACELIFT_KEY_SECRET: 's' });
-    expect(config.apiKey).toEqual({ id: 'ENVKEY', secret: 's' });
+    expect(config.apiKeys).toEqual([{ id: 'ENVKEY', secret: 's' }]);
   });
 
   it.each([
     [[], 'no API key'],
     [['--api-key', 'nocolon'], '--api-key must look like ID:SECRET'],
+    [['--api-key', 'a:b:'], '--api-key must look like ID:SECRET'],
+    [['--api-key', 'a:b', '--api-key', 'a:c'], '--api-key: API key ids must be unique'],
+    [['--api-key', 'a:b', '--workers', '-1'], '--workers: Too small'],
+    [['--api-key', 'a:b', '--latency-ms', '1.5'], '--latency-ms: Invalid input'],
     [['--api-key', 'a:b', '--drop-rate', '2'], '--drop-rate: Too big'],
     [['--api-key', 'a:b', '--port', '70000'], '--port: Too big'],
     [['--api-key', 'a:b', '--state-duration-ms', '-1'], '--state-duration-ms: Too small'],

@@ -1,4 +1,4 @@
-import type { RunStateChange } from 'spacelift-client/testing';
+import type { RunStateChange } from '../src/testing/index.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../src/index.js';
 import { login, post } from './http-helpers.js';
@@ -18,10 +18,10 @@ afterEach(async () => {
 });
 
 const states = (s: Simulator, stack: string, run: string) =>
-  s.store.getRun(stack, run)!.history.map((h) => [h.state, h.stateVersion, h.terminal]);
+  s.store.runs.get(stack, run)!.history.map((h) => [h.state, h.stateVersion, h.terminal]);
 
 async function untilState(s: Simulator, stack: string, run: string, state: string): Promise<void> {
-  await vi.waitFor(() => expect(s.store.getRun(stack, run)?.state).toBe(state), {
+  await vi.waitFor(() => expect(s.store.runs.get(stack, run)?.state).toBe(state), {
     timeout: 5000,
     interval: 5,
   });
@@ -37,11 +37,14 @@ describe('simulated run lifecycle', () => {
     await untilState(sim, 'network', run, 'FINISHED');
     expect(states(sim, 'network', run)).toEqual([
       ['QUEUED', 1, false],
-      ['PREPARING', 2, false],
-      ['INITIALIZING', 3, false],
-      ['PLANNING', 4, false],
-      ['APPLYING', 5, false],
-      ['FINISHED', 6, true],
+      ['READY', 2, false],
+      ['PREPARING', 3, false],
+      ['INITIALIZING', 4, false],
+      ['PLANNING', 5, false],
+      ['CONFIRMED', 6, false],
+      ['PREPARING_APPLY', 7, false],
+      ['APPLYING', 8, false],
+      ['FINISHED', 9, true],
     ]);
     const stack = await post(sim, '{ stack(id: "network") { state } }', {}, jwt);
     expect(stack.body.data).toEqual({ stack: { state: 'FINISHED' } });
@@ -53,12 +56,13 @@ describe('simulated run lifecycle', () => {
     await untilState(sim, 'network', run, 'FINISHED');
     expect(states(sim, 'network', run).map(([s]) => s)).toEqual([
       'QUEUED',
+      'READY',
       'PREPARING',
       'INITIALIZING',
       'PLANNING',
       'FINISHED',
     ]);
-    expect(sim.store.stackState('network')).toBe('NONE');
+    expect(sim.store.runs.stackState('network')).toBe('NONE');
   });
 
   it('fails runs of a stack seeded with outcome FAILED after planning', async () => {
@@ -67,12 +71,13 @@ describe('simulated run lifecycle', () => {
     await untilState(sim, 'broken', run, 'FAILED');
     expect(states(sim, 'broken', run).map(([s]) => s)).toEqual([
       'QUEUED',
+      'READY',
       'PREPARING',
       'INITIALIZING',
       'PLANNING',
       'FAILED',
     ]);
-    expect(sim.store.stackState('broken')).toBe('FAILED');
+    expect(sim.store.runs.stackState('broken')).toBe('FAILED');
   });
 
   it('holds an UNCONFIRMED run until it is confirmed, then applies it', async () => {
@@ -80,15 +85,15 @@ describe('simulated run lifecycle', () => {
     const jwt = await login(sim);
     const run = (await sim.mock.triggerRun('gated')).id;
     await untilState(sim, 'gated', run, 'UNCONFIRMED');
-    expect(sim.store.stackState('gated')).toBe('UNCONFIRMED');
+    expect(sim.store.runs.stackState('gated')).toBe('UNCONFIRMED');
     const { body } = await post(sim, 'mutation { runConfirm(stack: "gated") { state } }', {}, jwt);
     expect(body.data).toEqual({ runConfirm: { state: 'CONFIRMED' } });
     await untilState(sim, 'gated', run, 'FINISHED');
     expect(
       states(sim, 'gated', run)
         .map(([s]) => s)
-        .slice(3),
-    ).toEqual(['PLANNING', 'UNCONFIRMED', 'CONFIRMED', 'APPLYING', 'FINISHED']);
+        .slice(4),
+    ).toEqual(['PLANNING', 'UNCONFIRMED', 'CONFIRMED', 'PREPARING_APPLY', 'APPLYING', 'FINISHED']);
   });
 
   it('runs the runs of one stack one after another, while other stacks run in parallel', async () => {
@@ -117,6 +122,6 @@ describe('simulated run lifecycle', () => {
     // A manual move re-plans the timer from the new state; nothing moves on its own meanwhile.
     sim.mock.advanceRun('network', run, 'PLANNING');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sim.store.getRun('network', run)?.state).toBe('PLANNING');
+    expect(sim.store.runs.get('network', run)?.state).toBe('PLANNING');
   });
 });

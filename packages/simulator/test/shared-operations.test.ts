@@ -67,7 +67,7 @@ const CASES: Record<string, Case> = {
   'contexts/delete-context.graphql': {
     check: (data, sim) => {
       expect(data.contextDelete).toEqual({ id: 'ops-context', name: 'Ops' });
-      expect(sim.store.getContext('ops-context')).toBeNull();
+      expect(sim.store.contexts.get('ops-context')).toBeNull();
     },
   },
   'contexts/get-context.graphql': {
@@ -171,14 +171,14 @@ const CASES: Record<string, Case> = {
       }),
   },
   'stacks-dependencies/delete-dependency.graphql': {
-    prepare: (sim) => ({ DEPENDENCY_ID_HERE: sim.store.createDependency('app', 'network').id }),
+    prepare: (sim) => ({ DEPENDENCY_ID_HERE: sim.store.dependencies.create('app', 'network').id }),
     check: (data, sim) => {
       expect(data.stackDependencyDelete).toEqual({ id: expect.any(String), triggerAlways: false });
-      expect(sim.store.listDependencies()).toEqual([]);
+      expect(sim.store.dependencies.list()).toEqual([]);
     },
   },
   'stacks-dependencies/stack-dependencies.graphql': {
-    prepare: (sim) => (sim.store.createDependency('app', 'network'), { STACK_ID_HERE: 'app' }),
+    prepare: (sim) => (sim.store.dependencies.create('app', 'network'), { STACK_ID_HERE: 'app' }),
     check: (data) =>
       expect(data.stack).toMatchObject({
         dependsOn: [{ dependsOnStack: { id: 'network' } }],
@@ -214,7 +214,7 @@ const CASES: Record<string, Case> = {
     check: (data) => expect((data.searchStacks as { edges: unknown[] }).edges).toHaveLength(3),
   },
   'stacks/unlock-stack.graphql': {
-    prepare: (sim) => (sim.store.lockStack('network', 'someone', null), {}),
+    prepare: (sim) => (sim.store.stacks.lock('network', `api::${sim.apiKey.id}`, null), {}),
     check: (data) => expect(data.stackUnlock).toMatchObject({ lockedAt: null, lockedBy: null }),
   },
   'stacks/update-stack.graphql': {

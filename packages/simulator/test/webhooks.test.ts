@@ -62,18 +62,15 @@ async function simulate(
 /** Triggers a tracked run and waits until it has ended and every delivery went out. */
 async function runToEnd(s: Simulator): Promise<string> {
   const run = (await s.mock.triggerRun('network')).id;
-  await vi.waitFor(() => expect(s.store.getRun('network', run)?.state).toBe('FINISHED'), { interval: 5 });
+  await vi.waitFor(() => expect(s.store.runs.get('network', run)?.state).toBe('FINISHED'), { interval: 5 });
   await s.webhooksIdle();
   return run;
 }
 
-/** The structure of a JSON value: keys in order, and the type of each leaf (arrays as such). */
-function shape(value: unknown): unknown {
-  if (Array.isArray(value)) return 'array';
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).map(([k, v]) => [k, shape(v)]);
-  }
-  return typeof value;
+/** The documented example's keys in its order, with those of `value` that the example also has, in theirs. */
+function documentedKeyOrder(value: unknown, example: unknown): [string[], string[]] {
+  const e = Object.keys(example as object);
+  return [e, Object.keys(value as object).filter((k) => e.includes(k))];
 }
 
 describe('simulated webhooks', () => {
@@ -82,11 +79,14 @@ describe('simulated webhooks', () => {
     const run = await runToEnd(sim);
     expect(hook.received.map((r) => [r.payload.state, r.payload.stateVersion, r.payload.run.id])).toEqual([
       ['QUEUED', 1, run],
-      ['PREPARING', 2, run],
-      ['INITIALIZING', 3, run],
-      ['PLANNING', 4, run],
-      ['APPLYING', 5, run],
-      ['FINISHED', 6, run],
+      ['READY', 2, run],
+      ['PREPARING', 3, run],
+      ['INITIALIZING', 4, run],
+      ['PLANNING', 5, run],
+      ['CONFIRMED', 6, run],
+      ['PREPARING_APPLY', 7, run],
+      ['APPLYING', 8, run],
+      ['FINISHED', 9, run],
     ]);
     for (const { headers, body } of hook.received) {
       expect(headers['content-type']).toBe('application/json');
@@ -97,21 +97,56 @@ describe('simulated webhooks', () => {
       );
       expect(headers['x-signature']).toBe(signWebhookBodySha1(SECRET, body));
     }
-    expect(sim.stats.deliveries).toEqual({ sent: 6, failed: 0, retried: 0, dropped: 0 });
+    expect(sim.stats.deliveries).toEqual({ sent: 9, failed: 0, retried: 0, dropped: 0, skippedDisabled: 0 });
   });
 
-  it("sends Spacelift's documented default payload shape", async () => {
+  it("sends the documented default payload's fields, in its order, plus those a real delivery has", async () => {
     const { sim, hook } = await simulate();
     const run = await runToEnd(sim);
     const finished = JSON.parse(hook.received.at(-1)!.body) as Record<string, unknown>;
-    expect(shape(finished)).toEqual(shape(EXAMPLE));
-    expect(finished).toMatchObject({
+    for (const [ours, documented] of [
+      [finished, EXAMPLE],
+      [finished.run, (EXAMPLE as { run: unknown }).run],
+      [finished.stack, (EXAMPLE as { stack: unknown }).stack],
+    ]) {
+      const [expected, actual] = documentedKeyOrder(ours, documented);
+      expect(actual).toEqual(expected);
+    }
+    const stackUrl = `${sim.baseUrl}/stack/network`;
+    expect(finished).toEqual({
       account: 'acme',
       state: 'FINISHED',
-      stateVersion: 6,
-      run: { id: run, branch: 'main', type: 'TRACKED', triggeredBy: 'api::simulator' },
-      stack: { id: 'network', name: 'Network', description: '', labels: ['team:platform'] },
+      stateVersion: 9,
+      timestamp: expect.any(Number),
+      timestamp_millis: expect.any(Number),
+      note: null,
+      event_source: 'spacelift',
+      event_type: 'run_state_changed_event',
+      run: {
+        id: run,
+        branch: 'main',
+        commit: expect.objectContaining({ hash: expect.stringMatching(/^[0-9a-f]{40}$/) }),
+        createdAt: expect.any(Number),
+        delta: { added: 0, changed: 0, deleted: 0, resources: 0 },
+        driftDetection: false,
+        triggeredBy: 'api::simulator',
+        type: 'TRACKED',
+        url: `${stackUrl}/run/${run}`,
+      },
+      stack: {
+        id: 'network',
+        name: 'Network',
+        description: null,
+        labels: ['team:platform'],
+        repository: 'infra',
+        url: stackUrl,
+        vcs: 'GITHUB',
+      },
+      workerPool: { id: null, name: null, public: true },
     });
+    expect(Math.floor((finished.timestamp_millis as number) / 1000)).toBe(finished.timestamp);
+    // Before planning there is no delta yet, as in a real QUEUED delivery.
+    expect((JSON.parse(hook.received[0]!.body) as { run: { delta: unknown } }).run.delta).toBeNull();
   });
 
   it('retries a 5xx answer up to 3 times, then gives up', async () => {
@@ -120,7 +155,7 @@ describe('simulated webhooks', () => {
     await sim.webhooksIdle();
     // One QUEUED delivery: the first attempt and three retries.
     expect(hook.received.map((r) => r.payload.state)).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED']);
-    expect(sim.stats.deliveries).toEqual({ sent: 0, failed: 1, retried: 3, dropped: 0 });
+    expect(sim.stats.deliveries).toEqual({ sent: 0, failed: 1, retried: 3, dropped: 0, skippedDisabled: 0 });
   });
 
   it('stops retrying once a retry succeeds', async () => {
@@ -128,7 +163,7 @@ describe('simulated webhooks', () => {
     await sim.mock.triggerRun('network');
     await sim.webhooksIdle();
     expect(hook.received).toHaveLength(3);
-    expect(sim.stats.deliveries).toEqual({ sent: 1, failed: 0, retried: 2, dropped: 0 });
+    expect(sim.stats.deliveries).toEqual({ sent: 1, failed: 0, retried: 2, dropped: 0, skippedDisabled: 0 });
   });
 
   it('does not retry a 4xx answer', async () => {
@@ -136,7 +171,31 @@ describe('simulated webhooks', () => {
     await sim.mock.triggerRun('network');
     await sim.webhooksIdle();
     expect(hook.received).toHaveLength(1);
-    expect(sim.stats.deliveries).toEqual({ sent: 0, failed: 1, retried: 0, dropped: 0 });
+    expect(sim.stats.deliveries).toEqual({ sent: 0, failed: 1, retried: 0, dropped: 0, skippedDisabled: 0 });
+  });
+
+  it('disables a webhook after 10 failed deliveries in a row, and says so', async () => {
+    const said: string[] = [];
+    const { sim, hook } = await simulate({ status: () => 400, log: (m) => said.push(m) });
+    await runToEnd(sim); // 9 deliveries, all refused
+    expect(sim.stats.webhooks).toEqual([{ url: hook.url, consecutiveFailures: 9, disabled: false }]);
+    await runToEnd(sim); // the 10th is refused too; the other 8 are never sent
+    expect(sim.stats.webhooks).toEqual([{ url: hook.url, consecutiveFailures: 10, disabled: true }]);
+    expect(hook.received).toHaveLength(10);
+    expect(sim.stats.deliveries).toMatchObject({ sent: 0, failed: 10, skippedDisabled: 8 });
+    expect(said).toEqual([
+      expect.stringContaining(`webhook ${hook.url} disabled after 10 failed deliveries in a row`),
+    ]);
+  });
+
+  it('counts only failures in a row: a delivered one resets the count', async () => {
+    // Every second delivery fails: never 10 in a row.
+    const { sim } = await simulate({ status: (n) => (n % 2 === 0 ? 400 : 200) });
+    await runToEnd(sim);
+    await runToEnd(sim);
+    await runToEnd(sim);
+    expect(sim.stats.webhooks[0]).toMatchObject({ disabled: false });
+    expect(sim.stats.deliveries.sent + sim.stats.deliveries.failed).toBe(27);
   });
 
   it('sends no signature headers when no secret is configured', async () => {
@@ -153,7 +212,7 @@ describe('webhook fault knobs', () => {
     const { sim, hook } = await simulate({ faults: { deliveryCopies: 3 } });
     await runToEnd(sim);
     expect(hook.received.map((r) => r.payload.stateVersion)).toEqual([
-      1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6,
+      1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9,
     ]);
   });
 
@@ -163,13 +222,13 @@ describe('webhook fault knobs', () => {
       const { sim, hook } = await simulate({ faults: { dropRate: 0.5, randomSeed: 42 } });
       await runToEnd(sim);
       delivered.push(hook.received.map((r) => r.payload.stateVersion));
-      expect(sim.stats.deliveries.dropped + sim.stats.deliveries.sent).toBe(6);
+      expect(sim.stats.deliveries.dropped + sim.stats.deliveries.sent).toBe(9);
       await sim.close();
       await hook.close();
     }
     sim = hook = undefined;
     expect(delivered[0]!.length).toBeGreaterThan(0);
-    expect(delivered[0]!.length).toBeLessThan(6);
+    expect(delivered[0]!.length).toBeLessThan(9);
     expect(delivered[1]).toEqual(delivered[0]);
   });
 
@@ -177,14 +236,15 @@ describe('webhook fault knobs', () => {
     const { sim, hook } = await simulate({ faults: { dropRate: 1 } });
     await runToEnd(sim);
     expect(hook.received).toEqual([]);
-    expect(sim.stats.deliveries.dropped).toBe(6);
+    expect(sim.stats.deliveries.dropped).toBe(9);
   });
 
   it("shuffles a run's deliveries once it ends", async () => {
     const { sim, hook } = await simulate({ faults: { shuffleDeliveries: true, randomSeed: 7 } });
     await runToEnd(sim);
     const versions = hook.received.map((r) => r.payload.stateVersion);
-    expect([...versions].sort()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(versions).not.toEqual([1, 2, 3, 4, 5, 6]);
+    const inOrder = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    expect([...versions].sort()).toEqual(inOrder);
+    expect(versions).not.toEqual(inOrder);
   });
 });

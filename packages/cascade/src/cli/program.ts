@@ -164,7 +164,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .option('--port <port>', 'webhook port (env PORT, default 8000)', port)
     .option('--host <host>', 'webhook host (env HOST, default 0.0.0.0)')
     .option('--no-demo', 'in demo mode, do not push a demo run at start')
-    .option('--seed <file>', 'simulator seed file for demo mode (default examples/demo-seed.json)')
+    .option(
+      '--seed <file>',
+      'simulator seed file for demo mode (default: the demo seed shipped in the package)',
+    )
     .addOption(dataDirOption)
     .action((flags: { port?: string; host?: string; demo?: boolean; seed?: string }, cmd: Command) =>
       serve(cmd, { webhook: true, worker: true }, flags),

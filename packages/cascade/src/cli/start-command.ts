@@ -6,7 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Spacelift, type SpaceliftApi } from 'spacelift-client';
-import { SeedSchema } from 'spacelift-client/testing';
+import { SeedSchema } from 'spacelift-simulator/testing';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
@@ -27,8 +27,8 @@ import { routeTemporalLogs } from './temporal-runtime-logs.js';
 import { removeDemoEnv, writeDemoEnv } from './demo-env.js';
 import type { ServiceConfig } from './service-config.js';
 
-/** The demo seed shipped in the repository's `examples/` folder. */
-export const DEMO_SEED_PATH = new URL('../../../../examples/demo-seed.json', import.meta.url);
+/** The demo seed shipped in this package's `seeds/` folder (the same path from src/cli and dist/cli). */
+export const DEMO_SEED_PATH = new URL('../../seeds/demo-seed.json', import.meta.url);
 
 export interface StartOptions {
   /** Run the webhook receiver. */
@@ -37,7 +37,7 @@ export interface StartOptions {
   worker: boolean;
   /** In demo mode, push one run to the demo graph's root once ready and follow its cascade. */
   demo: boolean;
-  /** The demo seed file (default: examples/demo-seed.json). */
+  /** The demo seed file (default: seeds/demo-seed.json in this package). */
   seedPath?: string;
 }
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { MockSpacelift } from 'spacelift-client/testing';
+import { MockSpacelift } from 'spacelift-simulator/testing';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/activities/cascade-logger.js';
 import { readRuns } from '../../src/activities/read-runs.js';

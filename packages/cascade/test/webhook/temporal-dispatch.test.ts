@@ -214,7 +214,9 @@ describe('webhook -> real Temporal -> worker: a cascade happens end to end', () 
       const answers: Array<{ status: number; action?: string }> = [];
       let deliveries = Promise.resolve();
       spacelift.mock.onRunStateChange((change) => {
-        const body = JSON.stringify(runStateWebhookPayload(spacelift.mock.store.account, change));
+        const body = JSON.stringify(
+          runStateWebhookPayload(spacelift.mock.store.account, 'https://acme.app.spacelift.io', change),
+        );
         for (let i = 0; i < copies; i++) {
           deliveries = deliveries.then(async () => {
             const answer = await deliver(body);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunState } from 'spacelift-client';
-import type { RunRecord } from 'spacelift-client/testing';
+import type { RunRecord } from 'spacelift-simulator/testing';
 import type { CascadeOptions, CascadeView, RunObservation, StackView } from '../../src/cascade-contract.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import type { CascadeHarness } from './cascade-harness.js';
@@ -101,7 +101,7 @@ export class EstateRig {
 
   /** A run from another source (a push, the UI), created now. */
   push(stackId: string, triggeredBy: string | null = 'alice@example.com'): RunRecord {
-    return this.spacelift.mock.store.triggerRun(stackId, { type: 'TRACKED', triggeredBy: triggeredBy ?? '' });
+    return this.spacelift.mock.store.triggerRun(stackId, { type: 'TRACKED', triggeredBy });
   }
 
   finish(run: RunRecord): void {

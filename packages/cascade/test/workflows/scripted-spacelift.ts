@@ -1,5 +1,5 @@
 import type { RunState, SpaceliftApi } from 'spacelift-client';
-import { MockSpacelift, type RunOutcome, type RunRecord } from 'spacelift-client/testing';
+import { MockSpacelift, type RunOutcome, type RunRecord } from 'spacelift-simulator/testing';
 
 export interface StackSpec {
   id: string;

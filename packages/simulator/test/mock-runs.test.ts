@@ -1,5 +1,18 @@
+import type { Run } from 'spacelift-client';
 import { describe, expect, it } from 'vitest';
 import { MockSpacelift, type RunStateChange } from '../src/testing/index.js';
+
+/*
+ * Shared code, tested once: MockSpacelift and the simulator execute the same schema and
+ * resolvers over the same store (src/spacelift). Their behaviour (results, Spacelift-like
+ * errors, the run lifecycle, queueing) is tested here, through MockSpacelift. The simulator's
+ * own files test what it adds (HTTP and auth, timers and workers, webhooks, pages, the CLI)
+ * and, over HTTP, the behaviours users meet first (shared-operations.test.ts runs Spacelift's
+ * reference documents; stack-behaviour.test.ts locks, autodeploy, queues).
+ */
+
+/** The API lists a run's history newest first; these tests read it in the order it happened. */
+const statesInOrder = (run: Run): string[] => [...run.history].reverse().map((h) => h.state);
 
 const seed = {
   stacks: [
@@ -35,16 +48,23 @@ describe('MockSpacelift runs', () => {
     const mock = new MockSpacelift({ seed });
     const run = await mock.triggerRun('network');
     expect((await mock.getStackById('network'))?.state).toBe('NONE');
+    expect(mock.stepRun('network', run.id).state).toBe('READY');
+    // A stack shows no state for a run that has not started.
+    expect((await mock.getStackById('network'))?.state).toBe('NONE');
     expect(mock.stepRun('network', run.id).state).toBe('PREPARING');
     expect((await mock.getStackById('network'))?.state).toBe('PREPARING');
     const done = mock.finishRun('network', run.id);
+    // Newest first, as the API lists it.
     expect(done.history.map((h) => [h.state, h.stateVersion, h.terminal])).toEqual([
+      ['FINISHED', 9, true],
+      ['APPLYING', 8, false],
+      ['PREPARING_APPLY', 7, false],
+      ['CONFIRMED', 6, false],
+      ['PLANNING', 5, false],
+      ['INITIALIZING', 4, false],
+      ['PREPARING', 3, false],
+      ['READY', 2, false],
       ['QUEUED', 1, false],
-      ['PREPARING', 2, false],
-      ['INITIALIZING', 3, false],
-      ['PLANNING', 4, false],
-      ['APPLYING', 5, false],
-      ['FINISHED', 6, true],
     ]);
     expect((await mock.getStackById('network'))?.state).toBe('FINISHED');
     expect(await mock.getRun('network', run.id)).toEqual(done);
@@ -54,8 +74,9 @@ describe('MockSpacelift runs', () => {
     const mock = new MockSpacelift({ seed });
     const run = await mock.triggerRun('network', { runType: 'PROPOSED' });
     const done = mock.finishRun('network', run.id);
-    expect(done.history.map((h) => h.state)).toEqual([
+    expect(statesInOrder(done)).toEqual([
       'QUEUED',
+      'READY',
       'PREPARING',
       'INITIALIZING',
       'PLANNING',
@@ -67,8 +88,9 @@ describe('MockSpacelift runs', () => {
   it('follows the seeded outcome: FAILED after planning, UNCONFIRMED waits', async () => {
     const mock = new MockSpacelift({ seed });
     const failed = mock.finishRun('broken', (await mock.triggerRun('broken')).id);
-    expect(failed.history.map((h) => h.state)).toEqual([
+    expect(statesInOrder(failed)).toEqual([
       'QUEUED',
+      'READY',
       'PREPARING',
       'INITIALIZING',
       'PLANNING',
@@ -79,12 +101,13 @@ describe('MockSpacelift runs', () => {
     const gated = await mock.triggerRun('gated');
     expect(mock.finishRun('gated', gated.id).state).toBe('UNCONFIRMED');
     await mock.execute(`mutation { runConfirm(stack: "gated", run: "${gated.id}") { id } }`);
-    expect(
-      mock
-        .finishRun('gated', gated.id)
-        .history.map((h) => h.state)
-        .slice(-4),
-    ).toEqual(['UNCONFIRMED', 'CONFIRMED', 'APPLYING', 'FINISHED']);
+    expect(statesInOrder(mock.finishRun('gated', gated.id)).slice(-5)).toEqual([
+      'UNCONFIRMED',
+      'CONFIRMED',
+      'PREPARING_APPLY',
+      'APPLYING',
+      'FINISHED',
+    ]);
   });
 
   it('queues runs of one stack behind each other and lists them newest first', async () => {
@@ -116,7 +139,7 @@ describe('MockSpacelift runs', () => {
     mock.stepRun('network', run.id);
     expect(seen.map((c) => [c.run.id, c.stack.id, c.transition.state, c.transition.stateVersion])).toEqual([
       [run.id, 'network', 'QUEUED', 1],
-      [run.id, 'network', 'PREPARING', 2],
+      [run.id, 'network', 'READY', 2],
     ]);
   });
 

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from '../src/index.js';
+import { SpaceliftGraphQLError, SpaceliftNotFoundError, SpaceliftValidationError } from 'spacelift-client';
 import { MockSpacelift, type SeedInput } from '../src/testing/index.js';
+
+/*
+ * Shared code, tested once: MockSpacelift and the simulator execute the same schema and
+ * resolvers over the same store (src/spacelift). Their behaviour (results, Spacelift-like
+ * errors, the run lifecycle, queueing) is tested here, through MockSpacelift. The simulator's
+ * own files test what it adds (HTTP and auth, timers and workers, webhooks, pages, the CLI)
+ * and, over HTTP, the behaviours users meet first (shared-operations.test.ts runs Spacelift's
+ * reference documents; stack-behaviour.test.ts locks, autodeploy, queues).
+ */
 
 const seed: SeedInput = {
   spaces: [{ id: 'platform', name: 'Platform' }],

@@ -8,8 +8,12 @@ import { z } from 'zod';
 
 const labels = z.array(z.string().min(1)).default([]);
 
-/** What a stack's runs end in; the simulator and `MockSpacelift.finishRun` follow it. */
-export const RunOutcomeSchema = z.enum(['FINISHED', 'FAILED', 'UNCONFIRMED']);
+/**
+ * What a stack's runs end in; the simulator and `MockSpacelift.finishRun` follow it. FAILED
+ * fails after planning; NO_CHANGES finishes a tracked run after planning (nothing to apply);
+ * UNCONFIRMED waits for confirmation even with autodeploy.
+ */
+export const RunOutcomeSchema = z.enum(['FINISHED', 'FAILED', 'UNCONFIRMED', 'NO_CHANGES']);
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
 
 export const SeedSpaceSchema = z.strictObject({
@@ -30,9 +34,15 @@ export const SeedStackSchema = z.strictObject({
   branch: z.string().min(1).default('main'),
   projectRoot: z.string().nullable().default(null),
   administrative: z.boolean().default(false),
+  /**
+   * True by default so seeded graphs flow without confirmations (the real API and the
+   * Terraform provider default to false: runs then wait in UNCONFIRMED for `runConfirm`).
+   */
   autodeploy: z.boolean().default(true),
+  /** A disabled stack refuses every run. */
+  isDisabled: z.boolean().default(false),
   labels,
-  /** How this stack's runs end: FAILED fails after planning, UNCONFIRMED waits for a confirmation (tracked runs). */
+  /** How this stack's runs end (see `RunOutcomeSchema`). */
   outcome: RunOutcomeSchema.default('FINISHED'),
 });
 
@@ -98,4 +108,7 @@ export const SeedSchema = z.strictObject({
 export type SeedInput = z.input<typeof SeedSchema>;
 /** A seed after validation (defaults applied). */
 export type Seed = z.output<typeof SeedSchema>;
+export type SeedSpace = z.output<typeof SeedSpaceSchema>;
+export type SeedStack = z.output<typeof SeedStackSchema>;
+export type SeedBlueprint = z.output<typeof SeedBlueprintSchema>;
 export type SeedBlueprintStack = z.output<typeof SeedBlueprintStackSchema>;

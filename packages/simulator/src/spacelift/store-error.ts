@@ -15,3 +15,7 @@ export class SpaceliftStoreError extends Error {
     super(message);
   }
 }
+
+/** `<kind> "<id>" not found`, the way the API words a missing object. */
+export const notFound = (kind: string, id: string): SpaceliftStoreError =>
+  new SpaceliftStoreError('NOT_FOUND', `${kind} "${id}" not found`);

@@ -1,0 +1,196 @@
+import { slugify } from './ids.js';
+import type { RunOutcome, SeedStack } from './seed-schema.js';
+import type { Spaces } from './spaces.js';
+import { ROOT_SPACE_ID } from './spaces.js';
+import { notFound, SpaceliftStoreError } from './store-error.js';
+
+/** A stack, with the schema's field names; computed fields (state, runs...) come from the store. */
+export interface StackRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  space: string;
+  repository: string;
+  branch: string;
+  projectRoot: string | null;
+  administrative: boolean;
+  autodeploy: boolean;
+  isDisabled: boolean;
+  labels: string[];
+  provider: string | null;
+  namespace: string | null;
+  terraformVersion: string | null;
+  lockedAt: number | null;
+  lockedBy: string | null;
+  lockNote: string | null;
+  createdAt: number;
+  /** Not in the API: how the simulator ends this stack's runs. */
+  outcome: RunOutcome;
+}
+
+/** `StackInput` of `stackCreate` / `stackUpdate`. */
+export interface StackSettings {
+  name: string;
+  space?: string | null;
+  description?: string | null;
+  repository: string;
+  branch: string;
+  projectRoot?: string | null;
+  administrative: boolean;
+  autodeploy?: boolean | null;
+  labels?: string[] | null;
+  provider?: string | null;
+  namespace?: string | null;
+  terraformVersion?: string | null;
+}
+
+/** The account's stacks: settings, labels, the user lock and the disabled switch. */
+export class Stacks {
+  private readonly byId = new Map<string, StackRecord>();
+
+  constructor(
+    private readonly spaces: Spaces,
+    private readonly nowSeconds: () => number,
+  ) {}
+
+  list(): StackRecord[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): StackRecord | null {
+    return this.byId.get(id) ?? null;
+  }
+
+  require(id: string): StackRecord {
+    const stack = this.byId.get(id);
+    if (!stack) throw notFound('stack', id);
+    return stack;
+  }
+
+  addSeeded(seed: SeedStack): StackRecord {
+    if (this.byId.has(seed.id))
+      throw new SpaceliftStoreError('CONFLICT', `stack "${seed.id}" already exists`);
+    this.spaces.require(seed.space);
+    const stack: StackRecord = {
+      ...seed,
+      name: seed.name ?? seed.id,
+      labels: [...seed.labels],
+      provider: null,
+      namespace: null,
+      terraformVersion: null,
+      lockedAt: null,
+      lockedBy: null,
+      lockNote: null,
+      createdAt: this.nowSeconds(),
+    };
+    this.byId.set(stack.id, stack);
+    return stack;
+  }
+
+  /** The id comes from the name, as in Spacelift; `autodeploy` defaults to false, as in the API. */
+  create(input: StackSettings): StackRecord {
+    const id = slugify(input.name);
+    if (this.byId.has(id)) {
+      throw new SpaceliftStoreError(
+        'CONFLICT',
+        `a stack with the ID "${id}" already exists; choose another name`,
+      );
+    }
+    const stack: StackRecord = {
+      id,
+      ...this.settings(input, input.space ?? ROOT_SPACE_ID),
+      isDisabled: false,
+      lockedAt: null,
+      lockedBy: null,
+      lockNote: null,
+      createdAt: this.nowSeconds(),
+      outcome: 'FINISHED',
+    };
+    this.byId.set(id, stack);
+    return stack;
+  }
+
+  update(id: string, input: StackSettings): StackRecord {
+    const stack = this.require(id);
+    Object.assign(stack, this.settings(input, input.space ?? stack.space));
+    return stack;
+  }
+
+  /** Adds and removes labels, keeping their order and every other setting. */
+  changeLabels(id: string, add: readonly string[], remove: readonly string[]): StackRecord {
+    const stack = this.require(id);
+    const kept = stack.labels.filter((l) => !remove.includes(l));
+    stack.labels = [...kept, ...add.filter((l, i) => !kept.includes(l) && add.indexOf(l) === i)];
+    return stack;
+  }
+
+  /** Forgets the stack; its runs and dependencies are the store's business. */
+  remove(id: string): StackRecord {
+    const stack = this.require(id);
+    this.byId.delete(id);
+    return stack;
+  }
+
+  lock(id: string, by: string, note: string | null): StackRecord {
+    const stack = this.require(id);
+    if (stack.lockedBy && stack.lockedBy !== by) {
+      throw new SpaceliftStoreError('INVALID_STATE', `stack "${id}" is already locked by ${stack.lockedBy}`);
+    }
+    Object.assign(stack, { lockedAt: this.nowSeconds(), lockedBy: by, lockNote: note });
+    return stack;
+  }
+
+  /** Only the lock owner may unlock. */
+  unlock(id: string, by: string): StackRecord {
+    const stack = this.require(id);
+    if (stack.lockedBy && stack.lockedBy !== by) {
+      throw new SpaceliftStoreError(
+        'INVALID_STATE',
+        `stack "${id}" is locked by ${stack.lockedBy}; only they can unlock it`,
+      );
+    }
+    Object.assign(stack, { lockedAt: null, lockedBy: null, lockNote: null });
+    return stack;
+  }
+
+  setDisabled(id: string, disabled: boolean): StackRecord {
+    const stack = this.require(id);
+    stack.isDisabled = disabled;
+    return stack;
+  }
+
+  /** Why `who` may not start a run on the stack now (disabled, or locked by someone else); `null` when they may. */
+  refuseRun(stack: StackRecord, who: string | null): SpaceliftStoreError | null {
+    if (stack.isDisabled) {
+      return new SpaceliftStoreError(
+        'INVALID_STATE',
+        `stack "${stack.id}" is disabled; enable it to trigger runs`,
+      );
+    }
+    if (stack.lockedBy !== null && stack.lockedBy !== who) {
+      return new SpaceliftStoreError(
+        'INVALID_STATE',
+        `stack "${stack.id}" is locked by ${stack.lockedBy}; only the lock owner can trigger runs`,
+      );
+    }
+    return null;
+  }
+
+  private settings(input: StackSettings, space: string) {
+    this.spaces.require(space);
+    return {
+      name: input.name,
+      description: input.description ?? null,
+      space,
+      repository: input.repository,
+      branch: input.branch,
+      projectRoot: input.projectRoot || null,
+      administrative: input.administrative,
+      autodeploy: input.autodeploy ?? false,
+      labels: [...(input.labels ?? [])],
+      provider: input.provider ?? null,
+      namespace: input.namespace ?? null,
+      terraformVersion: input.terraformVersion ?? null,
+    };
+  }
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../src/index.js';
+import { post } from './http-helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const seed = { stacks: [{ id: 'a' }, { id: 'b' }, { id: 'off', isDisabled: true }] };
+const RUN = 'id simulatorStackId type state triggeredBy driftDetection commit { hash message }';
+let sim: Simulator | undefined;
+
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+interface RunResult {
+  id: string;
+  simulatorStackId: string;
+  type: string;
+  state: string;
+  triggeredBy: string | null;
+  driftDetection: boolean;
+  commit: { hash: string; message: string };
+}
+
+/** Runs the CLI from source; resolves once it exits. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
+    env: { PATH: process.env.PATH },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('simulator-only run sources, over HTTP and without a JWT', () => {
+  it('simulatorPush: one commit to several stacks, tracked runs triggered by nobody', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const { body } = await post(
+      sim,
+      `mutation { simulatorPush(stacks: ["a", "b", "off"], commitSha: "abc1234def", message: "Bump VPC") { ${RUN} } }`,
+    );
+    const runs = body.data!.simulatorPush as RunResult[];
+    // The disabled stack ignores the push.
+    expect(runs.map((r) => r.simulatorStackId)).toEqual(['a', 'b']);
+    for (const run of runs) {
+      expect(run).toMatchObject({
+        type: 'TRACKED',
+        state: 'QUEUED',
+        triggeredBy: null,
+        driftDetection: false,
+        commit: { hash: 'abc1234def', message: 'Bump VPC' },
+      });
+    }
+    expect(sim.store.stackRuns('off')).toEqual([]);
+  });
+
+  it('simulatorPush refuses an unknown stack before starting anything', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const { body } = await post(sim, `mutation { simulatorPush(stacks: ["a", "nope"]) { id } }`);
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'stack "nope" not found',
+      extensions: { code: 'NOT_FOUND' },
+    });
+    expect(sim.store.stackRuns('a')).toEqual([]);
+  });
+
+  it('simulatorUiRun: triggered by the user; simulatorDriftRun: a tracked run with driftDetection', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const ui = await post(
+      sim,
+      `mutation { simulatorUiRun(stack: "a", user: "jane@example.com") { ${RUN} } }`,
+    );
+    expect(ui.body.data!.simulatorUiRun).toMatchObject({ type: 'TRACKED', triggeredBy: 'jane@example.com' });
+    const drift = await post(sim, `mutation { simulatorDriftRun(stack: "b") { ${RUN} } }`);
+    expect(drift.body.data!.simulatorDriftRun).toMatchObject({
+      type: 'TRACKED',
+      triggeredBy: null,
+      driftDetection: true,
+    });
+  });
+
+  it('still needs a JWT for the real API', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const { body } = await post(sim, 'mutation { runTrigger(stack: "a") { id } }');
+    expect(body.errors?.[0]?.message).toBe('unauthorized');
+  });
+
+  it('spacelift-simulator push / ui-run / drift-run call them and print each run with its page', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const push = await runCli([
+      'push',
+      '--url',
+      sim.baseUrl,
+      '--stack',
+      'a',
+      '--stack',
+      'b',
+      '--commit',
+      'feedc0de',
+    ]);
+    expect(push.code).toBe(0);
+    const [aRun, bRun] = [sim.store.stackRuns('a')![0]!, sim.store.stackRuns('b')![0]!];
+    expect(push.stdout).toContain(
+      `a: run ${aRun.id} (TRACKED, git push, commit feedc0d) ${sim.baseUrl}/stack/a/run/${aRun.id}`,
+    );
+    expect(push.stdout).toContain(`b: run ${bRun.id}`);
+    expect(aRun.commit.hash).toBe(bRun.commit.hash);
+
+    const [ui, drift, refused] = await Promise.all([
+      runCli(['ui-run', '--url', `${sim.baseUrl}/graphql`, '--stack', 'a', '--user', 'jane']),
+      runCli(['drift-run', '--url', sim.baseUrl, '--stack', 'b']),
+      runCli(['ui-run', '--url', sim.baseUrl, '--stack', 'off', '--user', 'jane']),
+    ]);
+    expect(ui.stdout).toContain('(TRACKED, jane,');
+    expect(drift.stdout).toContain('(TRACKED, drift detection,');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('stack "off" is disabled');
+  });
+});
