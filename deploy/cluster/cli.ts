@@ -1,0 +1,43 @@
+/**
+ * `npm run cluster -- up|down|status`: the production shape on this machine (PostgreSQL and the
+ * four Temporal services as separate processes, all on 127.0.0.1). See README "Scaling out".
+ */
+import { ClusterError, LocalCluster } from './local-cluster.js';
+
+const USAGE = 'usage: npm run cluster -- up|down|status   (data folder: ${CASCADE_DATA_DIR:-.data}/cluster)';
+
+async function main(command: string | undefined): Promise<number> {
+  const cluster = new LocalCluster({ log: (line) => console.log(line) });
+  switch (command) {
+    case 'up':
+      await cluster.up();
+      console.log(`\nTemporal:  ${cluster.address} (namespace default)`);
+      console.log(`Data:      ${cluster.dataDir} (logs/, pids/, postgresql/)`);
+      console.log(
+        'Next:      TEMPORAL_ADDRESS=' + cluster.address + ' spacelift-cascade worker (and webhook)',
+      );
+      console.log('Stop:      npm run cluster -- down');
+      return 0;
+    case 'down': {
+      const stopped = await cluster.down();
+      if (stopped.length === 0) console.log(`nothing of ${cluster.dataDir} was running`);
+      return 0;
+    }
+    case 'status': {
+      for (const [part, pid] of Object.entries(cluster.status()))
+        console.log(`${part.padEnd(10)} ${pid === null ? 'stopped' : `running (pid ${pid})`}`);
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv[2]);
+} catch (err) {
+  if (!(err instanceof ClusterError)) throw err;
+  console.error(`error: ${err.message}`);
+  process.exitCode = 1;
+}
