@@ -1,14 +1,22 @@
 /**
- * `npm run cluster -- up|down|status`: the production shape on this machine (PostgreSQL and the
+ * `npm run cluster -- up|down|status|build`: the production shape on this machine (PostgreSQL and the
  * four Temporal services as separate processes, all on 127.0.0.1). See README "Scaling out".
  */
-import { ClusterError, LocalCluster } from './local-cluster.js';
+import { ClusterError, LocalCluster, TEMPORAL_SERVER_VERSION } from './local-cluster.js';
 
-const USAGE = 'usage: npm run cluster -- up|down|status   (data folder: ${CASCADE_DATA_DIR:-.data}/cluster)';
+const USAGE =
+  'usage: npm run cluster -- up|down|status|build   (data folder: ${CASCADE_DATA_DIR:-.data}/cluster)';
 
 async function main(command: string | undefined): Promise<number> {
   const cluster = new LocalCluster({ log: (line) => console.log(line) });
   switch (command) {
+    case 'build':
+      // The server binaries only (CI runs this before the tests); reused when present.
+      await cluster.ensureBinaries();
+      console.log(
+        `Temporal server ${TEMPORAL_SERVER_VERSION}: ${cluster.serverBin}, SQL tool: ${cluster.sqlToolBin}`,
+      );
+      return 0;
     case 'up':
       await cluster.up();
       console.log(`\nTemporal:  ${cluster.address} (namespace default)`);

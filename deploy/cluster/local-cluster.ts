@@ -142,7 +142,9 @@ export class LocalCluster {
     await this.checkPorts();
     await this.startPostgres();
     this.setupSchema();
-    for (const service of TEMPORAL_SERVICES) this.startService(service);
+    // One after the other: on a fresh database, services started together race to write the
+    // cluster metadata and all but one exit.
+    for (const service of TEMPORAL_SERVICES) await this.startServiceAndWait(service);
     await this.waitUntilReady(timeoutMs);
     this.log(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal at ${this.address}`);
   }
@@ -212,6 +214,22 @@ export class LocalCluster {
     writeFileSync(this.pidFile(service), `${pid}\n`);
     child.unref();
     this.log(`temporal ${service}: pid ${pid}, log ${this.logFile(service)}`);
+    return pid;
+  }
+
+  /** Starts one service (unless it runs) and waits until its gRPC port listens. */
+  async startServiceAndWait(service: TemporalService, timeoutMs = 60_000): Promise<number> {
+    const pid = this.startService(service);
+    const deadline = Date.now() + timeoutMs;
+    while (!(await portTaken(this.config.services[service].grpcPort))) {
+      if (this.servicePid(service) === null)
+        throw new ClusterError(`temporal ${service} exited while starting:\n${tail(this.logFile(service))}`);
+      if (Date.now() > deadline)
+        throw new ClusterError(
+          `temporal ${service} not listening after ${timeoutMs} ms:\n${tail(this.logFile(service))}`,
+        );
+      await sleep(100);
+    }
     return pid;
   }
 
