@@ -1,6 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const FRESH_CLONE = 'test/fresh-clone.test.ts';
+const CLUSTER = 'test/cluster/cascade-under-faults.test.ts';
 
 // Tests import workspace packages from source (the "source" export condition), so no build is needed.
 export default defineConfig({
@@ -22,11 +23,13 @@ export default defineConfig({
           name: 'suite',
           globalSetup: ['test/global-setup.ts'],
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, FRESH_CLONE],
+          exclude: [...configDefaults.exclude, FRESH_CLONE, CLUSTER],
         },
       },
+      // The cluster (PostgreSQL, four Temporal processes, receivers, workers) on fixed ports: alone, after the rest.
+      { extends: true, test: { name: 'cluster', include: [CLUSTER], sequence: { groupOrder: 1 } } },
       // The fresh clone runs the whole suite again inside; after the rest, not competing for the CPU.
-      { extends: true, test: { name: 'fresh-clone', include: [FRESH_CLONE], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'fresh-clone', include: [FRESH_CLONE], sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -23,15 +23,17 @@ const readme = read('README.md');
 const documented = new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]!));
 
 describe('docker-compose.yml', () => {
-  it('has the seed shape: PostgreSQL, Temporal, its Web UI, the webhook receiver and a worker', () => {
+  it('has the seed shape: PostgreSQL, Temporal (with its one-shot setup), its Web UI, the webhook receiver and a worker', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'postgresql',
       'temporal',
+      'temporal-namespace',
+      'temporal-schema',
       'temporal-ui',
       'webhook',
       'worker',
     ]);
-    expect(compose.services.postgresql!.ports).toEqual(['5433:5432']);
+    expect(compose.services.postgresql!.ports).toEqual(['5433:5433']);
     expect(compose.services.temporal!.ports).toEqual(['7233:7233']);
     expect(compose.services['temporal-ui']!.ports).toEqual(['8088:8080']);
     expect(compose.services.webhook!.ports).toEqual(['8000:8000']);

@@ -12,6 +12,7 @@ import { print } from 'graphql';
 import { Spacelift } from 'spacelift-client';
 import { startSimulator } from 'spacelift-simulator';
 import { GetStacksDocument } from '../../packages/client/src/generated/graphql.generated.js';
+import { percentile } from '../percentiles.js';
 
 const CALLS = 2_000;
 const CONCURRENCY = 16;
@@ -27,8 +28,6 @@ interface Summary {
   p99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const round = (n: number, digits = 3): number => Number(n.toFixed(digits));
 
 /** Latencies and busy time of one side, accumulated over interleaved rounds. */

@@ -23,6 +23,7 @@ import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/casc
 import { startDevServer } from '../../packages/cascade/src/temporal/dev-server.js';
 import type { CascadePort } from '../../packages/cascade/src/webhook/cascade-port.js';
 import { buildWebhookServer, listenWebhookServer } from '../../packages/cascade/src/webhook/server.js';
+import { percentile } from '../percentiles.js';
 
 const REQUESTS = 2_000;
 const WARMUP = 200;
@@ -48,8 +49,6 @@ interface Summary {
   p99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
 /** Runs `call(i)` for i in [0, count) with `concurrency` workers; latencies in ms. */
