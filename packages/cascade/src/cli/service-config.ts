@@ -36,6 +36,8 @@ const serviceEnvSchema = z
     SPACELIFT_KEY_SECRET: z.string().optional(),
     TEMPORAL_PORT: integer('TEMPORAL_PORT', 0, 65535).optional(),
     TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 0, 65535).optional(),
+    /** Failed restarts in a row of the embedded dev server before the service gives up. */
+    CASCADE_TEMPORAL_MAX_RESTARTS: integer('CASCADE_TEMPORAL_MAX_RESTARTS', 0).optional(),
     CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
     CASCADE_LABEL_PREFIX: nonEmpty('CASCADE_LABEL_PREFIX').optional(),
     CASCADE_MAX_PARALLEL: integer('CASCADE_MAX_PARALLEL', 1).optional(),
@@ -82,7 +84,7 @@ export interface ServiceConfig {
   /** null: none configured (the local simulator stands in). */
   spacelift: SpaceliftCredentials | null;
   /** Address null: start the embedded dev server (on `port`, Web UI on `uiPort`). */
-  temporal: TemporalConnectionConfig & { port: number; uiPort: number };
+  temporal: TemporalConnectionConfig & { port: number; uiPort: number; maxRestarts: number };
   dataDir: string;
   cascade: CascadeOptions;
   simulator: { port: number; stateDurationMs: number };
@@ -149,6 +151,7 @@ export function loadServiceConfig(
       ...temporal,
       port: s.TEMPORAL_PORT ?? DEFAULT_TEMPORAL_PORT,
       uiPort: s.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT,
+      maxRestarts: s.CASCADE_TEMPORAL_MAX_RESTARTS ?? 5,
     },
     dataDir: s.CASCADE_DATA_DIR ?? '.data',
     cascade: {

@@ -11,6 +11,8 @@ import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
 import { Coordinator, type CoordinatorRef } from '../temporal/coordinator.js';
+import { Supervisor } from '../service/supervisor.js';
+import { withSupervisedReadiness } from '../service/supervised-readiness.js';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
 import {
@@ -86,15 +88,30 @@ export async function startService(
 
     let temporal: TemporalConnectionConfig = config.temporal;
     let temporalUi: string | null = null;
+    let devServer: Supervisor<DevServer> | null = null;
     if (temporal.address === null) {
       out(`Starting the embedded Temporal dev server (data in ${dataDir}/temporal) ...`);
-      const server: DevServer = await startDevServer({
-        dataDir: `${dataDir}/temporal`,
-        port: config.temporal.port,
-        uiPort: config.temporal.uiPort,
-        namespace: config.temporal.namespace,
+      // Restarted on the same ports and SQLite file when it exits: cascades in flight resume.
+      const port = config.temporal.port === 0 ? await freePort() : config.temporal.port;
+      const uiPort = config.temporal.uiPort === 0 ? await freePort() : config.temporal.uiPort;
+      devServer = new Supervisor({
+        name: 'embedded Temporal dev server',
+        start: () =>
+          startDevServer({
+            dataDir: `${dataDir}/temporal`,
+            port,
+            uiPort,
+            namespace: config.temporal.namespace,
+          }),
+        log: log.child({ component: 'supervisor' }),
+        maxRestarts: config.temporal.maxRestarts,
+        remedy:
+          `Check ${dataDir}/temporal (disk space, permissions), that ports ${port} and ${uiPort} are free and the Temporal CLI runs, then start the service again ` +
+          '(or point TEMPORAL_ADDRESS at a Temporal server you run).',
       });
-      shutdown.push('temporal dev server', () => server.stop());
+      const supervised = devServer;
+      const server = await supervised.start();
+      shutdown.push('temporal dev server', () => supervised.stop());
       temporal = { ...temporal, address: server.address, tls: null, apiKey: null };
       temporalUi = server.uiUrl;
     }
@@ -152,11 +169,9 @@ export async function startService(
     const cascadeOptions = simulator ? { ...config.cascade, runUrlBase: simulator.baseUrl } : config.cascade;
     let receiver: FastifyInstance | null = null;
     if (options.webhook) {
-      const { gateway, close } = TemporalCascadeGateway.lazy({
-        ...connectOptions,
-        namespace: temporal.namespace,
-      });
-      shutdown.push('temporal gateway', close);
+      const lazy = TemporalCascadeGateway.lazy({ ...connectOptions, namespace: temporal.namespace });
+      shutdown.push('temporal gateway', lazy.close);
+      const gateway = devServer ? withSupervisedReadiness(lazy.gateway, devServer) : lazy.gateway;
       const app = buildWebhookServer({
         gateway,
         secrets: webhookConfig.secrets,
@@ -213,8 +228,9 @@ export async function startService(
       stopping ??= shutdown.run(log);
       return stopping;
     };
-    // A worker that dies on its own (e.g. Temporal gone for good) takes the service down.
-    const stopped = (async () => {
+    // A worker that dies on its own (e.g. Temporal gone for good) takes the service down; so
+    // does a dev server that cannot be restarted (the error makes the process exit non-zero).
+    const running = (async () => {
       if (workerRun) {
         try {
           await workerRun;
@@ -227,6 +243,15 @@ export async function startService(
       }
       await stop();
     })();
+    const stopped = devServer
+      ? Promise.race([
+          running,
+          devServer.failed.catch(async (err: unknown) => {
+            await stop();
+            throw err;
+          }),
+        ])
+      : running;
 
     out('');
     for (const line of lines) out(line);

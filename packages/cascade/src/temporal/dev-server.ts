@@ -85,6 +85,8 @@ export interface DevServer {
   uiUrl: string | null;
   dbFile: string;
   pid: number;
+  /** Resolves with the exit code when the server process ends, for whatever reason. */
+  exited: Promise<number | null>;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -126,6 +128,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}`,
     dbFile,
     pid: child.pid ?? -1,
+    exited,
     stop: async () => {
       process.off('exit', killOnExit);
       await stopChild(child, exited);
