@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { SpaceliftStore } from 'spacelift-client/testing';
+import type { SpaceliftStore } from 'spacelift-simulator/testing';
 import type { StackRun } from './contract-check.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
