@@ -40,7 +40,7 @@ const cascadeOptions: CascadeOptions = {
 
 /** Accepts everything without Temporal: the receiver's own handling is all that is fuzzed. */
 const noopGateway: CascadePort = {
-  signalWithStart: () => Promise.resolve(),
+  signalWithStart: () => Promise.resolve('delivered' as const),
   checkReady: () => Promise.resolve(),
 };
 

@@ -102,7 +102,7 @@ async function postAll(url: string, prefix: string, count: number): Promise<Summ
 }
 
 const noOpGateway: CascadePort = {
-  signalWithStart: () => Promise.resolve(),
+  signalWithStart: () => Promise.resolve('delivered' as const),
   checkReady: () => Promise.resolve(),
 };
 

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { Client } from '@temporalio/client';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Spacelift, type SpaceliftApi } from 'spacelift-client';
 import { SeedSchema } from 'spacelift-simulator/testing';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
+import { createDashboardSource } from '../dashboard/dashboard-source.js';
 import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
 import { Coordinator, type CoordinatorRef } from '../temporal/coordinator.js';
 import { Supervisor } from '../service/supervisor.js';
+import type { CascadePort } from '../webhook/cascade-port.js';
+import { DeliverySpool } from '../webhook/delivery-spool.js';
 import { withSupervisedReadiness } from '../service/supervised-readiness.js';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
@@ -171,7 +174,22 @@ export async function startService(
     if (options.webhook) {
       const lazy = TemporalCascadeGateway.lazy({ ...connectOptions, namespace: temporal.namespace });
       shutdown.push('temporal gateway', lazy.close);
-      const gateway = devServer ? withSupervisedReadiness(lazy.gateway, devServer) : lazy.gateway;
+      const supervised = devServer ? withSupervisedReadiness(lazy.gateway, devServer) : lazy.gateway;
+      let gateway: CascadePort = supervised;
+      if (webhookConfig.spoolMax > 0) {
+        const spool = await DeliverySpool.open(supervised, {
+          file: join(dataDir, 'webhook-spool.jsonl'),
+          maxEntries: webhookConfig.spoolMax,
+          log: log.child({ component: 'spool' }),
+        });
+        // Closed after the receiver drains (steps run in reverse): what waits stays on disk.
+        shutdown.push('delivery spool', () => spool.close());
+        gateway = spool;
+      }
+      // The dashboard queries the coordinator over its own lazy connection.
+      const dashboardConnection = Connection.lazy(connectOptions);
+      shutdown.push('dashboard connection', () => dashboardConnection.close());
+      const dashboardClient = new Client({ connection: dashboardConnection, namespace: temporal.namespace });
       const app = buildWebhookServer({
         gateway,
         secrets: webhookConfig.secrets,
@@ -185,12 +203,23 @@ export async function startService(
         connectionTimeoutMs: webhookConfig.connectionTimeoutMs,
         retryAfterSeconds: webhookConfig.retryAfterSeconds,
         logger: log.child({ component: 'webhook' }),
+        dashboard: {
+          source: createDashboardSource({
+            coordinator: new Coordinator(dashboardClient, { ...coordinatorRef(config), options: cascadeOptions }),
+            api,
+            labelPrefix: config.cascade.labelPrefix,
+            runUrlBase: cascadeOptions.runUrlBase,
+          }),
+          adminToken: webhookConfig.adminToken,
+          labelPrefix: config.cascade.labelPrefix,
+        },
       });
       await listenWebhookServer(app, { port: webhookPort, host: webhookConfig.host });
       receiver = app;
       // Stop taking webhooks first (Fastify drains in-flight requests on close).
       shutdown.push('webhook receiver', () => app.close());
       const local = `http://${localHost}:${webhookPort}`;
+      lines.push(`Dashboard:          ${local}/`);
       lines.push(`Webhook:            ${local}/webhook`);
       lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
       lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);

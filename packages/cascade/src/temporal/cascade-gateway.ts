@@ -14,7 +14,9 @@ const UNREACHABLE_GRPC_CODES = new Set([
 
 function isUnreachable(err: unknown): boolean {
   const grpc = err instanceof ServiceError ? err.cause : err;
-  return isGrpcServiceError(grpc) && UNREACHABLE_GRPC_CODES.has(grpc.code);
+  if (isGrpcServiceError(grpc) && UNREACHABLE_GRPC_CODES.has(grpc.code)) return true;
+  // A lazy connection's first connect to a server that is down fails with grpc-js's plain Error.
+  return err instanceof Error && /^Failed to connect before the deadline/.test(err.message);
 }
 
 export interface CascadeGatewayOptions {
@@ -69,7 +71,7 @@ export class TemporalCascadeGateway implements CascadePort {
     }
   }
 
-  async signalWithStart(request: SignalWithStartRequest): Promise<void> {
+  async signalWithStart(request: SignalWithStartRequest): Promise<'delivered'> {
     await this.call(`signal ${request.workflowId}`, this.rpcTimeoutMs, () =>
       this.client.workflow.signalWithStart(request.workflowType, {
         workflowId: request.workflowId,
@@ -79,6 +81,7 @@ export class TemporalCascadeGateway implements CascadePort {
         signalArgs: request.signalArgs,
       }),
     );
+    return 'delivered';
   }
 
   async checkReady(): Promise<void> {

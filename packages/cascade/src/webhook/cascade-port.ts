@@ -3,8 +3,11 @@
  * implementation is `temporal/cascade-gateway.ts`; tests use an in-memory fake.
  */
 export interface CascadePort {
-  /** Signals a workflow, starting it first when it is not running (one RPC either way). */
-  signalWithStart(request: SignalWithStartRequest): Promise<void>;
+  /**
+   * Signals a workflow, starting it first when it is not running (one RPC either way).
+   * 'spooled': Temporal was unreachable and the request waits in a durable spool.
+   */
+  signalWithStart(request: SignalWithStartRequest): Promise<'delivered' | 'spooled'>;
   /** Resolves when Temporal answers; throws {@link TemporalUnavailableError} otherwise. */
   checkReady(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { isTerminal } from '../workflows/run-states.js';
 import type { CascadePort } from './cascade-port.js';
 
 /** What the receiver did with a delivery; the webhook answer's `action`. */
-export type WebhookAction = 'signalled' | 'ignored';
+export type WebhookAction = 'signalled' | 'spooled' | 'ignored';
 
 export interface DispatchResult {
   action: WebhookAction;
@@ -68,7 +68,7 @@ export async function dispatchRunEvent(
 ): Promise<DispatchResult> {
   const decision = classifyRunEvent(event, options.cascadeOptions);
   if (!decision.forward) return { action: 'ignored', reason: decision.reason };
-  await port.signalWithStart({
+  const outcome = await port.signalWithStart({
     workflowType: PARENT_WORKFLOW,
     workflowId: options.estateId,
     taskQueue: options.taskQueue,
@@ -76,9 +76,15 @@ export async function dispatchRunEvent(
     signalName: RUN_STATE_SIGNAL,
     signalArgs: [toObservation(event)],
   });
-  return {
-    action: 'signalled',
-    workflowId: options.estateId,
-    reason: `signalled the coordinator: ${decision.reason}`,
-  };
+  return outcome === 'delivered'
+    ? {
+        action: 'signalled',
+        workflowId: options.estateId,
+        reason: `signalled the coordinator: ${decision.reason}`,
+      }
+    : {
+        action: 'spooled',
+        workflowId: options.estateId,
+        reason: `Temporal is unreachable: spooled for the coordinator (${decision.reason})`,
+      };
 }

@@ -83,7 +83,11 @@ export const internalErrorPayloadSchema = z
 /** A body after validation: a run state change, or an internal error to acknowledge. */
 export type WebhookEvent =
   | { kind: 'run'; event: RunEvent }
-  | { kind: 'internal-error'; title: string; error: string; severity: string | null };
+  | { kind: 'internal-error'; title: string; error: string; severity: string | null }
+  | { kind: 'other-event'; eventType: string };
+
+/** The `event_type` of run state deliveries; other event types are acknowledged and ignored. */
+export const RUN_STATE_EVENT_TYPE = 'run_state_changed_event';
 
 /** One failing field: a dotted path (`run.id`, `stack.labels[2]`, `(root)`) and what is wrong. */
 export interface PayloadIssue {
@@ -93,7 +97,7 @@ export interface PayloadIssue {
 
 export type ParseWebhookResult = { ok: true; value: WebhookEvent } | { ok: false; issues: PayloadIssue[] };
 
-type PayloadShape = 'run' | 'notification-policy' | 'internal-error';
+type PayloadShape = 'run' | 'notification-policy' | 'internal-error' | 'other-event';
 
 /**
  * Picks the shape by its distinguishing keys, so a bad body gets errors for the shape it was
@@ -101,6 +105,9 @@ type PayloadShape = 'run' | 'notification-policy' | 'internal-error';
  */
 function detectShape(body: unknown): PayloadShape {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'run';
+  // An event we do not act on must still be answered 2xx: Spacelift disables failing webhooks.
+  const eventType = (body as { event_type?: unknown }).event_type;
+  if (typeof eventType === 'string' && eventType !== RUN_STATE_EVENT_TYPE) return 'other-event';
   if ('run_updated' in body) return 'notification-policy';
   if (!('run' in body) && !('state' in body) && 'error' in body) return 'internal-error';
   return 'run';
@@ -170,10 +177,19 @@ function fromInternalError(p: z.output<typeof internalErrorPayloadSchema>): Webh
   return { kind: 'internal-error', title: p.title, error: p.error, severity: p.severity ?? null };
 }
 
+/** Any delivery whose `event_type` is not a run state change. */
+export const otherEventPayloadSchema = z
+  .object({ event_type: z.string().min(1) })
+  .describe('Another Spacelift event type: acknowledged, never acted on');
+
 const normalisingSchemas = {
   run: runWebhookPayloadSchema.transform(fromRunPayload),
   'notification-policy': notificationPolicyPayloadSchema.transform(fromNotificationPolicy),
   'internal-error': internalErrorPayloadSchema.transform(fromInternalError),
+  'other-event': otherEventPayloadSchema.transform((p): WebhookEvent => ({
+    kind: 'other-event',
+    eventType: p.event_type,
+  })),
 } satisfies Record<PayloadShape, z.ZodType<WebhookEvent>>;
 
 /**
@@ -184,6 +200,7 @@ export const webhookPayloadSchema = z.union([
   normalisingSchemas.run,
   normalisingSchemas['notification-policy'],
   normalisingSchemas['internal-error'],
+  normalisingSchemas['other-event'],
 ]);
 
 /** Validates a parsed JSON body and normalises it; failures list every failing field path. */

@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { SIGNATURE_256_HEADER, verifyWebhookSignature } from 'spacelift-client';
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
+import { dashboardRoutes, type DashboardOptions } from '../dashboard/dashboard-routes.js';
 import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
 import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
@@ -53,6 +54,8 @@ export interface WebhookServerOptions {
   /** `Retry-After` seconds of a 503 answer; default 5. */
   retryAfterSeconds?: number;
   logger?: FastifyBaseLogger;
+  /** Serve the dashboard (`GET /`) and its JSON API (`/api/...`). */
+  dashboard?: DashboardOptions;
 }
 
 const errorBodySchema = z.object({
@@ -66,7 +69,7 @@ const errorBodySchema = z.object({
 type ErrorBody = z.infer<typeof errorBodySchema>;
 
 const acceptedBodySchema = z.object({
-  action: z.enum(['signalled', 'ignored']),
+  action: z.enum(['signalled', 'spooled', 'ignored']),
   workflowId: z.string().optional().describe('The workflow signalled (the estate coordinator)'),
 });
 
@@ -317,6 +320,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
             'Spacelift internal-error notification acknowledged',
           );
           result = { action: 'ignored', reason: 'internal-error notification' };
+        } else if (payload.kind === 'other-event') {
+          result = { action: 'ignored', reason: `event type ${payload.eventType} starts nothing` };
         } else {
           const { event } = payload;
           result = await dispatchRunEvent(event, options.gateway, {
@@ -380,6 +385,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     });
     done();
   });
+
+  if (options.dashboard) void app.register(dashboardRoutes(options.dashboard));
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

@@ -48,8 +48,16 @@ export const webhookEnvSchema = z
         CASCADE_OWN_IDENTITY: z.string().trim().min(1, 'CASCADE_OWN_IDENTITY must not be empty').optional(),
         SPACELIFT_KEY_ID: z.string().trim().optional(),
         CASCADE_TASK_QUEUE: z.string().trim().min(1, 'CASCADE_TASK_QUEUE must not be empty').optional(),
+        /** Deliveries held in the data folder while Temporal is unreachable; 0 answers 503 at once. */
+        CASCADE_SPOOL_MAX: integer('CASCADE_SPOOL_MAX', 0).optional(),
         /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
         CASCADE_ESTATE_ID: z.string().trim().min(1, 'CASCADE_ESTATE_ID must not be empty').optional(),
+        /** Bearer token the dashboard's actions (cancel a cascade) need; unset: read-only. */
+        CASCADE_ADMIN_TOKEN: z
+          .string()
+          .trim()
+          .min(16, 'CASCADE_ADMIN_TOKEN must be at least 16 characters (use a random value)')
+          .optional(),
       })
       .refine(
         // Runs even when other fields failed (see `when`), so the values may be of any type.
@@ -92,6 +100,8 @@ export const webhookEnvSchema = z
           : (identity ?? (env.SPACELIFT_KEY_ID ? apiKeyIdentity(env.SPACELIFT_KEY_ID) : null)),
       taskQueue: env.CASCADE_TASK_QUEUE ?? TASK_QUEUE,
       estateId: env.CASCADE_ESTATE_ID ?? DEFAULT_ESTATE_ID,
+      adminToken: env.CASCADE_ADMIN_TOKEN ?? null,
+      spoolMax: env.CASCADE_SPOOL_MAX ?? 10_000,
     };
   });
 

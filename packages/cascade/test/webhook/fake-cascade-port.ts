@@ -14,13 +14,13 @@ export class FakeCascadePort implements CascadePort {
   /** While true, every call fails as an unreachable Temporal does. */
   unavailable = false;
 
-  signalWithStart(request: SignalWithStartRequest): Promise<void> {
+  signalWithStart(request: SignalWithStartRequest): Promise<'delivered'> {
     if (this.unavailable) {
       return Promise.reject(new TemporalUnavailableError(`signal ${request.workflowId}`));
     }
     this.calls.push(request);
     this.running.add(request.workflowId);
-    return Promise.resolve();
+    return Promise.resolve('delivered');
   }
 
   checkReady(): Promise<void> {

@@ -197,6 +197,23 @@ describe('parseWebhookPayload: the internal-error event', () => {
   });
 });
 
+describe('parseWebhookPayload: other event types', () => {
+  it('recognises any event type but run state changes as one to acknowledge and ignore', () => {
+    expect(parse(JSON.stringify({ event_type: 'stack_updated_event', stack: { id: 'x' } }))).toEqual({
+      ok: true,
+      value: { kind: 'other-event', eventType: 'stack_updated_event' },
+    });
+    // A run state delivery that says so is still parsed (and validated) as one.
+    const run = {
+      ...JSON.parse(exampleBody('run-finished-tracked.json')),
+      event_type: 'run_state_changed_event',
+    };
+    expect(parse(JSON.stringify(run))).toMatchObject({ ok: true, value: { kind: 'run' } });
+    const broken = { event_type: 'run_state_changed_event', state: 'FINISHED' };
+    expect(parse(JSON.stringify(broken)).ok).toBe(false);
+  });
+});
+
 describe('parseWebhookPayload: bad bodies list every failing field', () => {
   const finished = () =>
     JSON.parse(exampleBody('run-finished-tracked.json')) as {

@@ -55,6 +55,14 @@ describe('POST /webhook: every example body gets its action', () => {
     expect(port.observations.map((o) => o.runId)).toEqual(runId ? [runId] : []);
   });
 
+  it('an event type we do not act on is 202 ignored, so Spacelift never disables the webhook for it', async () => {
+    const { app, port } = server();
+    const res = await post(app, JSON.stringify({ event_type: 'policy_evaluated_event', account: 'acme' }));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ action: 'ignored' });
+    expect(port.calls).toEqual([]);
+  });
+
   it('signals the coordinator with the observation and the options it starts with', async () => {
     const { app, port } = server();
     const body = JSON.stringify({

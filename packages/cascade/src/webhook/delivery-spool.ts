@@ -1,0 +1,145 @@
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TemporalUnavailableError, type CascadePort, type SignalWithStartRequest } from './cascade-port.js';
+
+export interface DeliverySpoolOptions {
+  /** The spool file (JSON lines) in the data folder; it survives a restart of the receiver. */
+  file: string;
+  /** Requests it holds at most; past that the receiver answers 503 as without a spool. */
+  maxEntries: number;
+  /** How often it tries Temporal again while requests wait. */
+  retryMs?: number;
+  log?: {
+    warn(obj: object, msg: string): void;
+    info(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+}
+
+/**
+ * A durable spool in front of the receiver's port: while Temporal is unreachable, accepted
+ * deliveries are appended (fsynced) to a file and answered 202 `spooled`, so Spacelift never
+ * counts a failure against the webhook; once Temporal answers they are replayed in order, and
+ * deliveries that come meanwhile queue behind them. Only a full spool answers 503.
+ */
+export class DeliverySpool implements CascadePort {
+  private queue: SignalWithStartRequest[] = [];
+  /** Appends and replays run one at a time, in arrival order. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly inner: CascadePort,
+    private readonly options: DeliverySpoolOptions,
+  ) {}
+
+  /** Opens the spool, picking up what a previous run of the receiver left in it. */
+  static async open(inner: CascadePort, options: DeliverySpoolOptions): Promise<DeliverySpool> {
+    const spool = new DeliverySpool(inner, options);
+    await mkdir(dirname(options.file), { recursive: true });
+    const text = await readFile(options.file, 'utf8').catch(() => '');
+    spool.queue = text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as SignalWithStartRequest);
+    if (spool.queue.length > 0) {
+      options.log?.warn(
+        { spooled: spool.queue.length },
+        'deliveries spooled by an earlier run wait for Temporal',
+      );
+      spool.schedule();
+    }
+    return spool;
+  }
+
+  /** Requests waiting for Temporal. */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  signalWithStart(request: SignalWithStartRequest): Promise<'delivered' | 'spooled'> {
+    const result = this.tail.then(async (): Promise<'delivered' | 'spooled'> => {
+      if (this.queue.length === 0) {
+        try {
+          return await this.inner.signalWithStart(request);
+        } catch (err) {
+          if (!(err instanceof TemporalUnavailableError)) throw err;
+        }
+      }
+      if (this.queue.length >= this.options.maxEntries) {
+        throw new TemporalUnavailableError(`the delivery spool is full (${this.options.maxEntries} waiting)`);
+      }
+      await this.append(request);
+      return 'spooled';
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  checkReady(): Promise<void> {
+    return this.inner.checkReady();
+  }
+
+  /** Stops retrying (what waits stays in the file for the next start). */
+  close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    return this.tail.then(() => undefined);
+  }
+
+  private async append(request: SignalWithStartRequest): Promise<void> {
+    const handle = await open(this.options.file, 'a');
+    try {
+      await handle.appendFile(`${JSON.stringify(request)}\n`);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    this.queue.push(request);
+    if (this.queue.length === 1) this.options.log?.warn({}, 'Temporal is unreachable: spooling deliveries');
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tail = this.tail.then(() => this.replay()).catch(() => undefined);
+    }, this.options.retryMs ?? 1_000);
+  }
+
+  /** Replays in order until empty or Temporal fails again; rewrites the file with what is left. */
+  private async replay(): Promise<void> {
+    let sent = 0;
+    try {
+      while (sent < this.queue.length) {
+        const request = this.queue[sent]!;
+        try {
+          await this.inner.signalWithStart(request);
+        } catch (err) {
+          if (err instanceof TemporalUnavailableError) break;
+          // Temporal refused it for good (it can never succeed): say so, do not block the rest.
+          this.options.log?.error(
+            { err, workflowId: request.workflowId, signal: request.signalName },
+            'a spooled delivery was refused by Temporal and dropped',
+          );
+        }
+        sent++;
+      }
+    } finally {
+      if (sent > 0) {
+        this.queue = this.queue.slice(sent);
+        if (this.queue.length === 0) await rm(this.options.file, { force: true });
+        else {
+          // Write the rest aside, then swap: a crash in between leaves one whole file.
+          const next = `${this.options.file}.next`;
+          await writeFile(next, this.queue.map((r) => `${JSON.stringify(r)}\n`).join(''));
+          await rename(next, this.options.file);
+        }
+        this.options.log?.info({ replayed: sent, waiting: this.queue.length }, 'replayed spooled deliveries');
+      }
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+}
