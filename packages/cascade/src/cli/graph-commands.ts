@@ -11,6 +11,8 @@ import {
   toTextTree,
   topologicalWaves,
   DependencyCycleError,
+  describeNativeConflict,
+  findNativeDependencyConflicts,
   type DependencyGraph,
 } from '../graph/index.js';
 import type { Output } from './cascade-commands.js';
@@ -28,13 +30,10 @@ export class UnknownStackError extends Error {
   }
 }
 
-function problems(graph: DependencyGraph, ids?: readonly string[]): string[] {
-  const out = findCycles(graph, ids).map((c) => `cycle: ${describeCycle(c)}`);
-  const inside = ids ? new Set(ids) : null;
-  for (const u of graph.unknownDependencies) {
-    if (!inside || inside.has(u.stackId))
-      out.push(`dangling label: ${u.stackId} depends on unknown stack ${u.dependsOn}`);
-  }
+function problems(graph: DependencyGraph): string[] {
+  const out = findCycles(graph).map((c) => `cycle: ${describeCycle(c)}`);
+  for (const u of graph.unknownDependencies)
+    out.push(`dangling label: ${u.stackId} depends on unknown stack ${u.dependsOn}`);
   return out;
 }
 
@@ -52,7 +51,11 @@ export async function graphCommand(
     o.json ? 'json' : flags.format
   ];
   o.out(render(graph, flags.root !== undefined ? { root: flags.root } : {}));
-  if (!o.json) for (const p of problems(graph)) err(`warning: ${p}`);
+  if (!o.json) {
+    for (const p of problems(graph)) err(`warning: ${p}`);
+    for (const c of await findNativeDependencyConflicts(api, labelPrefix))
+      err(`warning: ${describeNativeConflict(c)}`);
+  }
   return 0;
 }
 

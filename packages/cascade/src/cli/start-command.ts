@@ -9,7 +9,12 @@ import { Spacelift, type SpaceliftApi } from 'spacelift-client';
 import { SeedSchema } from 'spacelift-simulator/testing';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { createDashboardSource } from '../dashboard/dashboard-source.js';
-import { buildDependencyGraph, downstreamClosure } from '../graph/index.js';
+import {
+  buildDependencyGraph,
+  describeNativeConflict,
+  downstreamClosure,
+  findNativeDependencyConflicts,
+} from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
 import { Coordinator, type CoordinatorRef } from '../temporal/coordinator.js';
 import { Supervisor } from '../service/supervisor.js';
@@ -205,7 +210,10 @@ export async function startService(
         logger: log.child({ component: 'webhook' }),
         dashboard: {
           source: createDashboardSource({
-            coordinator: new Coordinator(dashboardClient, { ...coordinatorRef(config), options: cascadeOptions }),
+            coordinator: new Coordinator(dashboardClient, {
+              ...coordinatorRef(config),
+              options: cascadeOptions,
+            }),
             api,
             labelPrefix: config.cascade.labelPrefix,
             runUrlBase: cascadeOptions.runUrlBase,
@@ -286,6 +294,16 @@ export async function startService(
     for (const line of lines) out(line);
     out('');
     out('spacelift-cascade is ready. Press Ctrl-C to stop.');
+    // Off the start path: reading a large estate takes a while.
+    void findNativeDependencyConflicts(api, config.cascade.labelPrefix).then(
+      (conflicts) => {
+        for (const c of conflicts) {
+          log.warn({ stackId: c.stackId }, describeNativeConflict(c));
+          out(`Warning: ${describeNativeConflict(c)}`);
+        }
+      },
+      (err: unknown) => log.warn({ err }, 'could not check for native stack dependencies'),
+    );
 
     if (simulator && options.demo && webhookUrl && worker) {
       void runDemoCascade(simulator, temporal, config, cascadeOptions, out).catch((err: unknown) =>

@@ -1,4 +1,6 @@
+import { MockSpacelift } from 'spacelift-simulator/testing';
 import { describe, expect, it } from 'vitest';
+import { describeNativeConflict, findNativeDependencyConflicts } from '../../src/graph/read-stack-graph.js';
 import {
   buildDependencyGraph,
   closureNodes,
@@ -149,5 +151,28 @@ describe('10,000 stacks', () => {
     expect(cycles).toHaveLength(1);
     expect(cycles[0]).toHaveLength(10_000);
     expect(cycles[0]!.slice(0, 2)).toEqual(['s0', 's1']);
+  });
+});
+
+describe('findNativeDependencyConflicts', () => {
+  it('names the stacks that have dependsOn labels and native Spacelift dependencies too', async () => {
+    const api = new MockSpacelift({
+      seed: {
+        stacks: [
+          { id: 'net' },
+          { id: 'db', labels: ['dependsOn:net'] },
+          { id: 'app', labels: ['dependsOn:db'] },
+          { id: 'native-only' },
+        ],
+      },
+    });
+    const create = `mutation ($input: StackDependencyInput!) { stackDependencyCreate(input: $input) { id } }`;
+    await api.execute(create, { input: { stackId: 'db', dependsOnStackId: 'net' } });
+    await api.execute(create, { input: { stackId: 'native-only', dependsOnStackId: 'net' } });
+    const conflicts = await findNativeDependencyConflicts(api, 'dependsOn:');
+    expect(conflicts).toEqual([{ stackId: 'db', labelled: ['net'], native: ['net'] }]);
+    expect(describeNativeConflict(conflicts[0]!)).toBe(
+      'db has dependsOn labels (net) and native Spacelift dependencies (net): both would run it; keep one kind',
+    );
   });
 });
