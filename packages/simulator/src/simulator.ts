@@ -33,6 +33,8 @@ export interface Simulator {
   /** An in-memory client over the same state, as the first API key (runs it triggers move on the simulator's timers). */
   mock: MockSpacelift;
   stats: SimulatorStats;
+  /** The fault knobs in force; change them while it runs to inject faults (soak tests do). */
+  faults: SimulatorConfig['faults'];
   /** Resolves once every webhook delivery queued so far has been sent or has failed. */
   webhooksIdle(): Promise<void>;
   /** Stops the server, the run timers and waits for queued webhook deliveries. */
@@ -122,6 +124,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     store,
     mock: new MockSpacelift({ store, identity: apiKeyIdentity(keys[0]!.id) }),
     stats,
+    faults: config.faults,
     webhooksIdle: () => sender.idle(),
     async close() {
       driver.stop();

@@ -281,3 +281,31 @@ describe('the estate coordinator (real Temporal dev server)', () => {
     expect(rig.ownTriggers.sort()).toEqual(leaves.map((l) => l.id).sort());
   });
 });
+
+describe('stacks Spacelift refuses to run', () => {
+  it('a locked stack is blocked with the lock owner, not retried blindly, and goes on once unlocked (next pass)', async () => {
+    const rig = new EstateRig(
+      harness,
+      [{ id: 'root' }, { id: 'db', dependsOn: ['root'] }, { id: 'app', dependsOn: ['db'] }],
+      testOptions({ reconcileIntervalMs: 1_000 }),
+    );
+    await rig.run(async () => {
+      rig.spacelift.mock.store.stacks.lock('db', 'alice@example.com', 'maintenance');
+      const root = rig.push('root', null);
+      rig.finish(root);
+      const blocked = await rig.until('db', 'blocked');
+      expect(blocked).toMatchObject({ blockedBy: 'db' });
+      expect((blocked as { reason: string }).reason).toMatch(/locked by alice@example\.com/);
+      expect(await rig.stack('app')).toMatchObject({ state: 'blocked', blockedBy: 'db' });
+      const triggersWhileLocked = rig.spacelift.calls.triggerRun ?? 0;
+      await new Promise((r) => setTimeout(r, 2_500));
+      // Tried again once per reconciliation pass, not in a tight loop.
+      expect((rig.spacelift.calls.triggerRun ?? 0) - triggersWhileLocked).toBeLessThanOrEqual(3);
+      rig.spacelift.mock.store.stacks.unlock('db', 'alice@example.com');
+      await rig.until('app', 'finished');
+      return rig.settled(root.id);
+    });
+    expect(rig.count('db')).toBe(1);
+    expect(rig.count('app')).toBe(1);
+  });
+});
