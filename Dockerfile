@@ -1,5 +1,5 @@
 # The cascade service: one image, two roles (`webhook` receiver and `worker`), chosen by the command.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages/client/package.json packages/client/
@@ -9,7 +9,7 @@ RUN npm ci --no-audit --no-fund
 COPY packages packages
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app

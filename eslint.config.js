@@ -9,7 +9,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'packages/*/bin/*.js', 'scripts/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -60,6 +60,27 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // The dashboard's page: plain browser ES modules (JSDoc-typed, no build step), outside any tsconfig.
+    files: ['packages/cascade/dashboard/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { program: null, project: false, projectService: false },
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'fetch',
+          'performance',
+          'requestAnimationFrame',
+          'setTimeout',
+          'sessionStorage',
+          'getComputedStyle',
+        ].map((name) => [name, 'readonly']),
+      ),
+      sourceType: 'module',
     },
   },
 );

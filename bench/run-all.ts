@@ -6,8 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// bench/cascade is being rebuilt for the estate coordinator (issue 8).
-const names = ['client', 'webhook', 'cluster'];
+const names = ['client', 'webhook', 'cascade', 'cluster', 'dashboard', 'soak'];
 let failed = 0;
 for (const name of names) {
   const script = fileURLToPath(new URL(`./${name}/run.ts`, import.meta.url));

@@ -1,11 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../packages/cascade/src/temporal/dev-server.js';
+import { outerEnv, processesLeftIn, shell, waitForOutput } from './support/shell-process.js';
 
 /**
  * Clones what is committed and runs the README's Quick start exactly as written: the promise
@@ -31,62 +32,6 @@ function quickStartCommands(readme: string): string[] {
 
 const isTestStep = (command: string) => /\bnpm (run )?test\b/.test(command);
 const isStartStep = (command: string) => /\bnpm (run )?start\b|\bspacelift-cascade start\b/.test(command);
-
-/** The environment without anything this test run set (vitest's own, ports, CLI settings). */
-function outerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) =>
-        !/^(VITEST|SPACELIFT_|TEMPORAL_|CASCADE_|SIMULATOR_)/.test(k) &&
-        !['PORT', 'HOST', 'LOG_LEVEL', 'NODE_ENV', 'NODE_OPTIONS'].includes(k),
-    ),
-  );
-  return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
-}
-
-interface ShellRun {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | string>;
-}
-
-/** Runs one README line with `sh -c` in its own process group (so the whole group can be stopped). */
-function shell(command: string, cwd: string, env: NodeJS.ProcessEnv): ShellRun {
-  const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close': the shell has exited and so has everything that shared its output (npm, the service).
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(run: ShellRun, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const state: { exit: number | string | null } = { exit: null };
-  void run.exited.then((code) => (state.exit = code));
-  while (!pattern.test(run.output())) {
-    if (state.exit !== null)
-      throw new Error(`exited (${state.exit}) before printing ${pattern}:\n${run.output().slice(-6000)}`);
-    if (Date.now() > deadline)
-      throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${run.output().slice(-6000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Live processes whose command line or working folder is inside `dir` (Linux /proc). */
-async function processesIn(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
-    if (cmdline === '') continue; // gone, or a zombie
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cmdline.includes(dir) || cwd.startsWith(dir)) found.push(`${pid}: ${cmdline}`);
-  }
-  return found;
-}
 
 describe.skipIf(INNER)('a fresh clone', () => {
   let dir: string;
@@ -164,12 +109,7 @@ describe.skipIf(INNER)('a fresh clone', () => {
           expect(output).toContain('\nReceived SIGTERM: stopping');
           expect(run.output()).not.toMatch(/^npm (error|ERR!)/m);
           // Nothing left behind: no service, no Temporal dev server, no demo settings.
-          let left = await processesIn(clone);
-          for (let i = 0; i < 40 && left.length > 0; i++) {
-            await new Promise((r) => setTimeout(r, 250));
-            left = await processesIn(clone);
-          }
-          expect(left).toEqual([]);
+          expect(await processesLeftIn(clone)).toEqual([]);
           expect(existsSync(join(clone, '.data', 'demo.env'))).toBe(false);
         } else {
           const run = shell(command, clone, outerEnv({}));

@@ -43,7 +43,9 @@ export interface RunObservation {
   triggeredBy: string | null;
   /** Unix seconds the run was created (Spacelift's clock); null when unknown. */
   createdAt: number | null;
-  /** Unix milliseconds of this state (Spacelift's clock). */
+  /** Unix milliseconds the run was created, when a source knows them (its QUEUED delivery). */
+  createdAtMs?: number | null;
+  /** Unix milliseconds of this state (Spacelift's clock), rounded up when the source has whole seconds. */
   at: number;
   driftDetection: boolean;
   /** The stack's labels as this source saw them (refreshes the graph); null when not carried. */

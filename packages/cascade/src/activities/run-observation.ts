@@ -17,7 +17,8 @@ export function observationOf(
     runType: run.type,
     triggeredBy: run.triggeredBy ?? null,
     createdAt: run.createdAt,
-    at: (times.length > 0 ? Math.max(...times) : run.createdAt) * 1000,
+    // Whole seconds round up: the change is never taken for earlier than it was.
+    at: (times.length > 0 ? Math.max(...times) : run.createdAt) * 1000 + 999,
     driftDetection: false,
     stackLabels,
   };

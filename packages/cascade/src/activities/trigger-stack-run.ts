@@ -35,14 +35,14 @@ export async function triggerStackRunOnce(
     const earlier = earliestRunSince(runs, input, ctx.identity);
     if (earlier) {
       log.info({ ...fields, runId: earlier.id }, 'reusing the run an earlier attempt triggered');
-      return { runId: earlier.id, state: earlier.state, reused: true };
+      return { runId: earlier.id, state: earlier.state, createdAt: earlier.createdAt, reused: true };
     }
   }
   const run = await callSpacelift(`trigger a ${input.runType} run of stack ${input.stackId}`, () =>
     api.triggerRun(input.stackId, { runType: input.runType }),
   );
   log.info({ ...fields, runId: run.id }, 'triggered run');
-  return { runId: run.id, state: run.state, reused: false };
+  return { runId: run.id, state: run.state, createdAt: run.createdAt, reused: false };
 }
 
 function earliestRunSince(

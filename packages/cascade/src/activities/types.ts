@@ -20,6 +20,8 @@ export interface TriggerStackRunInput {
 export interface TriggeredRun {
   runId: string;
   state: string;
+  /** Unix seconds the run was created (Spacelift's clock). */
+  createdAt: number;
   /** true when a retry found the run an earlier attempt had triggered. */
   reused: boolean;
 }

@@ -46,6 +46,8 @@ interface LiveRun {
   version: number | null;
   /** Unix seconds (Spacelift). */
   createdAt: number | null;
+  /** A lower bound of its creation time (ms): it was created at or after this. */
+  createdMs: number | null;
   own: boolean;
   /** The need this run serves; consumed when it ends. */
   serving: Need | null;
@@ -80,14 +82,48 @@ interface CascadeRecord {
   open: number;
 }
 
+/**
+ * A stack entry as carried through continue-as-new: fields at their default left out,
+ * upstreams as indexes into `ids` (names only for unknown ones), the last run's id only when it
+ * is not the newest of `d`. At 10,000 stacks the snapshot must stay well under Temporal's 2 MB
+ * payload limit.
+ */
+interface CarriedEntry {
+  u?: Array<number | string>;
+  n?: Need;
+  t?: Need;
+  r?: LiveRun[];
+  f?: { runId: string; state: string };
+  e?: string;
+  /** [state, createdAt] or [state, createdAt, runId]. */
+  l?: [string, number | null] | [string, number | null, string];
+  /** Recent terminal run ids. */
+  d?: string[];
+}
+
+/** [stack index or id, since, runs as [runId, state, own 0/1, at], canceled]; times from the cascade's start. */
+type CarriedCascadeStack = [number | string, number, Array<[string, string, 0 | 1, number]>, string?];
+
+interface CarriedCascade extends Omit<CascadeRecord, 'stacks'> {
+  stacks: CarriedCascadeStack[];
+}
+
 /** The serialisable state, carried through continue-as-new. */
 export interface EstateSnapshot {
-  stacks: Record<string, StackEntry>;
-  cascades: CascadeRecord[];
+  /** Stack ids; entries and cascades refer to stacks by their index here. */
+  ids: string[];
+  entries: CarriedEntry[];
+  cascades: CarriedCascade[];
   merged: Record<string, string>;
   graphReadAt: number | null;
   /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
   reconcileCursor: number | null;
+}
+
+/** The uncompacted snapshot coordinators carried before; still restored. */
+interface LegacySnapshot extends Omit<EstateSnapshot, 'ids' | 'entries' | 'cascades'> {
+  stacks: Record<string, StackEntry>;
+  cascades: CascadeRecord[];
 }
 
 /** What one observation did, for logs and tests. */
@@ -125,15 +161,23 @@ export class EstateModel {
   private dirty = new Set<string>();
   private dirtyUps = new Map<string, number>();
   private candidates = new Set<string>();
+  /** Stacks with a trigger or a run in flight: the scans of every workflow task cost O(in flight), not O(stacks). */
+  private busy = new Set<string>();
   private cycles: string[][] = [];
 
   constructor(
     private options: CascadeOptions,
-    snapshot?: EstateSnapshot,
+    snapshot?: EstateSnapshot | LegacySnapshot,
   ) {
     if (snapshot) {
-      for (const [id, entry] of Object.entries(snapshot.stacks)) this.stacks.set(id, entry);
-      for (const c of snapshot.cascades) this.cascades.set(c.id, c);
+      if ('stacks' in snapshot) {
+        for (const [id, entry] of Object.entries(snapshot.stacks)) this.stacks.set(id, entry);
+        for (const c of snapshot.cascades) this.cascades.set(c.id, c);
+      } else {
+        const id = (ref: number | string) => (typeof ref === 'number' ? snapshot.ids[ref]! : ref);
+        snapshot.entries.forEach((c, i) => this.stacks.set(snapshot.ids[i]!, expandEntry(c, id)));
+        for (const c of snapshot.cascades) this.cascades.set(c.id, expandCascade(c, id));
+      }
       for (const [from, to] of Object.entries(snapshot.merged)) this.merged.set(from, to);
       this.graphReadAt = snapshot.graphReadAt;
       this.reconcileCursor = snapshot.reconcileCursor;
@@ -142,9 +186,13 @@ export class EstateModel {
   }
 
   snapshot(): EstateSnapshot {
+    const ids = [...this.stacks.keys()];
+    const index = new Map(ids.map((id, i) => [id, i]));
+    const ref = (id: string) => index.get(id) ?? id;
     return {
-      stacks: Object.fromEntries(this.stacks),
-      cascades: [...this.cascades.values()],
+      ids,
+      entries: [...this.stacks.values()].map((e) => compactEntry(e, ref)),
+      cascades: [...this.cascades.values()].map((c) => compactCascade(c, ref)),
       merged: Object.fromEntries(this.merged),
       graphReadAt: this.graphReadAt,
       reconcileCursor: this.reconcileCursor,
@@ -218,6 +266,7 @@ export class EstateModel {
     }
     this.dirty = new Set();
     this.dirtyUps = new Map();
+    this.busy = new Set();
     for (const id of this.stacks.keys()) this.refresh(id);
     this.candidates = new Set(this.stacks.keys());
   }
@@ -226,8 +275,15 @@ export class EstateModel {
     return e.need !== null || e.triggering !== null || e.runs.length > 0 || e.failed !== null;
   }
 
-  /** Recomputes whether `start` is dirty and propagates flips downstream. */
+  private track(id: string): void {
+    const e = this.stacks.get(id);
+    if (e && (e.triggering !== null || e.runs.length > 0)) this.busy.add(id);
+    else this.busy.delete(id);
+  }
+
+  /** Recomputes whether `start` (just changed) is dirty and propagates flips downstream. */
   private refresh(start: string): void {
+    this.track(start);
     const todo = [start];
     while (todo.length > 0) {
       const id = todo.pop()!;
@@ -262,6 +318,22 @@ export class EstateModel {
 
     if (!isTerminal(obs.state)) {
       if (live) {
+        // A late QUEUED delivery (shuffled) still brings the precise creation time.
+        const createdMs = createdLowerMs(obs);
+        if (createdMs !== null && createdMs > (live.createdMs ?? -Infinity)) {
+          live.createdMs = createdMs;
+          if (!live.serving && entry.need && servesNeed(createdMs, entry.need)) {
+            live.serving = entry.need;
+            entry.need = null;
+            this.record(live.serving.cascade, obs.stackId, {
+              runId: live.id,
+              state: live.state,
+              own: live.own,
+              at: now,
+            });
+            this.refresh(obs.stackId);
+          }
+        }
         if (live.version !== null && obs.stateVersion !== null && obs.stateVersion < live.version) {
           return 'stale';
         }
@@ -275,11 +347,12 @@ export class EstateModel {
         state: obs.state,
         version: obs.stateVersion,
         createdAt: obs.createdAt,
+        createdMs: createdLowerMs(obs),
         own: false,
         serving: null,
         heardAt: now,
       };
-      if (entry.need && servesNeed(obs.createdAt, entry.need)) {
+      if (entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
         run.serving = entry.need;
         entry.need = null;
         this.record(run.serving.cascade, obs.stackId, {
@@ -304,7 +377,7 @@ export class EstateModel {
     }
     entry.last = { runId: obs.runId, state: obs.state, createdAt };
     let served = live?.serving ?? null;
-    if (!live && entry.need && servesNeed(obs.createdAt, entry.need)) {
+    if (!live && entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
       served = entry.need;
       entry.need = null;
     }
@@ -330,6 +403,9 @@ export class EstateModel {
       } else {
         entry.failed = { runId: obs.runId, state: obs.state };
         outcome = 'failure';
+        // What needed a run because of the change this run served now waits for the fix, blocked.
+        if (served && obs.runType === 'TRACKED')
+          this.change(obs.stackId, obs.runId, served.latest, served.cascade, now);
       }
     }
     this.refresh(obs.stackId);
@@ -342,6 +418,8 @@ export class EstateModel {
     // A canceled cascade triggers nothing more, not even through the runs it had started.
     if (target !== null && this.cascades.get(target)!.canceled) return;
     const fresh: string[] = [];
+    /** Stacks with a run created after this change already on its way: that run includes it. */
+    const covered: Array<{ stackId: string; run: LiveRun }> = [];
     const seen = new Set<string>([stackId]);
     const queue = [...(this.downs.get(stackId) ?? [])];
     for (let i = 0; i < queue.length; i++) {
@@ -350,18 +428,27 @@ export class EstateModel {
       seen.add(id);
       const entry = this.stacks.get(id);
       if (!entry) continue;
-      if (entry.need) {
-        // Already needs a run: so does all below it (it will change once it runs).
-        entry.need.latest = Math.max(entry.need.latest, at);
-        const theirs = this.resolve(entry.need.cascade);
+      // Already needs a run, or has one on its way that includes this change: so does all below
+      // it, and it will change once it runs.
+      const coveringRun = entry.need
+        ? undefined
+        : entry.runs.find((r) => r.createdMs !== null && r.createdMs > at);
+      const pending = entry.need ?? coveringRun?.serving ?? null;
+      if (pending) {
+        pending.latest = Math.max(pending.latest, at);
+        const theirs = this.resolve(pending.cascade);
         if (target === null) target = theirs;
         else if (theirs !== target) target = this.merge(target, theirs);
+        continue;
+      }
+      if (coveringRun) {
+        covered.push({ stackId: id, run: coveringRun });
         continue;
       }
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }
-    if (fresh.length === 0 && target === null) return;
+    if (fresh.length === 0 && covered.length === 0 && target === null) return;
     const cascade = target === null ? this.open(`cascade-${runId}`, now) : this.cascades.get(target)!;
     // The cascade's own runs are changes too, but only the others started it.
     if (hint === null) {
@@ -375,6 +462,12 @@ export class EstateModel {
       cascade.stacks[id] ??= { since: now, runs: [] };
       delete cascade.stacks[id].canceled;
       this.refresh(id);
+    }
+    for (const { stackId: id, run } of covered) {
+      run.serving = { latest: at, cascade: cascade.id };
+      cascade.open++;
+      cascade.stacks[id] ??= { since: now, runs: [] };
+      this.record(cascade.id, id, { runId: run.id, state: run.state, own: run.own, at: now });
     }
   }
 
@@ -398,6 +491,7 @@ export class EstateModel {
       ) {
         e.triggering = e.need;
         e.need = null;
+        this.busy.add(id);
         out.push({ stackId: id, cascadeId: this.resolve(e.triggering.cascade) });
         if (out.length >= limit) break;
       }
@@ -408,7 +502,8 @@ export class EstateModel {
   /** Runs the coordinator triggered and has not seen end (triggers in flight included). */
   ownInFlight(): number {
     let n = 0;
-    for (const e of this.stacks.values()) {
+    for (const id of this.busy) {
+      const e = this.stacks.get(id)!;
       if (e.triggering) n++;
       for (const r of e.runs) if (r.own) n++;
     }
@@ -416,7 +511,7 @@ export class EstateModel {
   }
 
   /** The trigger activity answered with the run it created (or found from an earlier attempt). */
-  triggered(stackId: string, runId: string, state: string, now: number): void {
+  triggered(stackId: string, runId: string, state: string, createdAt: number | null, now: number): void {
     const entry = this.stacks.get(stackId);
     const need = entry?.triggering;
     if (!entry || !need) return;
@@ -429,18 +524,26 @@ export class EstateModel {
       const live = entry.runs.find((r) => r.id === runId);
       if (live) {
         live.own = true;
-        if (live.serving && live.serving !== need) this.reopen(live.serving, entry);
+        // Its first delivery came before this answer and matched it to a need by time: it serves both.
+        if (live.serving && live.serving !== need) this.closeNeed(live.serving, now);
         live.serving = need;
       } else {
         entry.runs.push({
           id: runId,
           state,
           version: null,
-          createdAt: null,
+          createdAt,
+          createdMs: createdAt === null ? null : createdAt * 1000,
           own: true,
           serving: need,
           heardAt: now,
         });
+      }
+      // A change that landed while the trigger was on its way is in this run too when it was
+      // created after the change (not known before the answer).
+      if (entry.need && createdAt !== null && servesNeed(createdAt * 1000, entry.need)) {
+        this.closeNeed(entry.need, now);
+        entry.need = null;
       }
     }
     this.refresh(stackId);
@@ -469,8 +572,9 @@ export class EstateModel {
   /** Live runs with no news for `quietMs`: the ones to poll. */
   quietRuns(now: number, quietMs: number): Array<{ stackId: string; runId: string }> {
     const out: Array<{ stackId: string; runId: string }> = [];
-    for (const [stackId, e] of this.stacks) {
-      for (const r of e.runs) if (now - r.heardAt >= quietMs) out.push({ stackId, runId: r.id });
+    for (const stackId of this.busy) {
+      for (const r of this.stacks.get(stackId)!.runs)
+        if (now - r.heardAt >= quietMs) out.push({ stackId, runId: r.id });
     }
     return out;
   }
@@ -478,8 +582,8 @@ export class EstateModel {
   /** When the next live run becomes quiet (coordinator ms), or null with none live. */
   nextQuietAt(quietMs: number): number | null {
     let next: number | null = null;
-    for (const e of this.stacks.values()) {
-      for (const r of e.runs) next = Math.min(next ?? Infinity, r.heardAt + quietMs);
+    for (const id of this.busy) {
+      for (const r of this.stacks.get(id)!.runs) next = Math.min(next ?? Infinity, r.heardAt + quietMs);
     }
     return next;
   }
@@ -583,12 +687,6 @@ export class EstateModel {
       cascade.endedAt = now;
       this.forgetOldCascades();
     }
-  }
-
-  /** A run that served one need turned out to be ours for another: the first need is open again. */
-  private reopen(need: Need, entry: StackEntry): void {
-    if (entry.need) entry.need.latest = Math.max(entry.need.latest, need.latest);
-    else entry.need = need;
   }
 
   private forgetOldCascades(): void {
@@ -795,12 +893,84 @@ export const STACK_STATES: readonly StackState[] = [
 ];
 
 /**
- * A run created after the latest change that reached the stack serves its need. Run times are
- * whole seconds: a run created in the same second as the change does not count (one run too
- * many is safe; an apply against a stale upstream is not).
+ * A run created after the latest change that reached the stack serves its need. Both times are
+ * bounds on the safe side: `need.latest` is at or after the change (sources with whole seconds
+ * round up), the creation time at or before the run's (whole seconds round down, unless its
+ * QUEUED delivery gave milliseconds). So a doubtful case costs one run too many, never an apply
+ * against a stale upstream.
  */
-function servesNeed(createdAt: number | null, need: Need): boolean {
-  return createdAt !== null && createdAt * 1000 > need.latest;
+function servesNeed(createdMs: number | null, need: Need): boolean {
+  return createdMs !== null && createdMs > need.latest;
+}
+
+/** The latest time (ms) the run certainly was not created after. */
+function createdLowerMs(obs: RunObservation): number | null {
+  const fromSeconds = obs.createdAt === null ? null : obs.createdAt * 1000;
+  const precise = obs.createdAtMs ?? null;
+  if (fromSeconds === null) return precise;
+  return precise === null ? fromSeconds : Math.max(fromSeconds, precise);
+}
+
+function compactEntry(e: StackEntry, ref: (id: string) => number | string): CarriedEntry {
+  const c: CarriedEntry = {};
+  if (e.ups.length > 0) c.u = e.ups.map(ref);
+  if (e.need) c.n = e.need;
+  if (e.triggering) c.t = e.triggering;
+  if (e.runs.length > 0) c.r = e.runs;
+  if (e.failed) c.f = e.failed;
+  if (e.triggerError !== null) c.e = e.triggerError;
+  if (e.last) {
+    c.l =
+      e.last.runId === e.ended[e.ended.length - 1]
+        ? [e.last.state, e.last.createdAt]
+        : [e.last.state, e.last.createdAt, e.last.runId];
+  }
+  if (e.ended.length > 0) c.d = e.ended;
+  return c;
+}
+
+function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): StackEntry {
+  const ended = c.d ?? [];
+  return {
+    ups: (c.u ?? []).map(id),
+    need: c.n ?? null,
+    triggering: c.t ?? null,
+    runs: c.r ?? [],
+    failed: c.f ?? null,
+    triggerError: c.e ?? null,
+    last: c.l ? { state: c.l[0], createdAt: c.l[1], runId: c.l[2] ?? ended[ended.length - 1]! } : null,
+    ended,
+  };
+}
+
+function compactCascade(c: CascadeRecord, ref: (id: string) => number | string): CarriedCascade {
+  const { stacks, ...rest } = c;
+  return {
+    ...rest,
+    stacks: Object.entries(stacks).map(([stackId, s]): CarriedCascadeStack => {
+      const runs = s.runs.map((r): [string, string, 0 | 1, number] => [
+        r.runId,
+        r.state,
+        r.own ? 1 : 0,
+        r.at - c.startedAt,
+      ]);
+      const carried: CarriedCascadeStack = [ref(stackId), s.since - c.startedAt, runs];
+      if (s.canceled !== undefined) carried.push(s.canceled);
+      return carried;
+    }),
+  };
+}
+
+function expandCascade(c: CarriedCascade, id: (ref: number | string) => string): CascadeRecord {
+  const stacks: CascadeRecord['stacks'] = {};
+  for (const [stack, since, runs, canceled] of c.stacks) {
+    stacks[id(stack)] = {
+      since: since + c.startedAt,
+      runs: runs.map(([runId, state, own, at]) => ({ runId, state, own: own === 1, at: at + c.startedAt })),
+      ...(canceled !== undefined && { canceled }),
+    };
+  }
+  return { ...c, stacks };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -3,6 +3,7 @@ import type {
   CascadeOptions,
   CascadeSummary,
   CascadeView,
+  EstateView,
   RunObservation,
   StackView,
 } from '../cascade-contract.js';
@@ -11,6 +12,7 @@ import {
   CASCADE_STATUS_QUERY,
   CASCADES_QUERY,
   CONFIGURE_SIGNAL,
+  ESTATE_QUERY,
   PARENT_WORKFLOW,
   RUN_STATE_SIGNAL,
   STACK_STATUS_QUERY,
@@ -70,5 +72,16 @@ export class Coordinator {
 
   stack(stackId: string): Promise<StackView | null> {
     return this.query(STACK_STATUS_QUERY, stackId);
+  }
+
+  /** Whether the coordinator workflow runs (a closed one answers queries only with a worker up). */
+  async isRunning(): Promise<boolean> {
+    const description = await this.client.workflow.getHandle(this.ref.estateId).describe();
+    return description.status.name === 'RUNNING';
+  }
+
+  /** Every stack's state, the cycles and unknown dependencies the coordinator holds. */
+  estate(): Promise<EstateView> {
+    return this.query(ESTATE_QUERY);
   }
 }

@@ -21,11 +21,13 @@ export interface DispatchOptions {
 }
 
 /**
- * States the coordinator acts on or shows: a run appearing (queued), starting, awaiting
- * confirmation, resumed, and every end. The states in between change nothing it knows, and
- * leaving them out keeps its history small (a run has about ten).
+ * States the coordinator acts on or shows: a run appearing (queued), starting (running),
+ * awaiting confirmation, confirmed (running again), and every end. READY and APPLYING show
+ * nothing new (still queued, still running), so they are left out with the states in between:
+ * each signal is a write to the coordinator's history and a workflow task, and a run has
+ * about ten states.
  */
-const SIGNIFICANT_STATES = new Set(['QUEUED', 'READY', 'PREPARING', 'UNCONFIRMED', 'CONFIRMED', 'APPLYING']);
+const SIGNIFICANT_STATES = new Set(['QUEUED', 'PREPARING', 'UNCONFIRMED', 'CONFIRMED']);
 
 /** The pure decision: forward to the coordinator, or why not. */
 export function classifyRunEvent(
@@ -51,7 +53,13 @@ export function toObservation(event: RunEvent): RunObservation {
     runType: event.runType,
     triggeredBy: event.triggeredBy,
     createdAt: event.runCreatedAt,
-    at: event.timestampMillis ?? event.timestamp * 1000,
+    // A run's first state (QUEUED) is its creation: with milliseconds, a precise creation time.
+    createdAtMs:
+      event.state === 'QUEUED' && event.stateVersion === 1 && event.timestampMillis !== null
+        ? event.timestampMillis
+        : null,
+    // Whole seconds round up: the change is never taken for earlier than it was.
+    at: event.timestampMillis ?? event.timestamp * 1000 + 999,
     driftDetection: event.driftDetection,
     stackLabels: event.stackLabels,
   };

@@ -2,8 +2,10 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CascadeActivities, RunRef } from '../activities/types.js';
@@ -73,6 +75,12 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
   let polling = false;
   let reconciling = false;
   let nextReconcileAt = model.hasGraph ? Date.now() + options.reconcileIntervalMs : Date.now();
+  // One wake timer kept across workflow tasks instead of a timer started and canceled by every
+  // task (two history events and two server writes each). Coordinators started before this
+  // change replay with the old waiting.
+  const keepWakeTimer = patched('keep-wake-timer');
+  /** When the pending wake timer fires; Infinity with none pending. */
+  let timerAt = Infinity;
 
   setHandler(runStateSignal, (obs) => {
     inbox.push(obs);
@@ -94,7 +102,7 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
     triggersInFlight++;
     triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now() })
       .then(
-        (run) => model.triggered(stackId, run.runId, run.state, Date.now()),
+        (run) => model.triggered(stackId, run.runId, run.state, run.createdAt, Date.now()),
         (err: unknown) => {
           const why = innermostMessage(err);
           log.warn('could not trigger a run', { stackId, why });
@@ -174,7 +182,18 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
     const wakeAt = Math.min(reconciling ? Infinity : nextReconcileAt, nextQuiet ?? Infinity);
     wake = false;
     const ready = () => wake || (model.hasGraph && (inbox.length > 0 || cancels.length > 0));
-    if (wakeAt === Infinity) await condition(ready);
+    if (keepWakeTimer) {
+      // A pending timer that fires too early only wakes the loop once, which sets the next one.
+      if (wakeAt < timerAt) {
+        const at = wakeAt;
+        timerAt = at;
+        void sleep(Math.max(1, at - Date.now())).then(() => {
+          if (timerAt === at) timerAt = Infinity;
+          wake = true;
+        });
+      }
+      await condition(ready);
+    } else if (wakeAt === Infinity) await condition(ready);
     else await condition(ready, Math.max(1, wakeAt - Date.now()));
   }
 }

@@ -135,7 +135,7 @@ describe('triggerStackRunOnce', () => {
       attempt: 2,
       log: silentLogger,
     });
-    expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', reused: true });
+    expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', createdAt: earlier.createdAt, reused: true });
     expect(await api.getStackRuns('db')).toHaveLength(1);
   });
 
@@ -148,7 +148,7 @@ describe('triggerStackRunOnce', () => {
       attempt: 2,
       log: silentLogger,
     });
-    expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', reused: true });
+    expect(run).toEqual({ runId: earlier.id, state: 'QUEUED', createdAt: earlier.createdAt, reused: true });
   });
 
   it('a retry ignores runs from before the intent, of another identity or another type', async () => {

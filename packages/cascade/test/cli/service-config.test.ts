@@ -22,6 +22,7 @@ describe('loadServiceConfig', () => {
       apiKey: null,
       port: 7233,
       uiPort: 8088,
+      maxRestarts: 5,
     });
     expect(config.webhook.port).toBe(8000);
     expect(config.webhook.host).toBe('0.0.0.0');

@@ -78,7 +78,7 @@ class Estate {
     const ready = this.model.takeReady(limit).map((r) => r.stackId);
     for (const id of ready) {
       const runId = `${id}-own-${++this.seq}`;
-      this.model.triggered(id, runId, 'QUEUED', this.clock * 1000);
+      this.model.triggered(id, runId, 'QUEUED', this.clock, this.clock * 1000);
       this.ownRun.set(id, runId);
       this.triggered.push(id);
     }
@@ -337,6 +337,84 @@ describe('EstateModel', () => {
     expect(restored.takeReady(10).map((r) => r.stackId)).toEqual(['rds', 'redis']);
   });
 
+  it('restores from a snapshot exactly what it had: views, cascades and the next snapshot', () => {
+    const e = new Estate();
+    const r = e.start('base');
+    e.clock++;
+    e.finish('base', r);
+    e.step();
+    e.wave();
+    const failed = e.start('other');
+    e.clock++;
+    e.finish('other', failed, 'FAILED');
+    const snapshot = e.model.snapshot();
+    const restored = new EstateModel(options, JSON.parse(JSON.stringify(snapshot)) as EstateSnapshot);
+    expect(restored.snapshot()).toEqual(snapshot);
+    expect(restored.estate()).toEqual(e.model.estate());
+    expect(restored.cascadeList(10)).toEqual(e.model.cascadeList(10));
+    expect(restored.findCascade(r)).toEqual(e.model.findCascade(r));
+  });
+
+  it('restores the uncompacted snapshot of coordinators started before compaction', () => {
+    const legacy = {
+      stacks: {
+        a: {
+          ups: [],
+          need: null,
+          triggering: null,
+          runs: [],
+          failed: null,
+          triggerError: null,
+          last: null,
+          ended: [],
+        },
+        b: {
+          ups: ['a'],
+          need: { latest: 5_000, cascade: 'cascade-R1' },
+          triggering: null,
+          runs: [],
+          failed: null,
+          triggerError: null,
+          last: null,
+          ended: [],
+        },
+      },
+      cascades: [
+        {
+          id: 'cascade-R1',
+          startedAt: 5_000,
+          endedAt: null,
+          canceled: false,
+          changes: [{ stackId: 'a', runId: 'R1', at: 5_000 }],
+          stacks: { b: { since: 5_000, runs: [] } },
+          open: 1,
+        },
+      ],
+      merged: {},
+      graphReadAt: 1_000,
+      reconcileCursor: null,
+    };
+    const restored = new EstateModel(options, legacy);
+    expect(restored.takeReady(10)).toEqual([{ stackId: 'b', cascadeId: 'cascade-R1' }]);
+  });
+
+  it('keeps the snapshot of a cascaded 10,000-stack estate under 1.5 MB (Temporal refuses 2 MB)', () => {
+    const graph: Record<string, string[]> = { root: [] };
+    for (let i = 0; i < 10_000; i++) {
+      const layer = Math.floor(i / 100);
+      graph[`s${i}`] = layer === 0 ? ['root'] : [`s${i - 100}`, `s${(layer - 1) * 100 + ((i + 1) % 100)}`];
+    }
+    const e = new Estate(graph);
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    // Spacelift run ids are 26-character ULIDs.
+    const waves = e.settle().flat();
+    expect(waves).toHaveLength(10_000);
+    const ulids = JSON.stringify(e.model.snapshot()).replace(/"[a-z0-9]+-own-\d+"/g, `"${'0'.repeat(26)}"`);
+    expect(ulids.length).toBeLessThan(1_500_000);
+  });
+
   it('a trigger that fails leaves the stack blocked with the reason until the next pass retries', () => {
     const e = new Estate({ root: [], a: ['root'], b: ['a'] });
     const r = e.start('root');
@@ -368,5 +446,87 @@ describe('EstateModel', () => {
     expect(view.phase).toBe('canceled');
     expect(view.stacks.b).toMatchObject({ state: 'canceled' });
     expect(view.stacks.a).toMatchObject({ state: 'finished' });
+  });
+
+  it('a change landing while the trigger is on its way is in the run when the run was created after it', () => {
+    const e = new Estate({ root: [], a: ['root'] });
+    const first = e.start('root');
+    e.clock++;
+    e.finish('root', first);
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['a']);
+    // A second change lands before the trigger answers; the run is created a second later.
+    const second = e.start('root');
+    e.clock++;
+    e.finish('root', second);
+    e.model.triggered('a', 'a-run', 'QUEUED', e.clock + 1, e.clock * 1000);
+    e.clock += 2;
+    e.obs('a', 'a-run', 'FINISHED', { createdAt: e.clock - 1 });
+    expect(e.step()).toEqual([]);
+    // Created in the same second as the change: not provably after it, so one more run.
+    const f = new Estate({ root: [], a: ['root'] });
+    const r1 = f.start('root');
+    f.clock++;
+    f.finish('root', r1);
+    f.model.takeReady(10);
+    const r2 = f.start('root');
+    f.clock++;
+    f.finish('root', r2);
+    f.model.triggered('a', 'a-run', 'QUEUED', f.clock, f.clock * 1000);
+    f.obs('a', 'a-run', 'FINISHED', { createdAt: f.clock });
+    expect(f.step()).toEqual(['a']);
+  });
+
+  it('what needed a run because of a change a failed run served is shown blocked, even when reached through it', () => {
+    const e = new Estate({ u: [], bad: ['u'], c: ['bad'] });
+    const p1 = e.start('u');
+    e.clock++;
+    e.finish('u', p1);
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['bad']);
+    // The trigger is on its way; meanwhile c is run by hand (serving its need) and u changes again.
+    e.clock++;
+    const ui = e.start('c');
+    e.clock++;
+    e.finish('c', ui);
+    expect(e.view('c').state).toBe('finished');
+    e.model.triggered('bad', 'bad-1', 'QUEUED', e.clock, e.clock * 1000);
+    const p2 = e.start('u');
+    e.clock++;
+    e.finish('u', p2); // reaches bad (pending again) and stops there
+    e.clock++;
+    e.obs('bad', 'bad-1', 'FAILED', { createdAt: e.clock - 2 });
+    expect(e.step()).toEqual(['bad']); // its newer need: tried again
+    e.clock++;
+    e.obs('bad', e.ownRun.get('bad')!, 'FAILED', { createdAt: e.clock - 1 });
+    expect(e.view('c')).toMatchObject({ state: 'blocked', blockedBy: 'bad' });
+  });
+
+  it('a run already on its way that was created after a change includes it: no extra run', () => {
+    const e = new Estate({ up: [], x: ['up'], y: ['x'] });
+    const push = e.start('up');
+    e.clock++;
+    // The push of x (its QUEUED delivery with milliseconds) arrives before up's FINISHED delivery,
+    // though up finished first.
+    e.obs('x', 'x-push', 'QUEUED', { stateVersion: 1, createdAtMs: e.clock * 1000 + 500 });
+    e.model.observe(
+      {
+        stackId: 'up',
+        runId: push,
+        state: 'FINISHED',
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: null,
+        createdAt: e.clock - 1,
+        at: e.clock * 1000 + 200,
+        driftDetection: false,
+        stackLabels: null,
+      },
+      e.clock * 1000 + 600,
+    );
+    expect(e.step()).toEqual([]);
+    e.clock++;
+    e.finish('x', 'x-push');
+    // y waited for x's run, which included up's change: y runs once, x not again.
+    expect(e.settle()).toEqual([['y']]);
+    expect(count(e.triggered, 'x')).toBe(0);
   });
 });

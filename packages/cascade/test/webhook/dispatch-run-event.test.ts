@@ -61,12 +61,12 @@ describe('classifyRunEvent', () => {
     ['SKIPPED', 'TRACKED', true],
     // The states the coordinator shows or acts on.
     ['QUEUED', 'TRACKED', true],
-    ['READY', 'TRACKED', true],
     ['PREPARING', 'TRACKED', true],
     ['UNCONFIRMED', 'TRACKED', true],
     ['CONFIRMED', 'TRACKED', true],
-    ['APPLYING', 'TRACKED', true],
-    // States in between change nothing it knows.
+    // States in between change nothing it knows (READY is still queued, APPLYING still running).
+    ['READY', 'TRACKED', false],
+    ['APPLYING', 'TRACKED', false],
     ['INITIALIZING', 'TRACKED', false],
     ['PLANNING', 'TRACKED', false],
     ['SOMETHING_NEW', 'TRACKED', false],
@@ -115,6 +115,7 @@ describe('toObservation', () => {
       runType: 'TRACKED',
       triggeredBy: null,
       createdAt: 1699999900,
+      createdAtMs: null,
       at: 1700000000123,
       driftDetection: true,
       stackLabels: ['dependsOn:base'],
@@ -126,7 +127,14 @@ describe('toObservation', () => {
       toObservation(
         event({ timestampMillis: null, runCreatedAt: null, stackLabels: null, stateVersion: null }),
       ),
-    ).toMatchObject({ at: 1700000000_000, createdAt: null, stackLabels: null, stateVersion: null });
+    ).toMatchObject({ at: 1700000000_999, createdAt: null, stackLabels: null, stateVersion: null });
+  });
+
+  it('a QUEUED first state with milliseconds gives the precise creation time', () => {
+    const queued = event({ state: 'QUEUED', stateVersion: 1, timestampMillis: 1700000000123 });
+    expect(toObservation(queued)).toMatchObject({ createdAtMs: 1700000000123, at: 1700000000123 });
+    expect(toObservation({ ...queued, stateVersion: 2 }).createdAtMs).toBeNull();
+    expect(toObservation({ ...queued, timestampMillis: null }).createdAtMs).toBeNull();
   });
 });
 
@@ -144,7 +152,8 @@ describe('dispatchRunEvent on the example bodies', () => {
         runType: 'TRACKED',
         triggeredBy: 'marcinw@spacelift.io',
         createdAt: 1596979665,
-        at: 1596979684_000,
+        createdAtMs: null,
+        at: 1596979684_999,
         driftDetection: false,
         stackLabels: [],
       }),
@@ -168,6 +177,7 @@ describe('dispatchRunEvent on the example bodies', () => {
         runType: 'TRACKED',
         triggeredBy: 'jane@example.com',
         createdAt: 1700000005,
+        createdAtMs: null,
         at: 1700000095_000,
         driftDetection: false,
         stackLabels: ['team:platform'],
@@ -196,12 +206,11 @@ describe('dispatchRunEvent on the example bodies', () => {
     const actions: string[] = [];
     for (const line of lifecycleLines())
       actions.push((await dispatchRunEvent(eventOf(line), port, options)).action);
-    expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'signalled', 'signalled']);
+    expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'ignored', 'signalled']);
     expect(port.observations.map((o) => [o.state, o.stateVersion, o.at])).toEqual([
-      ['QUEUED', 1, 1700000000_000],
-      ['PREPARING', 2, 1700000003_000],
-      ['APPLYING', 5, 1700000045_000],
-      ['FINISHED', 6, 1700000090_000],
+      ['QUEUED', 1, 1700000000_999],
+      ['PREPARING', 2, 1700000003_999],
+      ['FINISHED', 6, 1700000090_999],
     ]);
     // One coordinator for every delivery.
     expect([...port.running]).toEqual([TEST_ESTATE_ID]);
@@ -224,10 +233,10 @@ describe('dispatchRunEvent', () => {
     for (const [state, stateVersion] of [
       ['FINISHED', 6],
       ['QUEUED', 1],
-      ['APPLYING', 5],
+      ['PREPARING', 2],
     ] as const)
       await dispatchRunEvent(event({ state, stateVersion }), port, options);
-    expect(port.observations.map((o) => o.stateVersion)).toEqual([6, 1, 5]);
+    expect(port.observations.map((o) => o.stateVersion)).toEqual([6, 1, 2]);
   });
 
   it.each(['QUEUED', 'UNCONFIRMED', 'FINISHED', 'FAILED', 'STOPPED', 'CANCELED', 'DISCARDED', 'SKIPPED'])(

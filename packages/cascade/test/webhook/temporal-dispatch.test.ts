@@ -137,7 +137,8 @@ describe('webhook -> real Temporal: deliveries reach the estate coordinator', ()
           runType: 'TRACKED',
           triggeredBy: 'marcinw@spacelift.io',
           createdAt: 1596979665,
-          at: 1596979684_000,
+          createdAtMs: null,
+          at: 1596979684_999,
           driftDetection: false,
           stackLabels: [],
         }),
@@ -175,16 +176,15 @@ describe('webhook -> real Temporal: deliveries reach the estate coordinator', ()
         body.run.id = runId;
         actions.push((await deliver(JSON.stringify(body))).json.action);
       }
-      expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'signalled', 'signalled']);
+      expect(actions).toEqual(['signalled', 'signalled', 'ignored', 'ignored', 'ignored', 'signalled']);
       const policy = uniqueBody('notification-policy-run-updated.json');
       expect((await deliver(policy.body)).json).toEqual({ action: 'signalled', workflowId: estateId });
 
       const { signals } = await coordinatorHistory(estateId);
       expect(signals.map((s) => [s.runId, s.state, s.stateVersion, s.at, s.createdAt])).toEqual([
-        [runId, 'QUEUED', 1, 1700000000_000, 1596979665],
-        [runId, 'PREPARING', 2, 1700000003_000, 1596979665],
-        [runId, 'APPLYING', 5, 1700000045_000, 1596979665],
-        [runId, 'FINISHED', 6, 1700000090_000, 1596979665],
+        [runId, 'QUEUED', 1, 1700000000_999, 1596979665],
+        [runId, 'PREPARING', 2, 1700000003_999, 1596979665],
+        [runId, 'FINISHED', 6, 1700000090_999, 1596979665],
         [policy.runId, 'FINISHED', null, 1700000095_000, 1700000005],
       ]);
       expect(signals.at(-1)?.stackLabels).toEqual(['team:platform']);

@@ -27,6 +27,8 @@ describe('loadWebhookConfig', () => {
       ownIdentity: null,
       taskQueue: TASK_QUEUE,
       estateId: 'spacelift-cascade-estate',
+      spoolMax: 10_000,
+      adminToken: null,
     });
   });
 

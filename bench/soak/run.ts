@@ -1,0 +1,48 @@
+/**
+ * `node --conditions=source --import tsx bench/soak/run.ts`: the randomized fault soak (see
+ * soak.ts). SOAK_SECONDS (default 600), SOAK_SEED (default: random, printed so a failure
+ * replays exactly), SOAK_MAX_OUTAGE_SECONDS (default 60). Writes bench/results/soak.json.
+ * Its baseline: the same estate and schedule's start, the service's memory and handles at the
+ * start of each process lifetime against their end.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSoak } from './soak.js';
+
+const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+const seed = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const maxOutageMs = Number(process.env.SOAK_MAX_OUTAGE_SECONDS ?? 60) * 1000;
+console.log(`soak: seed ${seed} (replay with SOAK_SEED=${seed}), ${seconds} s`);
+const dataDir = await mkdtemp(join(tmpdir(), 'soak-'));
+try {
+  const report = await runSoak({
+    seed,
+    durationMs: seconds * 1000,
+    maxOutageMs,
+    dataDir,
+    log: (l) => console.log(l),
+  });
+  const out = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'soak.json'), `${JSON.stringify({ benchmark: 'soak', report }, null, 2)}\n`);
+  console.log(
+    `changes ${report.changes}, runs ${report.runs} (${report.ownRuns} by the cascade), pushes ${report.pushes}, ` +
+      `faults ${JSON.stringify(report.faults)}; duplicates ${report.duplicates} (reruns after runs it could not know yet: ${report.rerunsAfterUnknowableRuns}), lost ${report.lost.length}, ` +
+      `out-of-order ${report.outOfOrder} (${report.outOfOrderAny} counting upstream runs whose deliveries were just dropped), ` +
+      `stuck ${report.stuck.length}, blocked ${report.blocked} (all with a reason: ${report.blockedWithoutReason.length === 0}), ` +
+      `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s`,
+  );
+  for (const s of report.samples)
+    console.log(`  pid ${s.pid}: RSS ${s.rssMb} MB, ${s.openHandles} open handles`);
+  const failed =
+    report.duplicates +
+    report.lost.length +
+    report.outOfOrder +
+    report.stuck.length +
+    report.blockedWithoutReason.length;
+  process.exitCode = failed === 0 ? 0 : 1;
+} finally {
+  await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,695 @@
+// @ts-check
+/**
+ * The dashboard page: reads the JSON API, polls each stack's state every second (the graph is
+ * laid out again only when a stack, label or edge changes), and shows a stack, the cascades
+ * and the problems. Plain ES module, no build step.
+ */
+import { GraphView } from './graph-view.js';
+import {
+  MAX_DRAWN,
+  escapeHtml,
+  STATES,
+  clock,
+  describeView,
+  drawingFor,
+  duration,
+  planStacks,
+} from './estate-view.js';
+
+/** @typedef {import('./estate-view.js').EstateStack} EstateStack */
+/** @typedef {import('./estate-view.js').StackView} StackView */
+
+const POLL_MS = 1000;
+const CASCADES_EVERY = 2;
+const TOKEN_KEY = 'spacelift-cascade-admin-token';
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attrs]
+ * @param {Array<Node | string | null | undefined | false>} [children]
+ */
+function h(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) if (c) el.append(c);
+  return el;
+}
+
+/** Fetches JSON; throws with the API's message on an error answer. @param {string} url @param {RequestInit} [init] */
+async function getJson(url, init) {
+  const res = await fetch(url, init);
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = new Error(body?.message ?? `${res.status} ${res.statusText}`);
+    /** @type {any} */ (error).status = res.status;
+    throw error;
+  }
+  return body;
+}
+
+const state = {
+  /** @type {any} */ estate: null,
+  /** @type {Map<string, EstateStack>} */ stacks: new Map(),
+  /** @type {string | null} */ selected: null,
+  /** @type {any} */ detail: null,
+  /** @type {string | null} */ cascadeId: null,
+  /** @type {any} */ cascade: null,
+  /** @type {any[]} */ cascades: [],
+  /** @type {Set<string> | null} */ problemLit: null,
+  /** What the graph lights up: the latest thing chosen. */
+  focus: /** @type {'stack' | 'cascade' | 'problem'} */ ('stack'),
+  mode: 'all',
+  filter: '',
+  tick: 0,
+  timings: /** @type {Record<string, number>} */ ({}),
+};
+
+const graph = new GraphView(/** @type {SVGSVGElement} */ (/** @type {unknown} */ ($('graph'))), {
+  onSelect: (id) => {
+    if (id.startsWith('space:')) setMode(id);
+    else void selectStack(id, { reveal: false });
+  },
+});
+
+// ---- legend ----------------------------------------------------------------------------
+for (const s of STATES) {
+  $('legend').append(
+    h('li', {}, [h('span', { class: 'swatch', 'data-state': s.state, 'aria-hidden': 'true' }), s.label]),
+  );
+}
+
+// ---- stack list (listbox, roving focus) -------------------------------------------------
+/** @type {Map<string, HTMLElement>} */
+const rows = new Map();
+
+/** @param {EstateStack} s */
+function rowLabel(s) {
+  return `${s.name}${s.name !== s.id ? ` (${s.id})` : ''}: ${describeView(s.view)}`;
+}
+
+function renderList() {
+  const list = $('stack-list');
+  rows.clear();
+  // One HTML string: 10,000 rows in one parse, far faster than 40,000 createElement calls.
+  const html = [];
+  for (const s of state.stacks.values()) {
+    html.push(
+      `<li role="option" id="stack-${escapeHtml(s.id)}" data-id="${escapeHtml(s.id)}" tabindex="-1" ` +
+        `aria-selected="${s.id === state.selected}" aria-label="${escapeHtml(rowLabel(s))}">` +
+        `<span class="swatch" data-state="${escapeHtml(s.view.state)}" aria-hidden="true"></span>` +
+        `<span class="name">${escapeHtml(s.name)}</span>` +
+        `<span class="state" aria-hidden="true">${escapeHtml(s.view.state)}</span></li>`,
+    );
+  }
+  list.innerHTML = html.join('');
+  for (const row of list.children)
+    rows.set(row.getAttribute('data-id') ?? '', /** @type {HTMLElement} */ (row));
+  applyFilter();
+  const first = state.selected ? rows.get(state.selected) : visibleRows()[0];
+  if (first) first.tabIndex = 0;
+  $('stack-count').textContent = `(${state.stacks.size})`;
+}
+
+/** @param {EstateStack} s */
+function updateRow(s) {
+  const row = rows.get(s.id);
+  if (!row) return;
+  row.setAttribute('aria-label', rowLabel(s));
+  row.querySelector('.swatch')?.setAttribute('data-state', s.view.state);
+  const text = row.querySelector('.state');
+  if (text) text.textContent = s.view.state;
+}
+
+function visibleRows() {
+  return [...rows.values()].filter((r) => !r.hidden);
+}
+
+function applyFilter() {
+  const q = state.filter.trim().toLowerCase();
+  for (const [id, row] of rows) {
+    const s = state.stacks.get(id);
+    row.hidden =
+      q !== '' &&
+      !(
+        id.toLowerCase().includes(q) ||
+        s?.name.toLowerCase().includes(q) ||
+        (s?.space ?? '').toLowerCase().includes(q) ||
+        s?.labels.some((l) => l.toLowerCase().includes(q))
+      );
+  }
+}
+
+$('stack-filter').addEventListener('input', (event) => {
+  state.filter = /** @type {HTMLInputElement} */ (event.target).value;
+  applyFilter();
+});
+
+$('stack-list').addEventListener('click', (event) => {
+  const row = /** @type {Element} */ (event.target).closest('[role="option"]');
+  if (row) void selectStack(row.getAttribute('data-id') ?? '', { focus: true });
+});
+
+$('stack-list').addEventListener('keydown', (event) => {
+  const visible = visibleRows();
+  if (visible.length === 0) return;
+  const current = /** @type {HTMLElement | null} */ (
+    document.activeElement?.closest('[role="option"]') ?? null
+  );
+  let index = current ? visible.indexOf(current) : -1;
+  switch (event.key) {
+    case 'ArrowDown':
+      index = Math.min(visible.length - 1, index + 1);
+      break;
+    case 'ArrowUp':
+      index = Math.max(0, index - 1);
+      break;
+    case 'Home':
+      index = 0;
+      break;
+    case 'End':
+      index = visible.length - 1;
+      break;
+    case 'PageDown':
+      index = Math.min(visible.length - 1, index + 10);
+      break;
+    case 'PageUp':
+      index = Math.max(0, index - 10);
+      break;
+    case 'Enter':
+    case ' ':
+      if (current) void selectStack(current.getAttribute('data-id') ?? '', { focus: true });
+      event.preventDefault();
+      return;
+    default:
+      return;
+  }
+  event.preventDefault();
+  const target = visible[index];
+  if (target) void selectStack(target.getAttribute('data-id') ?? '', { focus: true });
+});
+
+// ---- selection --------------------------------------------------------------------------
+/**
+ * @param {string} id
+ * @param {{ focus?: boolean, reveal?: boolean }} [how]
+ */
+async function selectStack(id, how = {}) {
+  if (!state.stacks.has(id)) return;
+  const previous = state.selected ? rows.get(state.selected) : null;
+  if (previous) {
+    previous.setAttribute('aria-selected', 'false');
+    previous.tabIndex = -1;
+  }
+  state.selected = id;
+  state.problemLit = null;
+  state.focus = 'stack';
+  const row = rows.get(id);
+  if (row) {
+    row.setAttribute('aria-selected', 'true');
+    row.tabIndex = 0;
+    if (how.focus) row.focus();
+    row.scrollIntoView({ block: 'nearest' });
+  }
+  if (!graph.nodes.has(id) || state.mode.startsWith('neighbourhood:')) {
+    // Not drawn (a large estate): show its neighbourhood.
+    if (state.stacks.size > MAX_DRAWN || state.mode.startsWith('neighbourhood:'))
+      setMode(`neighbourhood:${id}`);
+  }
+  if (how.reveal !== false) graph.reveal(id);
+  applyHighlight();
+  await loadDetail();
+}
+
+async function loadDetail() {
+  const id = state.selected;
+  if (!id) return;
+  try {
+    const detail = await getJson(`/api/stacks/${encodeURIComponent(id)}`);
+    if (state.selected !== id) return;
+    state.detail = detail;
+    renderDetail();
+    applyHighlight();
+  } catch (err) {
+    if (state.selected === id)
+      $('details-body').replaceChildren(
+        h('p', { class: 'error' }, [String(/** @type {Error} */ (err).message)]),
+      );
+  }
+}
+
+/** Lights up what is selected: the stack and its plan; a cascade's stacks; a problem's stacks. */
+function applyHighlight() {
+  /** @type {Set<string> | null} */
+  let lit = null;
+  if (state.focus === 'problem' && state.problemLit) lit = state.problemLit;
+  else if (state.focus === 'cascade' && state.cascade)
+    lit = new Set(
+      Object.keys(state.cascade.stacks).concat(
+        state.cascade.changes.map((/** @type {any} */ c) => c.stackId),
+      ),
+    );
+  else if (state.detail && state.detail.id === state.selected) {
+    lit = planStacks(state.detail.plan);
+    for (const u of state.detail.upstreams) lit.add(u);
+  } else if (state.selected) lit = new Set([state.selected]);
+  graph.highlight({ selected: state.selected, lit });
+}
+
+// ---- details ----------------------------------------------------------------------------
+/** @param {string} id */
+function stackButton(id) {
+  const button = h('button', { type: 'button', class: 'link' }, [id]);
+  button.addEventListener('click', () => void selectStack(id, { focus: false }));
+  return button;
+}
+
+/** @param {string} title @param {string[]} ids */
+function idList(title, ids) {
+  return h('div', { class: 'field' }, [
+    h('h3', {}, [title]),
+    ids.length
+      ? h(
+          'ul',
+          { class: 'inline' },
+          ids.map((id) => h('li', {}, [stackButton(id)])),
+        )
+      : h('p', { class: 'muted' }, ['none']),
+  ]);
+}
+
+/** @param {StackView} view */
+function viewLine(view) {
+  const p = h('p', { class: 'view' }, [
+    h('span', { class: 'swatch', 'data-state': view.state, 'aria-hidden': 'true' }),
+    describeView(view),
+  ]);
+  if (typeof view.runUrl === 'string')
+    p.append(' ', h('a', { href: view.runUrl, target: '_blank', rel: 'noopener' }, ['open run']));
+  return p;
+}
+
+/** @param {number | null} seconds */
+const atSeconds = (seconds) => (seconds ? clock(seconds * 1000) : '');
+
+function renderDetail() {
+  const d = state.detail;
+  const body = $('details-body');
+  const plan = d.plan;
+  const planBlock = h('div', { class: 'field' }, [
+    h('h3', {}, ['A change of it would trigger']),
+    plan.cycles.length
+      ? h('p', { class: 'error' }, [
+          `nothing: refused, cycle ${plan.cycles.map((/** @type {string[]} */ c) => c.join(' → ')).join('; ')}`,
+        ])
+      : plan.waves.length
+        ? h(
+            'ol',
+            { class: 'waves' },
+            plan.waves.map((/** @type {string[]} */ w) =>
+              h('li', {}, [w.join(', '), w.length > 1 ? ' (in parallel)' : '']),
+            ),
+          )
+        : h('p', { class: 'muted' }, ['nothing (no stack depends on it)']),
+  ]);
+  const runs = h('div', { class: 'field' }, [
+    h('h3', {}, [d.runsSource === 'spacelift' ? 'Recent runs' : 'Run the coordinator follows']),
+    d.runs.length
+      ? h('table', { class: 'runs' }, [
+          h('thead', {}, [
+            h(
+              'tr',
+              {},
+              ['Run', 'State', 'Created → last', 'By'].map((t) => h('th', { scope: 'col' }, [t])),
+            ),
+          ]),
+          h(
+            'tbody',
+            {},
+            d.runs.map((/** @type {any} */ r) =>
+              h(
+                'tr',
+                { title: [r.type, r.title, r.commit && `commit ${r.commit}`].filter(Boolean).join(' · ') },
+                [
+                  h('td', {}, [h('a', { href: r.url, target: '_blank', rel: 'noopener' }, [r.id.slice(-8)])]),
+                  h('td', {}, [h('span', { class: `run-state run-${r.state}` }, [r.state])]),
+                  h('td', {}, [
+                    atSeconds(r.createdAt),
+                    r.updatedAt && r.updatedAt !== r.createdAt ? ` → ${atSeconds(r.updatedAt)}` : '',
+                  ]),
+                  h('td', { class: 'by' }, [r.triggeredBy ?? '']),
+                ],
+              ),
+            ),
+          ),
+        ])
+      : h('p', { class: 'muted' }, ['no runs']),
+  ]);
+  const parts = [
+    h('p', { class: 'stack-title' }, [
+      h('strong', {}, [d.name]),
+      d.name !== d.id ? ` (${d.id})` : '',
+      d.space ? ` · space ${d.space}` : '',
+    ]),
+    viewLine(d.view),
+    h('div', { class: 'field' }, [
+      h('h3', {}, ['Labels']),
+      d.labels.length
+        ? h(
+            'ul',
+            { class: 'inline labels' },
+            d.labels.map((/** @type {string} */ l) => h('li', {}, [l])),
+          )
+        : h('p', { class: 'muted' }, ['none']),
+    ]),
+    idList('Upstreams (dependsOn)', d.upstreams),
+    idList('Downstreams', d.downstreams),
+    d.nativeUpstreams.length ? idList('Native Spacelift dependencies', d.nativeUpstreams) : null,
+    planBlock,
+    runs,
+    ...d.problems.map((/** @type {any} */ p) => h('p', { class: 'error' }, [p.message])),
+  ];
+  body.replaceChildren(...parts.filter((p) => p !== null));
+}
+
+// ---- cascades ---------------------------------------------------------------------------
+function renderCascades() {
+  const list = $('cascade-list');
+  if (state.cascades.length === 0) {
+    list.replaceChildren(
+      h('li', { class: 'muted' }, [
+        'No cascade yet: one starts when a tracked run of a stack with dependents finishes.',
+      ]),
+    );
+    return;
+  }
+  list.replaceChildren(
+    ...state.cascades.map((c) => {
+      const done =
+        c.counts.finished + c.counts.failed + c.counts.blocked + c.counts.canceled + c.counts.cyclic;
+      const button = h(
+        'button',
+        { type: 'button', class: 'cascade', 'aria-pressed': String(c.id === state.cascadeId) },
+        [
+          h('span', { class: `phase phase-${c.phase}` }, [c.phase]),
+          h('span', { class: 'roots' }, [c.roots.join(', ') || c.id]),
+          h('progress', {
+            max: String(Math.max(1, c.total)),
+            value: String(done),
+            'aria-label': `${done} of ${c.total} stacks done`,
+          }),
+          h('span', { class: 'muted' }, [`${done}/${c.total} · ${clock(c.startedAt)}`]),
+        ],
+      );
+      button.addEventListener('click', () => void selectCascade(c.id === state.cascadeId ? null : c.id));
+      return h('li', {}, [button]);
+    }),
+  );
+}
+
+/** @param {string | null} id */
+async function selectCascade(id) {
+  state.cascadeId = id;
+  state.cascade = null;
+  state.problemLit = null;
+  state.focus = id ? 'cascade' : 'stack';
+  renderCascades();
+  if (id) await loadCascade();
+  else $('cascade-body').replaceChildren();
+  applyHighlight();
+}
+
+async function loadCascade() {
+  const id = state.cascadeId;
+  if (!id) return;
+  try {
+    const view = await getJson(`/api/cascades/${encodeURIComponent(id)}`);
+    if (state.cascadeId !== id) return;
+    state.cascade = view;
+    renderCascade();
+    applyHighlight();
+  } catch (err) {
+    $('cascade-body').replaceChildren(
+      h('p', { class: 'error' }, [String(/** @type {Error} */ (err).message)]),
+    );
+  }
+}
+
+function renderCascade() {
+  const c = state.cascade;
+  const end = c.endedAt ?? Date.now();
+  const span = Math.max(1, end - c.startedAt);
+  /** @param {number} t */
+  const pct = (t) =>
+    `${(((Math.min(end, Math.max(c.startedAt, t)) - c.startedAt) / span) * 100).toFixed(2)}%`;
+  const terminal = new Set(['finished', 'failed', 'blocked', 'canceled', 'cyclic']);
+  const entries = Object.entries(c.stacks).sort(
+    ([, a], [, b]) => (a.runs[0]?.at ?? a.since) - (b.runs[0]?.at ?? b.since),
+  );
+  /** @type {Record<string, number>} */
+  const ended = c.runEndedAt ?? {};
+  const rowsEls = entries.map(([stackId, s]) => {
+    // Reached at `since`; waited until its first run; each run until it ended (Spacelift's
+    // run history) or, for the last one still going, until now.
+    const bars = h('div', { class: 'bars' });
+    const firstRun = s.runs[0]?.at ?? null;
+    const waitEnd = firstRun ?? (terminal.has(s.state) ? s.since : end);
+    const wait = h('span', { class: 'bar wait', title: `waited ${duration(waitEnd - s.since)}` });
+    wait.style.left = pct(s.since);
+    wait.style.width = `calc(${pct(waitEnd)} - ${pct(s.since)})`;
+    bars.append(wait);
+    /** @type {string[]} */
+    const times = [`reached ${clock(s.since)}`];
+    s.runs.forEach((/** @type {any} */ r, /** @type {number} */ k) => {
+      const runEnd = ended[r.runId] ?? s.runs[k + 1]?.at ?? (terminal.has(s.state) ? null : end);
+      const bar = h('span', {
+        class: 'bar run',
+        'data-state': k === s.runs.length - 1 ? s.state : 'finished',
+        title: `run ${r.runId} ${r.state}${runEnd ? `, ${duration(runEnd - r.at)}` : ''}`,
+      });
+      bar.style.left = pct(r.at);
+      bar.style.width = `max(3px, calc(${pct(runEnd ?? r.at)} - ${pct(r.at)}))`;
+      bars.append(bar);
+      times.push(`ran ${clock(r.at)}${ended[r.runId] ? `–${clock(ended[r.runId])}` : ''}`);
+    });
+    return h('tr', {}, [
+      h('th', { scope: 'row' }, [stackButton(stackId)]),
+      h('td', {}, [h('span', { class: 'swatch', 'data-state': s.state, 'aria-hidden': 'true' }), s.state]),
+      h('td', { class: 'timeline' }, [bars, h('span', { class: 'times' }, [times.join(' · ')])]),
+    ]);
+  });
+  const head = h('p', {}, [
+    h('strong', {}, [c.id]),
+    ` ${c.phase} · started ${clock(c.startedAt)}`,
+    c.endedAt
+      ? ` · ended ${clock(c.endedAt)} (${duration(c.endedAt - c.startedAt)})`
+      : ` · ${duration(Date.now() - c.startedAt)} so far`,
+  ]);
+  const changes = h('p', { class: 'muted' }, [
+    `Changes: ${c.changes.map((/** @type {any} */ ch) => `${ch.stackId} (run ${ch.runId.slice(-8)}, ${clock(ch.at)})`).join(', ')}`,
+  ]);
+  const actions = h('div', { class: 'actions' });
+  if (state.estate?.actions.cancel && (c.phase === 'running' || c.phase === 'blocked'))
+    actions.append(cancelForm(c.id));
+  $('cascade-body').replaceChildren(
+    head,
+    changes,
+    actions,
+    h('table', { class: 'timeline-table', 'aria-label': `Timeline of ${c.id}` }, [
+      h('thead', {}, [
+        h(
+          'tr',
+          {},
+          ['Stack', 'State', 'Waited (hatched), then ran'].map((t) => h('th', { scope: 'col' }, [t])),
+        ),
+      ]),
+      h('tbody', {}, rowsEls),
+    ]),
+  );
+}
+
+/** Cancel needs the admin token: asked once per tab, kept in session storage, never shown. @param {string} id */
+function cancelForm(id) {
+  const form = h('form', { class: 'cancel' });
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  const input = /** @type {HTMLInputElement} */ (
+    h('input', {
+      type: 'password',
+      autocomplete: 'off',
+      placeholder: 'admin token',
+      'aria-label': 'Admin token',
+    })
+  );
+  if (!stored) form.append(input);
+  form.append(h('button', { type: 'submit', class: 'danger' }, ['Cancel cascade']));
+  const message = h('span', { class: 'muted', role: 'status' });
+  form.append(message);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = stored ?? input.value.trim();
+    if (!token) {
+      message.textContent = 'Enter the admin token (CASCADE_ADMIN_TOKEN).';
+      return;
+    }
+    void (async () => {
+      try {
+        await getJson(`/api/cascades/${encodeURIComponent(id)}/cancel`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        sessionStorage.setItem(TOKEN_KEY, token);
+        message.textContent = 'Cancel requested.';
+        await loadCascade();
+      } catch (err) {
+        if (/** @type {any} */ (err).status === 401) sessionStorage.removeItem(TOKEN_KEY);
+        message.textContent = String(/** @type {Error} */ (err).message);
+      }
+    })();
+  });
+  return form;
+}
+
+// ---- problems ---------------------------------------------------------------------------
+function renderProblems() {
+  const problems = state.estate?.problems ?? [];
+  $('problem-count').textContent = problems.length ? `(${problems.length})` : '';
+  $('problem-list').replaceChildren(
+    ...(problems.length
+      ? problems.map((/** @type {any} */ p) => {
+          const button = h('button', { type: 'button', class: `problem problem-${p.kind}` }, [p.message]);
+          button.addEventListener('click', () => {
+            state.problemLit = new Set(p.stackIds);
+            state.focus = 'problem';
+            state.cascadeId = null;
+            state.cascade = null;
+            $('cascade-body').replaceChildren();
+            applyHighlight();
+          });
+          return h('li', {}, [button]);
+        })
+      : [
+          h('li', { class: 'muted' }, [
+            'None: every dependsOn label names a known stack, and there is no cycle.',
+          ]),
+        ]),
+  );
+}
+
+// ---- drawing and polling ----------------------------------------------------------------
+/** @param {string} mode */
+function setMode(mode) {
+  state.mode = mode;
+  const select = /** @type {HTMLSelectElement} */ ($('view-mode'));
+  select.value = mode.startsWith('neighbourhood:')
+    ? 'neighbourhood'
+    : mode.startsWith('space:')
+      ? 'spaces'
+      : mode;
+  draw();
+  applyHighlight();
+}
+
+$('view-mode').addEventListener('change', (event) => {
+  const value = /** @type {HTMLSelectElement} */ (event.target).value;
+  if (value === 'neighbourhood') setMode(state.selected ? `neighbourhood:${state.selected}` : 'spaces');
+  else setMode(value);
+});
+
+function draw() {
+  const stacks = [...state.stacks.values()];
+  const drawing = drawingFor(stacks, state.mode);
+  const timing = graph.render(drawing);
+  if (timing.relaid) {
+    state.timings.layoutMs = timing.layoutMs;
+    state.timings.drawMs = timing.drawMs;
+    state.timings.drawnNodes = drawing.nodes.length;
+  }
+  const tooMany = state.mode === 'all' && stacks.length > MAX_DRAWN;
+  $('graph-note').textContent = [
+    tooMany ? `${stacks.length} stacks: too many to draw at once.` : null,
+    drawing.note,
+    state.estate?.graphSource === 'coordinator'
+      ? 'No Spacelift API: stacks the coordinator knows, without edges.'
+      : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  applyHighlight();
+}
+
+async function loadEstate() {
+  const started = performance.now();
+  const estate = await getJson('/api/estate');
+  state.timings.fetchMs = performance.now() - started;
+  state.estate = estate;
+  state.stacks = new Map(estate.stacks.map((/** @type {EstateStack} */ s) => [s.id, s]));
+  if (state.tick === 0 && estate.stacks.length > MAX_DRAWN && state.mode === 'all') state.mode = 'spaces';
+  /** @type {HTMLOptionElement} */ ($('view-mode').querySelector('option[value="all"]')).disabled =
+    estate.stacks.length > MAX_DRAWN;
+  setMode(state.mode);
+  renderList();
+  renderProblems();
+  state.timings.stacks = estate.stacks.length;
+  state.timings.firstDrawMs = state.timings.firstDrawMs ?? performance.now();
+}
+
+function setStatus(text, ok = true) {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('error', !ok);
+}
+
+async function poll() {
+  try {
+    const states = await getJson('/api/estate/states');
+    if (!state.estate || states.graphVersion !== state.estate.graphVersion) {
+      await loadEstate();
+    } else {
+      let selectedChanged = false;
+      for (const [id, view] of Object.entries(states.states)) {
+        const s = state.stacks.get(id);
+        if (!s || JSON.stringify(s.view) === JSON.stringify(view)) continue;
+        s.view = /** @type {StackView} */ (view);
+        updateRow(s);
+        if (id === state.selected) selectedChanged = true;
+      }
+      state.estate.activeCascades = states.activeCascades;
+      draw();
+      if (selectedChanged) await loadDetail();
+    }
+    if (state.tick % CASCADES_EVERY === 0 || states.activeCascades.length > 0) {
+      state.cascades = (await getJson('/api/cascades?limit=20')).cascades;
+      renderCascades();
+      if (
+        state.cascadeId &&
+        (state.cascade === null || state.cascade.phase === 'running' || state.cascade.phase === 'blocked')
+      )
+        await loadCascade();
+    }
+    const active = states.activeCascades.length;
+    setStatus(
+      states.coordinator === 'not-started'
+        ? `Live · ${state.stacks.size} stacks · the coordinator has not started yet (no run has finished since the service started) · ${clock(Date.now())}`
+        : `Live · ${state.stacks.size} stacks · ${active ? `${active} cascade${active > 1 ? 's' : ''} running` : 'no cascade running'} · ${clock(Date.now())}`,
+    );
+  } catch (err) {
+    setStatus(`Connection problem: ${/** @type {Error} */ (err).message}. Retrying…`, false);
+  } finally {
+    state.tick++;
+    setTimeout(() => void poll(), POLL_MS);
+  }
+}
+
+/** Read by the browser tests and the bench: timings of the first draw. */
+Object.assign(window, { __dashboard: { timings: state.timings, state } });
+
+void (async () => {
+  try {
+    await loadEstate();
+  } catch (err) {
+    setStatus(`Could not load the estate: ${/** @type {Error} */ (err).message}. Retrying…`, false);
+  }
+  void poll();
+})();

@@ -1,0 +1,181 @@
+/** The dashboard's JSON API shapes: one zod schema per answer, documented in /openapi.json. */
+import { z } from 'zod';
+
+const runLink = {
+  runId: z.string(),
+  runUrl: z.string().describe('Link to the run in Spacelift (or the simulator)'),
+};
+
+export const stackViewSchema = z
+  .discriminatedUnion('state', [
+    z.object({ state: z.literal('idle') }),
+    z.object({
+      state: z.literal('waiting'),
+      waitingFor: z.array(z.string()).describe('Upstreams that still need or run a run'),
+    }),
+    z.object({ state: z.literal('blocked'), blockedBy: z.string(), reason: z.string() }),
+    z.object({ state: z.literal('cyclic'), cycle: z.string() }),
+    z.object({ state: z.literal('triggering') }),
+    z.object({ state: z.literal('queued'), ...runLink, runState: z.string() }),
+    z.object({ state: z.literal('running'), ...runLink, runState: z.string() }),
+    z.object({ state: z.literal('awaiting-confirmation'), ...runLink, runState: z.string() }),
+    z.object({ state: z.literal('finished'), ...runLink }),
+    z.object({ state: z.literal('failed'), ...runLink, runState: z.string() }),
+    z.object({ state: z.literal('canceled'), reason: z.string() }),
+  ])
+  .describe("A stack's state in the cascade model");
+
+const stateName = z.enum([
+  'idle',
+  'waiting',
+  'blocked',
+  'cyclic',
+  'triggering',
+  'queued',
+  'running',
+  'awaiting-confirmation',
+  'finished',
+  'failed',
+  'canceled',
+]);
+
+export const problemSchema = z.object({
+  kind: z.enum(['unknown-dependency', 'cycle', 'labels-and-native']),
+  stackIds: z.array(z.string()),
+  message: z.string(),
+});
+
+const estateStackSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  space: z.string().nullable(),
+  labels: z.array(z.string()),
+  upstreams: z.array(z.string()).describe('Declared by dependsOn labels: the edges the cascade follows'),
+  nativeUpstreams: z.array(z.string()).describe('Native Spacelift stack dependencies'),
+  view: stackViewSchema,
+});
+
+export const estateSchema = z.object({
+  generatedAt: z.number().describe('Unix ms'),
+  coordinator: z
+    .enum(['running', 'not-started'])
+    .describe('not-started: no delivery or worker has started the estate coordinator yet'),
+  graphSource: z
+    .enum(['spacelift', 'coordinator'])
+    .describe('spacelift: a read of every stack; coordinator: the stacks it knows, without edges'),
+  graphVersion: z.string().describe('Changes when a stack, label or edge changes'),
+  graphReadAt: z.number().nullable().describe("Unix ms of the coordinator's last full read"),
+  labelPrefix: z.string(),
+  stacks: z.array(estateStackSchema),
+  problems: z.array(problemSchema),
+  activeCascades: z.array(z.string()),
+  actions: z.object({
+    cancel: z.boolean().describe('Whether cancelling is offered (CASCADE_ADMIN_TOKEN is set)'),
+  }),
+});
+
+export const estateStatesSchema = z.object({
+  generatedAt: z.number(),
+  coordinator: z.enum(['running', 'not-started']),
+  graphVersion: z.string(),
+  states: z.record(z.string(), stackViewSchema),
+  activeCascades: z.array(z.string()),
+});
+
+export const stackRunSchema = z.object({
+  id: z.string(),
+  state: z.string(),
+  type: z.string().nullable(),
+  createdAt: z.number().nullable().describe('Unix seconds'),
+  updatedAt: z.number().nullable().describe('Unix seconds of the latest state change'),
+  triggeredBy: z.string().nullable(),
+  title: z.string().nullable(),
+  commit: z.string().nullable(),
+  url: z.string(),
+});
+
+export const planSchema = z.object({
+  root: z.string(),
+  waves: z.array(z.array(z.string())).describe('Stacks a finished run of root would trigger, in order'),
+  cycles: z.array(z.array(z.string())),
+  unknownDependencies: z.array(z.object({ stackId: z.string(), dependsOn: z.string() })),
+});
+
+export const stackDetailSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  space: z.string().nullable(),
+  labels: z.array(z.string()),
+  upstreams: z.array(z.string()),
+  downstreams: z.array(z.string()),
+  nativeUpstreams: z.array(z.string()),
+  view: stackViewSchema,
+  runs: z.array(stackRunSchema),
+  runsSource: z
+    .enum(['spacelift', 'coordinator'])
+    .describe('spacelift: read from the API; coordinator: only the run the coordinator follows'),
+  plan: planSchema,
+  problems: z.array(problemSchema),
+});
+
+const cascadeRunSchema = z.object({
+  runId: z.string(),
+  state: z.string(),
+  own: z.boolean(),
+  at: z.number().describe('Unix ms the run was triggered or first seen'),
+});
+
+export const cascadeDetailSchema = z.object({
+  id: z.string(),
+  phase: z.enum(['running', 'blocked', 'completed', 'canceled']),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  changes: z.array(z.object({ stackId: z.string(), runId: z.string(), at: z.number() })),
+  stacks: z.record(
+    z.string(),
+    z.intersection(
+      stackViewSchema,
+      z.object({
+        runs: z.array(cascadeRunSchema),
+        since: z.number().describe('Unix ms the stack entered its state'),
+      }),
+    ),
+  ),
+});
+
+export const cascadeViewSchema = cascadeDetailSchema.extend({
+  runEndedAt: z
+    .record(z.string(), z.number())
+    .describe("Unix ms each ended run of the cascade reached its terminal state (Spacelift's run history)"),
+});
+
+export const cascadeSummarySchema = z.object({
+  id: z.string(),
+  phase: z.enum(['running', 'blocked', 'completed', 'canceled']),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  roots: z.array(z.string()),
+  counts: z.record(stateName, z.number()),
+  total: z.number(),
+});
+
+export const cascadeListSchema = z.object({ cascades: z.array(cascadeSummarySchema) });
+
+export const idParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\w.:@-]+$/, 'must be a stack, cascade or run id (letters, digits, - _ . : @)'),
+});
+
+export const cascadeListQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: 'limit must be a whole number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(200, 'limit must be at most 200')
+    .default(20),
+});
+
+export const cancelAnswerSchema = z.object({ id: z.string(), action: z.literal('cancel-requested') });

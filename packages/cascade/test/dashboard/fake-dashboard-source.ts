@@ -1,0 +1,131 @@
+import type { CascadeSummary, CascadeView, EstateView, StackView } from '../../src/cascade-contract.js';
+import type { DashboardSource, StackRun } from '../../src/dashboard/dashboard-source.js';
+import { buildEstateGraph, type EstateGraph, type StackRecord } from '../../src/dashboard/estate-graph.js';
+
+/** An in-memory {@link DashboardSource}: the API tests and the bench set what it answers. */
+export class FakeDashboardSource implements DashboardSource {
+  readonly graphSource = 'spacelift' as const;
+  estateView: EstateView | null;
+  estateGraph: EstateGraph;
+  cascadeViews = new Map<string, CascadeView>();
+  runs = new Map<string, StackRun[]>();
+  canceled: string[] = [];
+  runEndedAt = new Map<string, number>();
+  failWith: Error | null = null;
+
+  constructor(records: StackRecord[], states: Record<string, StackView> = {}) {
+    this.estateGraph = buildEstateGraph(records, 'dependsOn:');
+    this.estateView = {
+      stacks: states,
+      cycles: [],
+      unknownDependencies: [],
+      graphReadAt: 1_700_000_000_000,
+      activeCascades: [],
+    };
+  }
+
+  private check(): void {
+    if (this.failWith) throw this.failWith;
+  }
+
+  estate(): Promise<EstateView | null> {
+    this.check();
+    return Promise.resolve(this.estateView);
+  }
+
+  cascades(limit: number): Promise<CascadeSummary[]> {
+    this.check();
+    return Promise.resolve(
+      [...this.cascadeViews.values()].slice(0, limit).map((v) => ({
+        id: v.id,
+        phase: v.phase,
+        startedAt: v.startedAt,
+        endedAt: v.endedAt,
+        roots: v.changes.map((c) => c.stackId),
+        counts: {
+          idle: 0,
+          waiting: 0,
+          blocked: 0,
+          cyclic: 0,
+          triggering: 0,
+          queued: 0,
+          running: 0,
+          'awaiting-confirmation': 0,
+          finished: Object.values(v.stacks).filter((s) => s.state === 'finished').length,
+          failed: 0,
+          canceled: 0,
+        },
+        total: Object.keys(v.stacks).length,
+      })),
+    );
+  }
+
+  cascade(idOrRunId: string): Promise<CascadeView | null> {
+    this.check();
+    return Promise.resolve(
+      this.cascadeViews.get(idOrRunId) ?? this.cascadeViews.get(`cascade-${idOrRunId}`) ?? null,
+    );
+  }
+
+  cancel(cascadeId: string): Promise<void> {
+    this.canceled.push(cascadeId);
+    return Promise.resolve();
+  }
+
+  graph(): Promise<EstateGraph> {
+    this.check();
+    return Promise.resolve(this.estateGraph);
+  }
+
+  runEnds(runs: ReadonlyArray<{ stackId: string; runId: string }>): Promise<Record<string, number>> {
+    const ends: Record<string, number> = {};
+    for (const { runId } of runs) {
+      const end = this.runEndedAt.get(runId);
+      if (end !== undefined) ends[runId] = end;
+    }
+    return Promise.resolve(ends);
+  }
+
+  stackRuns(stackId: string): Promise<StackRun[] | null> {
+    return Promise.resolve(this.runs.get(stackId) ?? []);
+  }
+}
+
+/**
+ * A layered estate of `count` stacks in `spaces` spaces: ten layers, each stack depending on
+ * one or two stacks of the layer above, mostly of its own space, else of the shared platform
+ * space (deterministic), as platform estates tend to look.
+ */
+export function layeredEstate(count: number, spaces = 10): StackRecord[] {
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const perLayer = Math.max(1, Math.ceil(count / 10));
+  const records: StackRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const layer = Math.floor(i / perLayer);
+    const labels: string[] = [];
+    if (layer > 0) {
+      const start = (layer - 1) * perLayer;
+      // Mostly within the same space's slice of the layer above, as teams' stacks are.
+      const slice = Math.max(1, Math.floor(perLayer / spaces));
+      const own = start + (i % perLayer) - ((i % perLayer) % slice);
+      const ups = new Set<number>();
+      const k = 1 + Math.floor(random() * 2);
+      for (let j = 0; j < k; j++) {
+        const near = own + Math.floor(random() * slice);
+        // Cross-team links go to the shared platform stacks (the first space's slice).
+        const far = start + Math.floor(random() * slice);
+        ups.add(Math.min(i - 1, random() < 0.85 ? near : far));
+      }
+      for (const u of ups) labels.push(`dependsOn:stack-${u}`);
+    }
+    records.push({
+      id: `stack-${i}`,
+      name: `stack-${i}`,
+      space: `space-${Math.floor(((i % perLayer) / perLayer) * spaces)}`,
+      labels,
+      nativeUpstreams: [],
+    });
+  }
+  return records;
+}
