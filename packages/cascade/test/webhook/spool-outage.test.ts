@@ -34,7 +34,10 @@ async function until(
   }
 }
 
-describe('Temporal unreachable while deliveries arrive', () => {
+/** The fresh clone's inner run of the suite skips it: the outer run on the same machine covers it. */
+const INNER = process.env.CASCADE_FRESH_CLONE_INNER === '1';
+
+describe.skipIf(INNER)('Temporal unreachable while deliveries arrive', () => {
   it(
     `spools ~100 deliveries through a ${OUTAGE_MS / 1000} s outage, then every cascade happens, once`,
     { timeout: OUTAGE_MS + 240_000 },
