@@ -18,7 +18,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { pino } from 'pino';
-import { Spacelift } from 'spacelift-client';
+import { Spacelift, apiKeyIdentity } from 'spacelift-client';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
 import { RUN_STATE_SIGNAL } from '../../packages/cascade/src/constants.js';
@@ -119,7 +119,7 @@ export class BenchTemporal {
         return answer;
       },
     });
-    const identity = `api::${sim.apiKey.id}`;
+    const identity = apiKeyIdentity(sim.apiKey.id);
     const api = new Spacelift({ baseUrl: sim.baseUrl, keyId: sim.apiKey.id, keySecret: sim.apiKey.secret });
     const coordinator = new Coordinator(this.client, { estateId, taskQueue, options: settings.options });
     try {

@@ -18,7 +18,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { Spacelift } from 'spacelift-client';
+import { Spacelift, apiKeyIdentity } from 'spacelift-client';
 import { startSimulator } from 'spacelift-simulator';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
 import { RunRecorder } from '../../test/cluster/cluster-harness.js';
@@ -132,7 +132,7 @@ async function scriptCase(stacks: BenchStack[]): Promise<number> {
   const script = await startScriptBaseline({
     api: () => api!,
     secret,
-    identity: `api::${apiKey.id}`,
+    identity: apiKeyIdentity(apiKey.id),
     maxParallel: MAX_PARALLEL,
   });
   const sim = await startSimulator({

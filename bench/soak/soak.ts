@@ -5,6 +5,7 @@
  * the cascade contract from Spacelift's side (the simulator's run records) and the
  * coordinator's view. Used by `bench/soak/run.ts` (10 minutes) and a 60 s test.
  */
+import { apiKeyIdentity } from 'spacelift-client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -252,7 +253,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         createdAt: Date.now(),
         endedAt: null,
         endState: null,
-        own: run.triggeredBy === `api::${KEY.id}`,
+        own: run.triggeredBy === apiKeyIdentity(KEY.id),
       });
     }
     if (transition.terminal) {

@@ -1,11 +1,12 @@
 /**
  * How Spacelift names the API key that triggered a run, in both forms it has used:
  * `api::<key id>` (deliveries, user-provided metadata docs) and `api::<short id>::<key name>`
- * (run details since the 2025-09-16 changelog). Pure: workflow code may import it.
+ * (run details since the 2025-09-16 changelog).
  */
 
-/** The `triggeredBy` Spacelift records on runs triggered with this API key (the long form). */
-export const apiKeyIdentity = (keyId: string): string => `api::${keyId}`;
+import { apiKeyIdentity } from 'spacelift-client';
+
+export { apiKeyIdentity };
 
 /**
  * Whether `triggeredBy` names the API key `keyId`, in either form. The short form carries a

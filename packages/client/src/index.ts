@@ -9,3 +9,4 @@ export * from './types.js';
 export * from './webhook-signature.js';
 /** The typed document behind `getRun`, for `execute()` and for in-process readers like MockSpacelift. */
 export { GetRunDocument } from './generated/graphql.generated.js';
+export { apiKeyIdentity } from './api-key-identity.js';

@@ -1,3 +1,4 @@
+import { apiKeyIdentity } from 'spacelift-client';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { signJwt, verifyJwt } from './jwt.js';
 import type { LoginResult } from './spacelift/spacelift-schema.js';
@@ -11,8 +12,7 @@ export interface SimulatorApiKey {
   name: string;
 }
 
-/** How Spacelift names an API-key caller in `triggeredBy` and `lockedBy`. */
-export const apiKeyIdentity = (keyId: string): string => `api::${keyId}`;
+export { apiKeyIdentity };
 
 /**
  * The simulator's API keys: `apiKeyUser` trades one for a short-lived HS256 JWT, which every

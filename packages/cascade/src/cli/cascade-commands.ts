@@ -5,15 +5,7 @@ import type { Coordinator } from '../temporal/coordinator.js';
 import { describeCascade, exitCodeOf, EXIT_CASCADE_FAILED, EXIT_SUCCESS } from './cascade-report.js';
 import { followRun } from './follow-cascade.js';
 import { UnknownStackError } from './graph-commands.js';
-
-export interface Output {
-  out: (line: string) => void;
-  json: boolean;
-  tty: boolean;
-}
-
-const print = (o: Output, data: unknown, text: () => string) =>
-  o.out(o.json ? JSON.stringify(data, null, 2) : text());
+import { print, type Output } from './output.js';
 
 /**
  * Triggers a tracked run of `stackId` (as a push would) and tells the coordinator at once, so

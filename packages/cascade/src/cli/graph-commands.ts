@@ -1,21 +1,19 @@
 import type { SpaceliftApi } from 'spacelift-client';
 import {
-  closureNodes,
   describeCycle,
+  describeNativeConflict,
+  downstreamClosure,
   findCycles,
-  fromNodes,
+  findNativeDependencyConflicts,
+  planFor,
   readStackGraph,
   toDot,
   toJson,
   toMermaid,
   toTextTree,
-  topologicalWaves,
-  DependencyCycleError,
-  describeNativeConflict,
-  findNativeDependencyConflicts,
   type DependencyGraph,
 } from '../graph/index.js';
-import type { Output } from './cascade-commands.js';
+import type { Output } from './output.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -59,14 +57,6 @@ export async function graphCommand(
   return 0;
 }
 
-export interface Plan {
-  root: string;
-  waves: string[][];
-  cycles: string[][];
-  unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
-}
-
-/** The cascade a finished run of `root` would start, triggering nothing. Exit 1 on a cycle. */
 export async function planCommand(
   api: SpaceliftApi,
   labelPrefix: string,
@@ -75,28 +65,14 @@ export async function planCommand(
 ): Promise<number> {
   const graph = await readStackGraph(api, labelPrefix);
   if (!graph.stackIds.includes(root)) throw new UnknownStackError(root);
-  const closure = fromNodes(closureNodes(graph, root));
-  const ids = closure.stackIds.filter((id) => id !== root);
-  let waves: string[][] = [];
-  let cycles: string[][] = [];
-  try {
-    // The root already finished, so the waves start with its direct dependents.
-    waves = topologicalWaves(closure, closure.stackIds).slice(1);
-  } catch (e) {
-    if (!(e instanceof DependencyCycleError)) throw e;
-    cycles = e.cycles;
-  }
-  const plan: Plan = {
-    root,
-    waves,
-    cycles,
-    unknownDependencies: graph.unknownDependencies.filter((u) => ids.includes(u.stackId)),
-  };
+  const plan = planFor(graph, root);
+  const { waves, cycles } = plan;
+  const count = downstreamClosure(graph, root).length - 1;
   o.out(
     o.json
       ? JSON.stringify(plan, null, 2)
       : [
-          `A finished tracked run of ${root} would trigger ${ids.length} stack(s):`,
+          `A finished tracked run of ${root} would trigger ${count} stack(s):`,
           ...(cycles.length
             ? cycles.map((c) => `  refused: cycle ${describeCycle(c)} (nothing would be triggered)`)
             : waves.map((w, i) => `  wave ${i + 1}: ${w.join(', ')}${w.length > 1 ? ' (in parallel)' : ''}`)),

@@ -11,8 +11,8 @@ import {
   statusCommand,
   triggerCommand,
   UnknownCascadeError,
-  type Output,
 } from './cascade-commands.js';
+import type { Output } from './output.js';
 import { readDemoEnv } from './demo-env.js';
 import {
   GRAPH_FORMATS,

@@ -19,7 +19,8 @@ import {
   idParamsSchema,
   stackDetailSchema,
 } from './dashboard-schemas.js';
-import { estateProblems, mergeEstate, planFor, viewOf } from './estate-graph.js';
+import { planFor } from '../graph/stack-plan.js';
+import { estateProblems, mergeEstate, viewOf } from './estate-graph.js';
 
 export interface DashboardOptions {
   source: DashboardSource;

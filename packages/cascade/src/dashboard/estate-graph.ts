@@ -5,12 +5,10 @@
  */
 import type { EstateView, StackView } from '../cascade-contract.js';
 import {
-  closureNodes,
   describeCycle,
+  describeNativeConflict,
   findCycles,
   fromNodes,
-  topologicalWaves,
-  DependencyCycleError,
   declaredUpstreams,
   type DependencyGraph,
 } from '../graph/index.js';
@@ -124,40 +122,10 @@ export function estateProblems(estate: EstateGraph, view: EstateView | null): Es
     problems.push({
       kind: 'labels-and-native',
       stackIds: [s.id, ...s.nativeUpstreams],
-      message:
-        `${s.id} has dependsOn labels (${s.upstreams.join(', ')}) and native Spacelift dependencies ` +
-        `(${s.nativeUpstreams.join(', ')}): declare each edge one way only, or stacks run twice.`,
+      message: describeNativeConflict({ stackId: s.id, labelled: s.upstreams, native: s.nativeUpstreams }),
     });
   }
   return problems;
-}
-
-/** What a finished tracked run of `root` would trigger, in waves (the CLI's `plan`). */
-export interface StackPlan {
-  root: string;
-  waves: string[][];
-  cycles: string[][];
-  unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
-}
-
-export function planFor(graph: DependencyGraph, root: string): StackPlan {
-  const closure = fromNodes(closureNodes(graph, root));
-  const inside = new Set(closure.stackIds);
-  let waves: string[][] = [];
-  let cycles: string[][] = [];
-  try {
-    // The root already finished, so the waves start with its direct dependents.
-    waves = topologicalWaves(closure, closure.stackIds).slice(1);
-  } catch (e) {
-    if (!(e instanceof DependencyCycleError)) throw e;
-    cycles = e.cycles;
-  }
-  return {
-    root,
-    waves,
-    cycles,
-    unknownDependencies: graph.unknownDependencies.filter((u) => u.stackId !== root && inside.has(u.stackId)),
-  };
 }
 
 /** The coordinator's view of a stack, or idle when it has not seen the stack yet. */

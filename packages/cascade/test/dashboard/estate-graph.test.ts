@@ -1,10 +1,10 @@
+import { planFor } from '../../src/graph/stack-plan.js';
 import { describe, expect, it } from 'vitest';
 import type { EstateView } from '../../src/cascade-contract.js';
 import {
   buildEstateGraph,
   estateProblems,
   mergeEstate,
-  planFor,
   type StackRecord,
 } from '../../src/dashboard/estate-graph.js';
 import { WebhookConfigError, loadWebhookConfig } from '../../src/webhook/webhook-config.js';
@@ -130,7 +130,7 @@ describe('estate graph for the dashboard', () => {
         kind: 'labels-and-native',
         stackIds: ['db', 'network'],
         message:
-          'db has dependsOn labels (network) and native Spacelift dependencies (network): declare each edge one way only, or stacks run twice.',
+          'db has dependsOn labels (network) and native Spacelift dependencies (network): both would run it; keep one kind',
       },
     ]);
   });

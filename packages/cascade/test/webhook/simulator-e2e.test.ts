@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Spacelift } from 'spacelift-client';
+import { Spacelift, apiKeyIdentity } from 'spacelift-client';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PARENT_WORKFLOW } from '../../src/constants.js';
@@ -67,7 +67,7 @@ afterAll(async () => {
 
 describe('simulator -> signed webhook -> receiver -> coordinator -> worker -> simulator', () => {
   it('a finished tracked run in the simulator cascades to its dependents', async () => {
-    const identity = `api::${simulator.apiKey.id}`;
+    const identity = apiKeyIdentity(simulator.apiKey.id);
     const api = new Spacelift({
       baseUrl: simulator.baseUrl,
       keyId: simulator.apiKey.id,

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Spacelift } from 'spacelift-client';
+import { Spacelift, apiKeyIdentity } from 'spacelift-client';
 import { startSimulator } from 'spacelift-simulator';
 import { describe, expect, it } from 'vitest';
 import { Coordinator } from '../../src/temporal/coordinator.js';
@@ -81,7 +81,7 @@ describe.skipIf(INNER)('Temporal unreachable while deliveries arrive', () => {
         connection: nativeConnection,
         taskQueue,
         api: new Spacelift({ baseUrl: simulator.baseUrl, keyId: KEY.id, keySecret: KEY.secret }),
-        identity: `api::${KEY.id}`,
+        identity: apiKeyIdentity(KEY.id),
       });
       const finished = (id: string) =>
         (simulator.store.stackRuns(id) ?? []).filter((r) => r.state === 'FINISHED');
