@@ -70,6 +70,8 @@ export interface CascadeOptions {
   runUrlBase: string;
   /** Whether a finished drift-detection run is a change. */
   driftRuns: DriftRuns;
+  /** A run awaiting confirmation longer than this blocks its stack (shown so); null or absent: never. */
+  confirmationTimeoutMs?: number | null;
 }
 
 /** A stack's state in the cascade model, as queries, the CLI and JSON show it. */

@@ -107,7 +107,8 @@ export class WebhookSender {
     }
     status.consecutiveFailures++;
     const limit = this.config.disableAfterFailures;
-    if (limit > 0 && status.consecutiveFailures >= limit) {
+    // Deliveries already on their way when it was disabled fail too: say it once.
+    if (limit > 0 && status.consecutiveFailures >= limit && !status.disabled) {
       status.disabled = true;
       this.log(
         `webhook ${url} disabled after ${status.consecutiveFailures} failed deliveries in a row, as Spacelift does; ` +

@@ -24,6 +24,13 @@ const nonEmpty = (name: string) => z.string().trim().min(1, `${name} must not be
  * The service's own settings (everything but the webhook receiver's, which
  * `webhook-config.ts` owns, and the Temporal connection's, which `temporal/connection.ts` owns). Error messages name variables, never their values.
  */
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+/** `90s`, `30m`, `2h`, `500ms`; a bare number is seconds. */
+const durationMs = (text: string): number => {
+  const [, n, unit] = /^(\d+)(ms|s|m|h)?$/.exec(text)!;
+  return Number(n) * DURATION_UNITS_MS[(unit ?? 's') as keyof typeof DURATION_UNITS_MS];
+};
+
 const serviceEnvSchema = z
   .object({
     SPACELIFT_BASE_URL: z
@@ -46,6 +53,16 @@ const serviceEnvSchema = z
       .optional(),
     CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
     CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
+    /** `45m`, `2h`, `900s` or seconds; off when unset. */
+    CASCADE_CONFIRMATION_TIMEOUT: z
+      .string()
+      .trim()
+      .regex(
+        /^\d+(ms|s|m|h)?$/,
+        'CASCADE_CONFIRMATION_TIMEOUT must be a duration like 30m, 2h, 900s or a number of seconds',
+      )
+      .transform(durationMs)
+      .optional(),
     CASCADE_DRIFT_RUNS: z
       .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
       .optional(),
@@ -161,6 +178,7 @@ export function loadServiceConfig(
       pollIntervalMs: s.CASCADE_POLL_INTERVAL_MS ?? 30_000,
       reconcileIntervalMs: s.CASCADE_RECONCILE_INTERVAL_MS ?? 60_000,
       driftRuns: s.CASCADE_DRIFT_RUNS ?? 'cascade',
+      confirmationTimeoutMs: s.CASCADE_CONFIRMATION_TIMEOUT ?? null,
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,
         '',

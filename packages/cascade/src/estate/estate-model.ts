@@ -53,6 +53,8 @@ interface LiveRun {
   serving: Need | null;
   /** Coordinator ms of the last news of this run (webhook or poll). */
   heardAt: number;
+  /** Coordinator ms it started to await confirmation (UNCONFIRMED). */
+  unconfirmedSince?: number;
 }
 
 interface StackEntry {
@@ -164,6 +166,8 @@ export class EstateModel {
   /** Stacks with a trigger or a run in flight: the scans of every workflow task cost O(in flight), not O(stacks). */
   private busy = new Set<string>();
   private cycles: string[][] = [];
+  /** The coordinator's latest time seen (ms). */
+  private clock = 0;
 
   constructor(
     private options: CascadeOptions,
@@ -307,6 +311,7 @@ export class EstateModel {
 
   /** A run state from a webhook, a poll or the reconciliation pass. `now`: coordinator ms. */
   observe(obs: RunObservation, now: number): ObservationOutcome {
+    this.tick(now);
     this.updateLabels(obs.stackId, obs.stackLabels);
     const entry = this.stacks.get(obs.stackId);
     if (!entry) return 'ignored';
@@ -337,6 +342,8 @@ export class EstateModel {
         if (live.version !== null && obs.stateVersion !== null && obs.stateVersion < live.version) {
           return 'stale';
         }
+        if (obs.state === AWAITING_CONFIRMATION) live.unconfirmedSince ??= now;
+        else delete live.unconfirmedSince;
         live.state = obs.state;
         live.version = obs.stateVersion ?? live.version;
         live.heardAt = now;
@@ -352,6 +359,7 @@ export class EstateModel {
         serving: null,
         heardAt: now,
       };
+      if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
       if (entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
         run.serving = entry.need;
         entry.need = null;
@@ -726,15 +734,37 @@ export class EstateModel {
       if (e.triggerError && e.need) {
         return { blockedBy: id, reason: `upstream ${id} could not be triggered: ${e.triggerError}` };
       }
+      const overdue = e.runs.map((r) => this.overdueConfirmation(r)).find((why) => why !== null);
+      if (overdue) return { blockedBy: id, reason: `upstream ${id}: ${overdue}` };
       queue.push(...e.ups);
     }
     return null;
+  }
+
+  /** The coordinator's time now (the workflow ticks it each turn; views of time-outs use it). */
+  tick(now: number): void {
+    this.clock = Math.max(this.clock, now);
+  }
+
+  /** Why a run awaiting confirmation too long blocks, or null. */
+  private overdueConfirmation(run: LiveRun): string | null {
+    const timeout = this.options.confirmationTimeoutMs ?? null;
+    if (
+      timeout === null ||
+      run.unconfirmedSince === undefined ||
+      this.clock - run.unconfirmedSince <= timeout
+    ) {
+      return null;
+    }
+    return `run ${run.id} has awaited confirmation for more than ${Math.round(timeout / 1000)} s: confirm or discard it in Spacelift`;
   }
 
   stackView(stackId: string): StackView {
     const e = this.stacks.get(stackId);
     if (!e) return { state: 'idle' };
     const run = e.runs.find((r) => r.own) ?? e.runs[0];
+    const overdue = run ? this.overdueConfirmation(run) : null;
+    if (overdue) return { state: 'blocked', blockedBy: stackId, reason: overdue };
     if (run) {
       const state = QUEUED_STATES.has(run.state)
         ? 'queued'

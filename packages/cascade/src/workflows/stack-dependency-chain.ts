@@ -155,6 +155,7 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
 
   for (;;) {
     const now = Date.now();
+    model.tick(now);
     // Deliveries that came before the first read of the graph wait for it.
     if (model.hasGraph) {
       for (const obs of inbox.splice(0)) model.observe(obs, now);

@@ -47,6 +47,18 @@ describe('loadServiceConfig', () => {
     expect(problems).toHaveLength(6);
   });
 
+  it('reads the confirmation time-out as a duration (off by default)', () => {
+    const config = (env: Record<string, string>) =>
+      loadServiceConfig(env, { requireWebhookSecret: false }).cascade;
+    expect(config({}).confirmationTimeoutMs).toBeNull();
+    expect(config({ CASCADE_CONFIRMATION_TIMEOUT: '30m' }).confirmationTimeoutMs).toBe(1_800_000);
+    expect(config({ CASCADE_CONFIRMATION_TIMEOUT: '2h' }).confirmationTimeoutMs).toBe(7_200_000);
+    expect(config({ CASCADE_CONFIRMATION_TIMEOUT: '90' }).confirmationTimeoutMs).toBe(90_000);
+    expect(problemsOf({ CASCADE_CONFIRMATION_TIMEOUT: 'soon' }, false)).toEqual([
+      'CASCADE_CONFIRMATION_TIMEOUT must be a duration like 30m, 2h, 900s or a number of seconds',
+    ]);
+  });
+
   it('wants all three Spacelift variables or none, and never prints the secret', () => {
     const problems = problemsOf(
       { SPACELIFT_KEY_ID: 'id', SPACELIFT_KEY_SECRET: 'super-secret-value' },

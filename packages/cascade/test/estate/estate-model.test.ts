@@ -529,4 +529,23 @@ describe('EstateModel', () => {
     expect(e.settle()).toEqual([['y']]);
     expect(count(e.triggered, 'x')).toBe(0);
   });
+
+  it('a run awaiting confirmation longer than the timeout blocks its stack and what waits below it', () => {
+    const e = new Estate({ root: [], gate: ['root'], below: ['gate'] }, { confirmationTimeoutMs: 60_000 });
+    const r = e.start('root');
+    e.clock++;
+    e.finish('root', r);
+    expect(e.step()).toEqual(['gate']);
+    e.obs('gate', e.ownRun.get('gate')!, 'UNCONFIRMED');
+    expect(e.view('gate')).toMatchObject({ state: 'awaiting-confirmation' });
+    e.model.tick(e.clock * 1000 + 61_000);
+    expect(e.view('gate')).toMatchObject({ state: 'blocked', blockedBy: 'gate' });
+    expect((e.view('gate') as { reason: string }).reason).toMatch(
+      /has awaited confirmation for more than 60 s/,
+    );
+    expect(e.view('below')).toMatchObject({ state: 'blocked', blockedBy: 'gate' });
+    // Confirmed: it runs on, and below after it.
+    e.obs('gate', e.ownRun.get('gate')!, 'CONFIRMED');
+    expect(e.view('gate').state).toBe('running');
+  });
 });
