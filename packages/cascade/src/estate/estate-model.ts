@@ -453,6 +453,9 @@ export class EstateModel {
         covered.push({ stackId: id, run: coveringRun });
         continue;
       }
+      // A change we learn late (a lost delivery found by a pass): the stack's last run was
+      // created after it, so it already ran with it, and so did what its run changed below.
+      if (entry.last?.createdAt != null && entry.last.createdAt * 1000 > at) continue;
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }

@@ -548,4 +548,38 @@ describe('EstateModel', () => {
     e.obs('gate', e.ownRun.get('gate')!, 'CONFIRMED');
     expect(e.view('gate').state).toBe('running');
   });
+
+  it('a change learnt late, after the stack below already ran with it, starts nothing', () => {
+    const e = new Estate({ up: [], down: ['up'] });
+    const push = e.start('up');
+    e.clock++;
+    const upEnd = e.clock * 1000;
+    // up's FINISHED delivery is lost; down runs (by hand) a second later and ends.
+    e.clock++;
+    const ui = e.start('down');
+    e.clock++;
+    e.finish('down', ui);
+    // The reconciliation pass finds up's run now.
+    e.model.observe(
+      {
+        stackId: 'up',
+        runId: push,
+        state: 'FINISHED',
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: null,
+        createdAt: upEnd / 1000 - 1,
+        at: upEnd + 999,
+        driftDetection: false,
+        stackLabels: null,
+      },
+      e.clock * 1000,
+    );
+    expect(e.step()).toEqual([]);
+    // A change after down's run still needs one.
+    const again = e.start('up');
+    e.clock++;
+    e.finish('up', again);
+    expect(e.step()).toEqual(['down']);
+  });
 });
