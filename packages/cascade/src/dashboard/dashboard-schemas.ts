@@ -1,5 +1,7 @@
 /** The dashboard's JSON API shapes: one zod schema per answer, documented in /openapi.json. */
 import { z } from 'zod';
+import type { StackState } from '../cascade-contract.js';
+import { STACK_STATES } from '../estate/estate-model.js';
 
 const runLink = {
   runId: z.string(),
@@ -25,19 +27,7 @@ export const stackViewSchema = z
   ])
   .describe("A stack's state in the cascade model");
 
-const stateName = z.enum([
-  'idle',
-  'waiting',
-  'blocked',
-  'cyclic',
-  'triggering',
-  'queued',
-  'running',
-  'awaiting-confirmation',
-  'finished',
-  'failed',
-  'canceled',
-]);
+const stateName = z.enum(STACK_STATES as [StackState, ...StackState[]]);
 
 export const problemSchema = z.object({
   kind: z.enum(['unknown-dependency', 'cycle', 'labels-and-native']),
