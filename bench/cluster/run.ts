@@ -108,6 +108,8 @@ async function burst(cluster: LocalCluster, workers: number, repeat: number): Pr
     cleanEnv({
       TEMPORAL_ADDRESS: cluster.address,
       CASCADE_TASK_QUEUE: taskQueue,
+      // One estate coordinator per burst: the previous burst's lives on its own task queue.
+      CASCADE_ESTATE_ID: `estate-${taskQueue}`,
       SPACELIFT_BASE_URL: sim.baseUrl,
       SPACELIFT_KEY_ID: API_KEY.id,
       SPACELIFT_KEY_SECRET: API_KEY.secret,
