@@ -433,10 +433,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         prev: mine[mine.findIndex((r) => r.runId === runId) - 1],
       };
     };
+    const ancestors = (id: string) => {
+      const seen = new Set<string>();
+      const queue = [...(upstreams.get(id) ?? [])];
+      for (let i = 0; i < queue.length; i++) {
+        if (seen.has(queue[i]!)) continue;
+        seen.add(queue[i]!);
+        queue.push(...(upstreams.get(queue[i]!) ?? []));
+      }
+      return seen;
+    };
+    // A need in the same whole second before a run was created cannot be told apart from one
+    // after it when no delivery gave milliseconds (the trigger's answer has seconds only).
+    const needInItsSecond = (stackId: string, created: number) => {
+      const ups = ancestors(stackId);
+      const second = Math.floor(created / 1000) * 1000;
+      return all.some(
+        (u) =>
+          ups.has(u.stackId) && u.endState === 'FINISHED' && u.endedAt! >= second && u.endedAt! < created,
+      );
+    };
     const strictDuplicates = redundant.filter((r) => {
       if (r.secondsRule) return false;
       const { run, prev } = previousRun(r.runId, r.stackId);
-      return !(prev && !prev.own && run.createdAt - prev.createdAt < KNOWABLE_MS);
+      if (!prev) return true;
+      if (!prev.own && run.createdAt - prev.createdAt < KNOWABLE_MS) return false;
+      return !needInItsSecond(r.stackId, prev.createdAt);
     });
     return {
       seed: options.seed,

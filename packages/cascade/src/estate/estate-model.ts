@@ -327,7 +327,12 @@ export class EstateModel {
         const createdMs = createdLowerMs(obs);
         if (createdMs !== null && createdMs > (live.createdMs ?? -Infinity)) {
           live.createdMs = createdMs;
-          if (!live.serving && entry.need && servesNeed(createdMs, entry.need)) {
+          if (live.serving && entry.need && servesNeed(createdMs, entry.need)) {
+            // It was created after this later need too: one run serves both.
+            this.closeNeed(entry.need, now);
+            entry.need = null;
+            this.refresh(obs.stackId);
+          } else if (!live.serving && entry.need && servesNeed(createdMs, entry.need)) {
             live.serving = entry.need;
             entry.need = null;
             this.record(live.serving.cascade, obs.stackId, {
@@ -552,7 +557,11 @@ export class EstateModel {
       }
       // A change that landed while the trigger was on its way is in this run too when it was
       // created after the change (not known before the answer).
-      if (entry.need && createdAt !== null && servesNeed(createdAt * 1000, entry.need)) {
+      const createdMs = Math.max(
+        createdAt === null ? -Infinity : createdAt * 1000,
+        entry.runs.find((r) => r.id === runId)?.createdMs ?? -Infinity,
+      );
+      if (entry.need && servesNeed(createdMs, entry.need)) {
         this.closeNeed(entry.need, now);
         entry.need = null;
       }
