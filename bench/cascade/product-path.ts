@@ -33,6 +33,8 @@ import {
 import type { BenchStack } from './graph-shapes.js';
 
 const SECRET = 'bench-cascade-webhook-secret';
+/** The simulator's API key: the receiver knows the cascade's own runs by it, as in production. */
+const SIM_KEY = { id: 'bench-cascade', secret: randomUUID() };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The run id of a delivery body (`run` comes before `stack` in the payload). */
 const RUN_ID = /"run":\{"id":"([^"]+)"/;
@@ -102,6 +104,7 @@ export class BenchTemporal {
       estateId,
       taskQueue,
       cascadeOptions: settings.options,
+      ownIdentity: apiKeyIdentity(SIM_KEY.id),
       // Production logs at info; written to /dev/null so the terminal does not slow the run.
       logger: pino({ level: 'info' }, pino.destination('/dev/null')),
     });
@@ -110,6 +113,7 @@ export class BenchTemporal {
     const sim = await startSimulator({
       stateDurationMs: settings.stateDurationMs,
       seed: { stacks },
+      apiKey: SIM_KEY,
       webhooks: { urls: [`${url}/webhook`], secret: SECRET },
       fetch: async (input, init) => {
         const answer = await fetch(input, init);
@@ -182,9 +186,12 @@ export class BenchTemporal {
       const at = (eventId: unknown) => i * 1e9 + Number(eventId);
       for (const e of events) {
         const signal = e.workflowExecutionSignaledEventAttributes;
+        // One signal carries the deliveries that came together.
         if (signal?.signalName === RUN_STATE_SIGNAL) {
-          const { runId } = json(signal.input?.payloads?.[0]?.data);
-          if (!firstSignal.has(runId)) firstSignal.set(runId, at(e.eventId));
+          for (const payload of signal.input?.payloads ?? []) {
+            const { runId } = json(payload.data);
+            if (!firstSignal.has(runId)) firstSignal.set(runId, at(e.eventId));
+          }
         }
         const done = e.activityTaskCompletedEventAttributes;
         if (!done) continue;

@@ -32,10 +32,20 @@ try {
       `faults ${JSON.stringify(report.faults)}; duplicates ${report.duplicates} (reruns after runs it could not know yet: ${report.rerunsAfterUnknowableRuns}), lost ${report.lost.length}, ` +
       `out-of-order ${report.outOfOrder} (${report.outOfOrderAny} counting upstream runs whose deliveries were just dropped), ` +
       `stuck ${report.stuck.length}, blocked ${report.blocked} (all with a reason: ${report.blockedWithoutReason.length === 0}), ` +
-      `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s`,
+      `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s after the last fault, ` +
+      `${(report.timeToQuietAfterLastPushMs / 1000).toFixed(1)} s after the last push`,
   );
-  for (const s of report.samples)
-    console.log(`  pid ${s.pid}: RSS ${s.rssMb} MB, ${s.openHandles} open handles`);
+  // One line per process lifetime (the soak kills and restarts the whole service).
+  for (const pid of new Set(report.samples.map((s) => s.pid))) {
+    const own = report.samples.filter((s) => s.pid === pid);
+    const first = own[0]!;
+    const last = own.at(-1)!;
+    console.log(
+      `  pid ${pid}, ${((last.at - first.at) / 1000).toFixed(0)} s, ${own.length} samples: ` +
+        `RSS ${first.rssMb} -> ${last.rssMb} MB (max ${Math.max(...own.map((s) => s.rssMb))}), ` +
+        `open handles ${first.openHandles} -> ${last.openHandles} (max ${Math.max(...own.map((s) => s.openHandles))})`,
+    );
+  }
   const failed =
     report.duplicates +
     report.lost.length +
@@ -44,5 +54,7 @@ try {
     report.blockedWithoutReason.length;
   process.exitCode = failed === 0 ? 0 : 1;
 } finally {
-  await rm(dataDir, { recursive: true, force: true });
+  // A failure keeps the service's log and Temporal's SQLite file (the coordinator's history).
+  if (process.exitCode === 0) await rm(dataDir, { recursive: true, force: true });
+  else console.log(`kept ${dataDir} (service.log, temporal/temporal.sqlite) to look into`);
 }

@@ -26,6 +26,8 @@ const KEY = { id: 'soak-key', secret: 'soak-key-secret-not-a-real-one' };
 const RECONCILE_MS = 5_000;
 /** A run younger than this may still be unknown to the coordinator (deliveries dropped or held back, next pass not yet). */
 const KNOWABLE_MS = RECONCILE_MS + 3_000;
+/** How often the service's memory and handles are read. */
+const SAMPLE_EVERY_MS = 30_000;
 
 export type FaultKind =
   | 'duplicate-and-shuffle'
@@ -97,7 +99,9 @@ export interface SoakReport {
   cyclic: number;
   /** From the last fault's end to quiet. */
   timeToQuietMs: number;
-  /** The service's memory and open handles: first and last sample of each process lifetime. */
+  /** From the last push to quiet (pushes go on after the last fault, to the end of the run). */
+  timeToQuietAfterLastPushMs: number;
+  /** The service's memory and open handles: every 30 s, and first and last of each process lifetime, in time order. */
   samples: ProcessSample[];
   oracle: Omit<OracleReport, 'startedInFlight' | 'redundant'>;
 }
@@ -282,18 +286,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       CASCADE_POLL_INTERVAL_MS: '3000',
       CASCADE_MAX_PARALLEL: '20',
       CASCADE_TEMPORAL_MAX_RESTARTS: '20',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
     `${options.dataDir}/service.log`,
   );
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const samples: ProcessSample[] = [];
+  let sampler: NodeJS.Timeout | undefined;
   let pushes = 0;
   let lastFaultEnd = Date.now();
+  let lastPushAt = Date.now();
   try {
     await service.start();
     const first = await sample(service.child!.pid!);
     if (first) samples.push(first);
+    sampler = setInterval(() => {
+      const pid = service.child?.pid;
+      if (pid) void sample(pid).then((s) => s && samples.push(s));
+    }, SAMPLE_EVERY_MS);
     log(`soak seed ${options.seed}: ${stacks.length} stacks, ${options.durationMs / 1000} s`);
 
     // The schedule: every fault kind at least once, spread over the run, in a seeded order.
@@ -313,6 +323,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (up && random() < 0.25) targets.push(up);
         for (const id of targets) simulator.store.triggerRun(id, { type: 'TRACKED', triggeredBy: null });
         pushes++;
+        lastPushAt = Date.now();
         await sleep(400 + random() * 1600);
       }
     })();
@@ -401,9 +412,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(500);
     }
     const timeToQuietMs = (quietSince ?? Date.now()) - lastFaultEnd;
+    const timeToQuietAfterLastPushMs = (quietSince ?? Date.now()) - lastPushAt;
     await connection.close();
+    clearInterval(sampler);
     const last = await sample(service.child!.pid!);
     if (last) samples.push(last);
+    samples.sort((a, b) => a.at - b.at);
 
     const all = [...runs.values()];
     const oracle = checkOverlappingChanges(upstreams, all);
@@ -503,10 +517,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       blocked: Object.values(stacksView).filter((v) => v.state === 'blocked').length,
       cyclic: Object.values(stacksView).filter((v) => v.state === 'cyclic').length,
       timeToQuietMs,
+      timeToQuietAfterLastPushMs,
       samples,
       oracle: rest,
     };
   } finally {
+    clearInterval(sampler);
     await service.stop();
     await simulator.close();
   }

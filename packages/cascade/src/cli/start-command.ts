@@ -202,6 +202,7 @@ export async function startService(
         estateId: webhookConfig.estateId,
         taskQueue: webhookConfig.taskQueue,
         cascadeOptions,
+        ownIdentity: identity,
         bodyLimit: webhookConfig.bodyLimit,
         rateLimit: webhookConfig.rateLimit,
         requestTimeoutMs: webhookConfig.requestTimeoutMs,

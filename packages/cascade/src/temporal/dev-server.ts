@@ -101,6 +101,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await mkdir(options.dataDir, { recursive: true });
   const dbFile = join(options.dataDir, 'temporal.sqlite');
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', ip, '--port', String(port)];
+  // The worker that schedules an activity runs it at once, without a round trip through matching.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // Write-ahead log, synced at checkpoints rather than at every commit: a killed server loses
+  // nothing (the OS holds what was written); a power cut can lose the last moments, which the
+  // reconciliation pass and the polls find again. Half the time of every signal and task.
+  args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   args.push('--namespace', namespace, '--log-level', 'warn');
   if (uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(uiPort));

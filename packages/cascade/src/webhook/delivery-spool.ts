@@ -5,7 +5,7 @@ import { TemporalUnavailableError, type CascadePort, type SignalWithStartRequest
 export interface DeliverySpoolOptions {
   /** The spool file (JSON lines) in the data folder; it survives a restart of the receiver. */
   file: string;
-  /** Requests it holds at most; past that the receiver answers 503 as without a spool. */
+  /** Deliveries it holds at most; past that the receiver answers 503 as without a spool. */
   maxEntries: number;
   /** How often it tries Temporal again while requests wait. */
   retryMs?: number;
@@ -24,6 +24,8 @@ export interface DeliverySpoolOptions {
  */
 export class DeliverySpool implements CascadePort {
   private queue: SignalWithStartRequest[] = [];
+  /** Deliveries in the queue: a request carries several when they came together. */
+  private deliveries = 0;
   /** Appends and replays run one at a time, in arrival order. */
   private tail: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -43,9 +45,10 @@ export class DeliverySpool implements CascadePort {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as SignalWithStartRequest);
+    spool.deliveries = spool.queue.reduce((n, r) => n + weight(r), 0);
     if (spool.queue.length > 0) {
       options.log?.warn(
-        { spooled: spool.queue.length },
+        { spooled: spool.deliveries },
         'deliveries spooled by an earlier run wait for Temporal',
       );
       spool.schedule();
@@ -53,9 +56,9 @@ export class DeliverySpool implements CascadePort {
     return spool;
   }
 
-  /** Requests waiting for Temporal. */
+  /** Deliveries waiting for Temporal. */
   get size(): number {
-    return this.queue.length;
+    return this.deliveries;
   }
 
   signalWithStart(request: SignalWithStartRequest): Promise<'delivered' | 'spooled'> {
@@ -67,7 +70,7 @@ export class DeliverySpool implements CascadePort {
           if (!(err instanceof TemporalUnavailableError)) throw err;
         }
       }
-      if (this.queue.length >= this.options.maxEntries) {
+      if (this.deliveries + weight(request) > this.options.maxEntries) {
         throw new TemporalUnavailableError(`the delivery spool is full (${this.options.maxEntries} waiting)`);
       }
       await this.append(request);
@@ -97,6 +100,7 @@ export class DeliverySpool implements CascadePort {
       await handle.close();
     }
     this.queue.push(request);
+    this.deliveries += weight(request);
     if (this.queue.length === 1) this.options.log?.warn({}, 'Temporal is unreachable: spooling deliveries');
     this.schedule();
   }
@@ -129,6 +133,8 @@ export class DeliverySpool implements CascadePort {
       }
     } finally {
       if (sent > 0) {
+        const replayed = this.queue.slice(0, sent).reduce((n, r) => n + weight(r), 0);
+        this.deliveries -= replayed;
         this.queue = this.queue.slice(sent);
         if (this.queue.length === 0) await rm(this.options.file, { force: true });
         else {
@@ -137,9 +143,14 @@ export class DeliverySpool implements CascadePort {
           await writeFile(next, this.queue.map((r) => `${JSON.stringify(r)}\n`).join(''));
           await rename(next, this.options.file);
         }
-        this.options.log?.info({ replayed: sent, waiting: this.queue.length }, 'replayed spooled deliveries');
+        this.options.log?.info({ replayed, waiting: this.deliveries }, 'replayed spooled deliveries');
       }
     }
     if (this.queue.length > 0) this.schedule();
   }
+}
+
+/** Deliveries a request carries (one signal argument each; at least one). */
+function weight(request: SignalWithStartRequest): number {
+  return Math.max(1, request.signalArgs.length);
 }

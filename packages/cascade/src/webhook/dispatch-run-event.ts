@@ -1,16 +1,19 @@
 import type { CascadeOptions, RunEvent, RunObservation } from '../cascade-contract.js';
 import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../constants.js';
+import { isOwnIdentity } from '../own-identity.js';
 import { isTerminal } from '../workflows/run-states.js';
 import type { CascadePort } from './cascade-port.js';
 
 /** What the receiver did with a delivery; the webhook answer's `action`. */
-export type WebhookAction = 'signalled' | 'spooled' | 'ignored';
+export type WebhookAction = 'signalled' | 'spooled' | 'forwarded' | 'ignored';
 
 export interface DispatchResult {
   action: WebhookAction;
   workflowId?: string;
   /** One sentence for the log line. */
   reason: string;
+  /** A `forwarded` delivery's signal, still on its way. */
+  background?: Promise<unknown>;
 }
 
 export interface DispatchOptions {
@@ -18,6 +21,8 @@ export interface DispatchOptions {
   estateId: string;
   taskQueue: string;
   cascadeOptions: CascadeOptions;
+  /** `triggeredBy` of the cascade's own runs (the worker's API key), when the receiver knows it. */
+  ownIdentity?: string;
 }
 
 /**
@@ -29,19 +34,44 @@ export interface DispatchOptions {
  */
 const SIGNIFICANT_STATES = new Set(['QUEUED', 'PREPARING', 'UNCONFIRMED', 'CONFIRMED']);
 
-/** The pure decision: forward to the coordinator, or why not. */
+/** How long the progress of the cascade's own runs may wait to reach the coordinator with more. */
+const PROGRESS_MAY_WAIT_MS = 100;
+
+/**
+ * The pure decision: forward to the coordinator, or why not; and whether the answer waits for
+ * the signal. It does not for the progress of a run the coordinator triggered itself: that is
+ * news for the status, not a change (the coordinator knows the run from its trigger and polls
+ * it when quiet), and Spacelift sends a run's deliveries one after another, so each signal
+ * waited for here delays the run's FINISHED delivery, the one the next stack waits for.
+ */
 export function classifyRunEvent(
   event: RunEvent,
   options: CascadeOptions,
-): { forward: boolean; reason: string } {
+  ownIdentity?: string,
+): { forward: boolean; background: boolean; reason: string } {
   // Proposed runs change nothing, but a coordinator triggering proposed runs follows its own.
   if (event.runType !== 'TRACKED' && event.runType !== options.runType) {
-    return { forward: false, reason: `a ${event.runType} run changes nothing` };
+    return { forward: false, background: false, reason: `a ${event.runType} run changes nothing` };
   }
   if (!isTerminal(event.state) && !SIGNIFICANT_STATES.has(event.state)) {
-    return { forward: false, reason: `state ${event.state} changes nothing the coordinator tracks` };
+    return {
+      forward: false,
+      background: false,
+      reason: `state ${event.state} changes nothing the coordinator tracks`,
+    };
   }
-  return { forward: true, reason: `${event.runType} run ${event.state}` };
+  if (
+    !isTerminal(event.state) &&
+    ownIdentity !== undefined &&
+    isOwnIdentity(event.triggeredBy, ownIdentity)
+  ) {
+    return {
+      forward: true,
+      background: true,
+      reason: `progress (${event.state}) of a run the cascade triggered`,
+    };
+  }
+  return { forward: true, background: false, reason: `${event.runType} run ${event.state}` };
 }
 
 export function toObservation(event: RunEvent): RunObservation {
@@ -74,16 +104,27 @@ export async function dispatchRunEvent(
   port: CascadePort,
   options: DispatchOptions,
 ): Promise<DispatchResult> {
-  const decision = classifyRunEvent(event, options.cascadeOptions);
+  const decision = classifyRunEvent(event, options.cascadeOptions, options.ownIdentity);
   if (!decision.forward) return { action: 'ignored', reason: decision.reason };
-  const outcome = await port.signalWithStart({
+  const signal = port.signalWithStart({
     workflowType: PARENT_WORKFLOW,
     workflowId: options.estateId,
     taskQueue: options.taskQueue,
     args: [{ options: options.cascadeOptions }],
     signalName: RUN_STATE_SIGNAL,
     signalArgs: [toObservation(event)],
+    // News that nobody waits for goes out with the next delivery that matters (its run's end).
+    ...(decision.background && { mayWaitMs: PROGRESS_MAY_WAIT_MS }),
   });
+  if (decision.background) {
+    return {
+      action: 'forwarded',
+      workflowId: options.estateId,
+      reason: `handed on to the coordinator without waiting: ${decision.reason}`,
+      background: signal,
+    };
+  }
+  const outcome = await signal;
   return outcome === 'delivered'
     ? {
         action: 'signalled',

@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { SIGNATURE_256_HEADER, verifyWebhookSignature } from 'spacelift-client';
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
+import { RUN_STATE_SIGNAL } from '../constants.js';
 import { dashboardRoutes, type DashboardOptions } from '../dashboard/dashboard-routes.js';
 import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
@@ -30,6 +31,7 @@ import {
   WebhookSignatureError,
 } from './webhook-errors.js';
 import { WebhookMetrics, type WebhookOutcome } from './webhook-metrics.js';
+import { SignalBatcher } from './signal-batcher.js';
 
 export interface WebhookServerOptions {
   /** Where cascades are started and run events routed (Temporal in production). */
@@ -43,6 +45,11 @@ export interface WebhookServerOptions {
   taskQueue: string;
   /** Options the coordinator gets when a delivery starts it. */
   cascadeOptions: CascadeOptions;
+  /**
+   * `triggeredBy` of the cascade's own runs (the worker's API key): their progress deliveries
+   * are answered without waiting for Temporal. Unset, every forwarded delivery waits.
+   */
+  ownIdentity?: string;
   /** Largest accepted body in bytes; default 1 MiB. */
   bodyLimit?: number;
   /** Requests per client IP per window on /webhook; max 0 (default) turns it off. */
@@ -69,7 +76,7 @@ const errorBodySchema = z.object({
 type ErrorBody = z.infer<typeof errorBodySchema>;
 
 const acceptedBodySchema = z.object({
-  action: z.enum(['signalled', 'spooled', 'ignored']),
+  action: z.enum(['signalled', 'spooled', 'forwarded', 'ignored']),
   workflowId: z.string().optional().describe('The workflow signalled (the estate coordinator)'),
 });
 
@@ -186,6 +193,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const metrics = new WebhookMetrics();
   const logger = options.logger ?? pino({ level: 'info' });
+  // Deliveries that come while a signal is in flight reach the coordinator together.
+  const gateway = new SignalBatcher(options.gateway, new Set([RUN_STATE_SIGNAL]));
+  /** Signals of deliveries already answered: closing waits for them. */
+  const backgroundSignals = new Set<Promise<unknown>>();
 
   const app = Fastify({
     loggerInstance: logger,
@@ -195,6 +206,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onClose', async () => {
+    await Promise.all(backgroundSignals);
+  });
 
   if (secrets.length === 0) {
     app.log.warn(
@@ -324,11 +338,22 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
           result = { action: 'ignored', reason: `event type ${payload.eventType} starts nothing` };
         } else {
           const { event } = payload;
-          result = await dispatchRunEvent(event, options.gateway, {
+          result = await dispatchRunEvent(event, gateway, {
             estateId: options.estateId,
             taskQueue: options.taskQueue,
             cascadeOptions: options.cascadeOptions,
+            ownIdentity: options.ownIdentity,
           });
+          if (result.background) {
+            const signal = result.background.catch((err: unknown) =>
+              app.log.warn(
+                { err, runId: event.runId, state: event.state },
+                'a run progress delivery did not reach the coordinator; it polls the run when quiet',
+              ),
+            );
+            backgroundSignals.add(signal);
+            void signal.finally(() => backgroundSignals.delete(signal));
+          }
           request.log.info(
             {
               runId: event.runId,
@@ -374,7 +399,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         },
       },
       async () => {
-        await options.gateway.checkReady();
+        await gateway.checkReady();
         return { status: 'ready' as const };
       },
     );

@@ -17,8 +17,8 @@ import {
   STACK_STATUS_QUERY,
 } from '../constants.js';
 
-/** A run state change, from the webhook receiver or the CLI. */
-export const runStateSignal = defineSignal<[RunObservation]>(RUN_STATE_SIGNAL);
+/** Run state changes, from the webhook receiver (several when deliveries came together) or the CLI. */
+export const runStateSignal = defineSignal<RunObservation[]>(RUN_STATE_SIGNAL);
 /** Cancels a cascade (by its id or the id of a run in it). */
 export const cancelCascadeSignal = defineSignal<[string]>(CANCEL_CASCADE_SIGNAL);
 /** New options (a worker started with a new configuration). */

@@ -82,8 +82,8 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
   /** When the pending wake timer fires; Infinity with none pending. */
   let timerAt = Infinity;
 
-  setHandler(runStateSignal, (obs) => {
-    inbox.push(obs);
+  setHandler(runStateSignal, (...observations) => {
+    inbox.push(...observations);
   });
   setHandler(cancelCascadeSignal, (id) => {
     cancels.push(id);

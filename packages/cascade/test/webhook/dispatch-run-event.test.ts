@@ -81,6 +81,7 @@ describe('classifyRunEvent', () => {
   it('says why it ignores a delivery', () => {
     expect(classifyRunEvent(event({ runType: 'PROPOSED' }), cascadeOptions)).toEqual({
       forward: false,
+      background: false,
       reason: 'a PROPOSED run changes nothing',
     });
     expect(classifyRunEvent(event({ state: 'PLANNING' }), cascadeOptions).reason).toMatch(/PLANNING/);
@@ -218,6 +219,43 @@ describe('dispatchRunEvent on the example bodies', () => {
 });
 
 describe('dispatchRunEvent', () => {
+  describe("the progress of the cascade's own runs", () => {
+    const own = { ...options, ownIdentity: 'api::cascade-key' };
+
+    it.each([
+      ['QUEUED', 'api::cascade-key'],
+      ['PREPARING', 'api::cascade-key'],
+      ['CONFIRMED', 'api::casc::cascade-key-name'],
+    ])(
+      '%s triggered by %s is answered before the signal is in, and may wait for company',
+      async (state, triggeredBy) => {
+        const port = new FakeCascadePort();
+        const result = await dispatchRunEvent(event({ state, triggeredBy }), port, own);
+        expect(result).toMatchObject({ action: 'forwarded', workflowId: TEST_ESTATE_ID });
+        await expect(result.background).resolves.toBe('delivered');
+        expect(port.calls).toHaveLength(1);
+        expect(port.calls[0]!.mayWaitMs).toBeGreaterThan(0);
+        expect(port.observations).toMatchObject([{ runId: 'run-1', state }]);
+      },
+    );
+
+    it('an end of an own run, the progress of other runs, and any run without a known identity wait for the signal', async () => {
+      const port = new FakeCascadePort();
+      const cases = [
+        [event({ state: 'FINISHED', triggeredBy: 'api::cascade-key' }), own],
+        [event({ state: 'FAILED', triggeredBy: 'api::cascade-key' }), own],
+        [event({ state: 'QUEUED', triggeredBy: 'jane@example.com' }), own],
+        [event({ state: 'QUEUED', triggeredBy: 'api::cascade-key' }), options],
+      ] as const;
+      for (const [e, o] of cases) {
+        const result = await dispatchRunEvent(e, port, o);
+        expect(result.action).toBe('signalled');
+        expect(result.background).toBeUndefined();
+      }
+      expect(port.calls.map((c) => c.mayWaitMs)).toEqual([undefined, undefined, undefined, undefined]);
+    });
+  });
+
   it('forwards a redelivery again, unchanged: the coordinator dedupes, not the receiver', async () => {
     const port = new FakeCascadePort();
     const first = await dispatchRunEvent(event(), port, options);

@@ -95,7 +95,8 @@ async function coordinatorHistory(estateId: string): Promise<{ input: unknown; s
     const s = e.workflowExecutionSignaledEventAttributes;
     if (!s) return [];
     expect(s.signalName).toBe(RUN_STATE_SIGNAL);
-    return [decode(s.input?.payloads?.[0]?.data) as RunObservation];
+    // One signal carries the deliveries that came together.
+    return (s.input?.payloads ?? []).map((p) => decode(p.data) as RunObservation);
   });
   return { input: decode(start?.input?.payloads?.[0]?.data), signals };
 }
