@@ -19,7 +19,6 @@ import {
 } from '@temporalio/worker';
 import { pino } from 'pino';
 import { Spacelift, apiKeyIdentity } from 'spacelift-client';
-import { startSimulator, type Simulator } from 'spacelift-simulator';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
 import { RUN_STATE_SIGNAL } from '../../packages/cascade/src/constants.js';
 import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/cascade-gateway.js';
@@ -31,13 +30,12 @@ import {
   workflowsEntryPath,
 } from '../../packages/cascade/src/worker/create-cascade-worker.js';
 import type { BenchStack } from './graph-shapes.js';
+import { ThreadedSimulator } from './threaded-simulator.js';
 
 const SECRET = 'bench-cascade-webhook-secret';
 /** The simulator's API key: the receiver knows the cascade's own runs by it, as in production. */
 const SIM_KEY = { id: 'bench-cascade', secret: randomUUID() };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The run id of a delivery body (`run` comes before `stack` in the payload). */
-const RUN_ID = /"run":\{"id":"([^"]+)"/;
 
 /** One coordinator run of a workflow id's continue-as-new chain. */
 export interface CoordinatorRun {
@@ -49,13 +47,12 @@ export interface CoordinatorRun {
 
 /** What a case sees of its estate. */
 export interface Estate {
-  sim: Simulator;
+  /** "Spacelift", in a thread of its own. */
+  sim: ThreadedSimulator;
   coordinator: Coordinator;
   identity: string;
   /** API calls per operation up to the moment the coordinator had read the graph. */
   callsWhenReady: Record<string, number>;
-  /** Run id -> when the receiver accepted the run's first delivery (ms). */
-  firstAccepted: Map<string, number>;
 }
 
 /** The shared part: a Temporal dev server with its own data folder, connections, one bundle. */
@@ -109,19 +106,11 @@ export class BenchTemporal {
       logger: pino({ level: 'info' }, pino.destination('/dev/null')),
     });
     const url = await listenWebhookServer(receiver, { port: 0, host: '127.0.0.1' });
-    const firstAccepted = new Map<string, number>();
-    const sim = await startSimulator({
+    const sim = await ThreadedSimulator.start({
       stateDurationMs: settings.stateDurationMs,
-      seed: { stacks },
+      stacks,
       apiKey: SIM_KEY,
       webhooks: { urls: [`${url}/webhook`], secret: SECRET },
-      fetch: async (input, init) => {
-        const answer = await fetch(input, init);
-        const runId = typeof init?.body === 'string' ? RUN_ID.exec(init.body)?.[1] : undefined;
-        if (answer.ok && runId !== undefined && !firstAccepted.has(runId))
-          firstAccepted.set(runId, Date.now());
-        return answer;
-      },
     });
     const identity = apiKeyIdentity(sim.apiKey.id);
     const api = new Spacelift({ baseUrl: sim.baseUrl, keyId: sim.apiKey.id, keySecret: sim.apiKey.secret });
@@ -137,7 +126,7 @@ export class BenchTemporal {
       return await worker.runUntil(async () => {
         await coordinator.configure();
         while ((await coordinator.stack(stacks[0]!.id).catch(() => null)) === null) await sleep(50);
-        return fn({ sim, coordinator, identity, callsWhenReady: { ...sim.stats.apiCalls }, firstAccepted });
+        return fn({ sim, coordinator, identity, callsWhenReady: (await sim.stats()).apiCalls });
       });
     } finally {
       await sim.close();

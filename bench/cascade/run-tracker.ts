@@ -1,5 +1,5 @@
-import type { SpaceliftStore } from 'spacelift-simulator/testing';
 import { ROOT_STACK } from './graph-shapes.js';
+import type { RunChange } from './threaded-simulator.js';
 
 /** A dependent run ended otherwise than FINISHED: the bench's numbers would mean nothing. */
 export class BenchRunFailedError extends Error {
@@ -12,15 +12,15 @@ export class BenchStalledError extends Error {
 }
 
 /**
- * Watches the simulator's store (the ground truth, not what the cascade reports) for the
- * root run's FINISHED and every dependent run's end. Times are taken when the store records
+ * Watches the simulator's runs (the ground truth, not what the cascade reports) for the
+ * root run's FINISHED and every dependent run's end. Times are the simulator's own record of
  * the transition, i.e. when "Spacelift" finished the run.
  */
 export class RunTracker {
-  /** performance.now() and wall clock (for Temporal event times) of the root run's FINISHED. */
-  rootFinished: { perf: number; wall: number } | null = null;
+  /** Wall clock (ms) of the root run's FINISHED. */
+  rootFinished: number | null = null;
   rootRunId: string | null = null;
-  lastFinishedPerf = 0;
+  lastFinished = 0;
   /** runId -> stackId and wall-clock end of every dependent run. */
   readonly runs = new Map<string, { stackId: string; finishedWall: number }>();
   /** Resolves with the root run's id when it FINISHED. */
@@ -30,7 +30,7 @@ export class RunTracker {
   private lastProgress = performance.now();
 
   constructor(
-    store: SpaceliftStore,
+    source: { onRunStateChange(listener: (change: RunChange) => void): () => void },
     private readonly dependents: number,
     stallMs = 120_000,
   ) {
@@ -42,12 +42,12 @@ export class RunTracker {
     });
     let rootResolve!: (runId: string) => void;
     this.rootDone = new Promise<string>((res) => (rootResolve = res));
-    this.unsubscribe = store.onRunStateChange(({ run, transition }) => {
+    this.unsubscribe = source.onRunStateChange(({ run, transition }) => {
       this.lastProgress = performance.now();
       if (!transition.terminal) return;
       if (run.stackId === ROOT_STACK) {
         if (transition.state !== 'FINISHED') reject(new BenchRunFailedError(`root run ${transition.state}`));
-        this.rootFinished = { perf: performance.now(), wall: Date.now() };
+        this.rootFinished = transition.timestampMillis;
         this.rootRunId = run.id;
         rootResolve(run.id);
         return;
@@ -56,8 +56,8 @@ export class RunTracker {
         reject(new BenchRunFailedError(`run ${run.id} of ${run.stackId} ended ${transition.state}`));
         return;
       }
-      this.runs.set(run.id, { stackId: run.stackId, finishedWall: Date.now() });
-      this.lastFinishedPerf = performance.now();
+      this.runs.set(run.id, { stackId: run.stackId, finishedWall: transition.timestampMillis });
+      this.lastFinished = Math.max(this.lastFinished, transition.timestampMillis);
       if (this.runs.size === this.dependents) resolve();
     });
     const watchdog = setInterval(() => {
@@ -79,6 +79,6 @@ export class RunTracker {
   /** Root run FINISHED to the last dependent run FINISHED. */
   get cascadeMs(): number {
     if (!this.rootFinished) throw new BenchStalledError('the root run never finished');
-    return this.lastFinishedPerf - this.rootFinished.perf;
+    return this.lastFinished - this.rootFinished;
   }
 }

@@ -19,7 +19,6 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { Spacelift, apiKeyIdentity } from 'spacelift-client';
-import { startSimulator } from 'spacelift-simulator';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
 import { RunRecorder } from '../../test/cluster/cluster-harness.js';
 import { round } from '../percentiles.js';
@@ -32,9 +31,10 @@ import {
   type BenchStack,
   type Shape,
 } from './graph-shapes.js';
-import { BenchTemporal, type CoordinatorRun, type Estate } from './product-path.js';
+import { BenchTemporal, type CoordinatorRun } from './product-path.js';
 import { RunTracker } from './run-tracker.js';
 import { startScriptBaseline } from './script-baseline.js';
+import { ThreadedSimulator } from './threaded-simulator.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 const LONG = process.env.BENCH_LONG === '1';
@@ -98,26 +98,32 @@ function historySummary(runs: CoordinatorRun[]) {
 }
 
 /** Every dependent stack ran exactly once (the shapes' single change). */
-function runsPerStack(estate: Estate, stacks: BenchStack[]): { min: number; max: number } {
-  const counts = stacks.slice(1).map((s) => estate.sim.store.stackRuns(s.id)!.length);
+function runsPerStack(
+  runs: Iterable<{ stackId: string }>,
+  stacks: BenchStack[],
+): { min: number; max: number } {
+  const count = new Map<string, number>();
+  for (const r of runs) count.set(r.stackId, (count.get(r.stackId) ?? 0) + 1);
+  const counts = stacks.slice(1).map((s) => count.get(s.id) ?? 0);
   return { min: Math.min(...counts), max: Math.max(...counts) };
 }
 
 /** One change of the root on a fresh estate: root FINISHED to the last dependent FINISHED. */
 async function cascadeCase(temporal: BenchTemporal, stacks: BenchStack[], stateDurationMs: number) {
   return temporal.withEstate(stacks, { options, stateDurationMs }, async (estate) => {
-    const tracker = new RunTracker(estate.sim.store, stacks.length - 1, STALL_MS);
-    const recorder = new RunRecorder(estate.sim.store);
-    estate.sim.store.triggerRun(ROOT_STACK, { type: 'TRACKED', triggeredBy: null });
+    const tracker = new RunTracker(estate.sim, stacks.length - 1, STALL_MS);
+    const recorder = new RunRecorder(estate.sim);
+    await estate.sim.triggerRun(ROOT_STACK);
     await tracker.allFinished();
     recorder.stop();
-    const calls = diff(estate.sim.stats.apiCalls, estate.callsWhenReady);
+    const stats = await estate.sim.stats();
+    const calls = diff(stats.apiCalls, estate.callsWhenReady);
     return {
       wallMs: round(tracker.cascadeMs),
-      runsPerStack: runsPerStack(estate, stacks),
+      runsPerStack: runsPerStack(recorder.runs.values(), stacks),
       apiCallsGraphRead: { ...estate.callsWhenReady },
       apiCallsDuringChange: calls,
-      deliveries: { ...estate.sim.stats.deliveries },
+      deliveries: stats.deliveries,
       history: historySummary(await temporal.coordinatorRuns(estate.coordinator.ref.estateId)),
       runs: [...recorder.runs.values()],
     };
@@ -135,16 +141,16 @@ async function scriptCase(stacks: BenchStack[]): Promise<number> {
     identity: apiKeyIdentity(apiKey.id),
     maxParallel: MAX_PARALLEL,
   });
-  const sim = await startSimulator({
+  const sim = await ThreadedSimulator.start({
     stateDurationMs: 0,
-    seed: { stacks },
+    stacks,
     apiKey,
     webhooks: { urls: [script.url], secret },
   });
   api = new Spacelift({ baseUrl: sim.baseUrl, keyId: apiKey.id, keySecret: apiKey.secret });
   try {
-    const tracker = new RunTracker(sim.store, stacks.length - 1, STALL_MS);
-    sim.store.triggerRun(ROOT_STACK, { type: 'TRACKED', triggeredBy: null });
+    const tracker = new RunTracker(sim, stacks.length - 1, STALL_MS);
+    await sim.triggerRun(ROOT_STACK);
     await Promise.all([tracker.allFinished(), script.done]);
     return round(tracker.cascadeMs);
   } finally {
@@ -245,14 +251,16 @@ async function burstCase(temporal: BenchTemporal) {
   const stacks = generateStacks('layered-diamonds', BURST.stacks);
   const random = seededRandom(BURST_SEED);
   return temporal.withEstate(stacks, { options, stateDurationMs: 0 }, async (estate) => {
-    const { store } = estate.sim;
-    const recorder = new RunRecorder(store);
+    const { sim } = estate;
+    const recorder = new RunRecorder(sim);
+    const triggeredBy = new Map<string, string | null>();
+    const stopWatching = sim.onRunStateChange(({ run }) => triggeredBy.set(run.id, run.triggeredBy));
     const started = Date.now();
-    const pushed: string[] = [];
+    const pushed: Array<{ id: string; stackId: string }> = [];
     for (let i = 0; i < BURST.pushes; i++) {
       await sleep(started + (i * BURST.overMs) / BURST.pushes - Date.now());
       const stack = stacks[Math.floor(random() * stacks.length)]!;
-      pushed.push(store.triggerRun(stack.id, { type: 'TRACKED', triggeredBy: null }).id);
+      pushed.push(await sim.triggerRun(stack.id));
     }
     // Settled: nothing in progress, nothing new for 3 s, no cascade running.
     for (;;) {
@@ -263,16 +271,18 @@ async function burstCase(temporal: BenchTemporal) {
       if (Date.now() - recorder.lastChange > STALL_MS) throw new Error('the burst did not settle');
     }
     recorder.stop();
+    stopWatching();
+    const { firstAccepted } = await sim.stats();
     const runs = [...recorder.runs.values()].map((r) => ({
       ...r,
-      own: store.findRun(r.runId)?.triggeredBy === estate.identity,
+      own: triggeredBy.get(r.runId) === estate.identity,
     }));
     const report = checkOverlappingChanges(upstreamMap(stacks), runs);
     const lastEnd = Math.max(...runs.map((r) => r.endedAt!));
     // Could the coordinator know? Its first signal of the upstream run came before it scheduled the trigger.
     const order = await temporal.decisionOrder(estate.coordinator.ref.estateId);
     const inFlight = report.startedInFlight.map((v) => {
-      const accepted = estate.firstAccepted.get(v.upstreamRunId);
+      const accepted = firstAccepted[v.upstreamRunId];
       const created = runs.find((r) => r.runId === v.runId)!.createdAt;
       const told = order.firstSignal.get(v.upstreamRunId);
       const decided = order.triggered.get(v.runId);
@@ -286,7 +296,7 @@ async function burstCase(temporal: BenchTemporal) {
       seed: BURST_SEED,
       stacks: stacks.length,
       pushes: BURST.pushes,
-      pushedStacksDistinct: new Set(pushed.map((id) => store.findRun(id)!.stackId)).size,
+      pushedStacksDistinct: new Set(pushed.map((p) => p.stackId)).size,
       wallMs: lastEnd - started,
       runsMade: report.runsMade,
       fewestAllowed: report.fewestAllowed,
@@ -427,7 +437,7 @@ const METHOD = [
     '(buildWebhookServer + TemporalCascadeGateway: one signalWithStart of the estate coordinator per significant delivery) on a ' +
     'Temporal dev server; a worker (createCascadeWorker, identity api::<key id>) triggers runs through the simulator API over HTTP. ' +
     'A fresh estate id, task queue, worker, receiver and simulator per case; the coordinator is configured and has read the graph ' +
-    '(a stack query answers) before the change, and is terminated after. All in one Node process but the Temporal server.',
+    '(a stack query answers) before the change, and is terminated after. The simulator runs in a worker thread of its own (it stands for Spacelift, which runs elsewhere: its GraphQL, run lifecycles and webhook signing must not share the event loop of the receiver and worker measured), the rest in one Node process, the Temporal server apart; the plain script gets the same threaded simulator. Times are the simulator records of each transition (ms).',
   'shapes: a push of the root (store.triggerRun, triggeredBy null); wallMs = root run FINISHED to the last dependent run FINISHED, ' +
     'as the simulator records them; overheadPerStackMs = wallMs / stacks (runs are zero-length). scriptMs: the same for the plain ' +
     'script (script-baseline.ts: graph read once, each stack triggered when its upstreams FINISHED, webhooks only, same maxParallel) ' +

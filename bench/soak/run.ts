@@ -31,7 +31,7 @@ try {
     `changes ${report.changes}, runs ${report.runs} (${report.ownRuns} by the cascade), pushes ${report.pushes}, ` +
       `faults ${JSON.stringify(report.faults)}; duplicates ${report.duplicates} (reruns after runs it could not know yet: ${report.rerunsAfterUnknowableRuns}), lost ${report.lost.length}, ` +
       `out-of-order ${report.outOfOrder} (${report.outOfOrderAny} counting upstream runs whose deliveries were just dropped), ` +
-      `stuck ${report.stuck.length}, blocked ${report.blocked} (all with a reason: ${report.blockedWithoutReason.length === 0}), ` +
+      `stuck ${report.stuck.length}, webhook disabled ${report.webhookDisabled}, blocked ${report.blocked} (all with a reason: ${report.blockedWithoutReason.length === 0}), ` +
       `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s after the last fault, ` +
       `${(report.timeToQuietAfterLastPushMs / 1000).toFixed(1)} s after the last push`,
   );

@@ -99,6 +99,12 @@ export interface SoakReport {
   cyclic: number;
   /** From the last fault's end to quiet. */
   timeToQuietMs: number;
+  /**
+   * Whether the simulator disabled the webhook (10 failed deliveries in a row, as Spacelift
+   * does, e.g. while the whole service was down): cascades then live on polls and passes alone,
+   * and the contract must hold all the same.
+   */
+  webhookDisabled: boolean;
   /** From the last push to quiet (pushes go on after the last fault, to the end of the run). */
   timeToQuietAfterLastPushMs: number;
   /** The service's memory and open handles: every 30 s, and first and last of each process lifetime, in time order. */
@@ -244,7 +250,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     apiKey: KEY,
     stateDurationMs: 25,
     jwtTtlSeconds,
-    webhooks: { urls: [`http://127.0.0.1:${webhookPort}/webhook`], secret: SECRET, retryBackoffMs: 100 },
+    webhooks: { urls: [`http://127.0.0.1:${webhookPort}/webhook`], secret: SECRET, retryBackoffMs: 1_000 },
     faults: { randomSeed: options.seed },
   });
   const runs = new Map<string, OracleRun>();
@@ -517,6 +523,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       blocked: Object.values(stacksView).filter((v) => v.state === 'blocked').length,
       cyclic: Object.values(stacksView).filter((v) => v.state === 'cyclic').length,
       timeToQuietMs,
+      webhookDisabled: simulator.stats.webhooks.some((w) => w.disabled),
       timeToQuietAfterLastPushMs,
       samples,
       oracle: rest,

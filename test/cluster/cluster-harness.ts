@@ -8,7 +8,6 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { SpaceliftStore } from 'spacelift-simulator/testing';
 import type { StackRun } from './contract-check.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -202,15 +201,24 @@ export function upstreamMap(stacks: EstateStack[]): Map<string, string[]> {
   );
 }
 
-/** Every run the simulator creates, with millisecond creation and end times (the store keeps seconds). */
+/** A run state change as the simulator's store (or a thread running it) reports it. */
+interface RecordedChange {
+  run: { id: string; stackId: string };
+  transition: { state: string; terminal: boolean; timestampMillis: number };
+}
+
+/**
+ * Every run the simulator creates, with millisecond creation and end times (the store keeps
+ * seconds), as the simulator recorded them.
+ */
 export class RunRecorder {
   readonly runs = new Map<string, StackRun>();
   lastChange = Date.now();
   private readonly unsubscribe: () => void;
 
-  constructor(store: SpaceliftStore) {
-    this.unsubscribe = store.onRunStateChange(({ run, transition }) => {
-      const now = Date.now();
+  constructor(source: { onRunStateChange(listener: (change: RecordedChange) => void): () => void }) {
+    this.unsubscribe = source.onRunStateChange(({ run, transition }) => {
+      const now = transition.timestampMillis;
       this.lastChange = now;
       const known = this.runs.get(run.id);
       if (!known) {

@@ -97,6 +97,8 @@ export async function startService(
     let temporal: TemporalConnectionConfig = config.temporal;
     let temporalUi: string | null = null;
     let devServer: Supervisor<DevServer> | null = null;
+    /** The embedded server's start, awaited only before the worker: the receiver listens first. */
+    let devServerStarting: Promise<DevServer> | null = null;
     if (temporal.address === null) {
       out(`Starting the embedded Temporal dev server (data in ${dataDir}/temporal) ...`);
       // Restarted on the same ports and SQLite file when it exits: cascades in flight resume.
@@ -118,10 +120,12 @@ export async function startService(
           '(or point TEMPORAL_ADDRESS at a Temporal server you run).',
       });
       const supervised = devServer;
-      const server = await supervised.start();
+      devServerStarting = supervised.start();
+      // Awaited below; until then a failure must not count as unhandled.
+      devServerStarting.catch(() => undefined);
       shutdown.push('temporal dev server', () => supervised.stop());
-      temporal = { ...temporal, address: server.address, tls: null, apiKey: null };
-      temporalUi = server.uiUrl;
+      temporal = { ...temporal, address: `127.0.0.1:${port}`, tls: null, apiKey: null };
+      temporalUi = `http://127.0.0.1:${uiPort}`;
     }
     const connectOptions = await temporalConnectOptions(temporal);
     const temporalAddress = connectOptions.address;
@@ -233,6 +237,10 @@ export async function startService(
       lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
       lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);
     }
+
+    // Webhooks are taken (and spooled) from here on, so a restart of the whole service is short
+    // for Spacelift, which disables a webhook after 10 failed deliveries in a row.
+    if (devServerStarting) await devServerStarting;
 
     let worker: Worker | null = null;
     let workerRun: Promise<void> | null = null;
