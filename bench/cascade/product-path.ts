@@ -71,7 +71,11 @@ export class BenchTemporal {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const dataDir = await mkdtemp(join(tmpdir(), 'bench-cascade-temporal-'));
     const server = await startDevServer({ dataDir, uiPort: false });
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await Connection.connect({
+      address: server.address,
+      // Whole histories are read back: a page holding carried snapshots passes grpc-js's 4 MB default.
+      channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+    });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const bundle = await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), logger: quietLogger });
     return new BenchTemporal(

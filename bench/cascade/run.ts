@@ -37,6 +37,8 @@ import { startScriptBaseline } from './script-baseline.js';
 import { ThreadedSimulator } from './threaded-simulator.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
+/** Times each shape and size runs (script and cascade alternating); rows report medians. */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const LONG = process.env.BENCH_LONG === '1';
 /** Cases to run (all by default; `long` only with BENCH_LONG=1). */
 const CASES = new Set((process.env.BENCH_CASES ?? 'burst,critical-path,shapes').split(','));
@@ -164,21 +166,33 @@ async function shapes(temporal: BenchTemporal) {
   for (const size of SIZES) {
     for (const shape of SHAPES) {
       const stacks = generateStacks(shape, size);
-      const scriptMs = await scriptCase(stacks);
-      const { runs: _runs, ...cascade } = await cascadeCase(temporal, stacks, 0);
+      // Script and cascade alternate, REPEATS times: the medians, so one noisy moment of a
+      // shared machine does not decide the ratio.
+      const samples = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const scriptMs = await scriptCase(stacks);
+        const { runs: _runs, ...cascade } = await cascadeCase(temporal, stacks, 0);
+        samples.push({ scriptMs, cascade });
+      }
+      const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const cascadeMs = median(samples.map((s) => s.cascade.wallMs));
+      const scriptMs = median(samples.map((s) => s.scriptMs));
       const row = {
         shape,
         stacks: size,
-        cascadeMs: cascade.wallMs,
+        cascadeMs,
         scriptMs,
-        ratioToScript: round(cascade.wallMs / scriptMs, 2),
-        overheadPerStackMs: round(cascade.wallMs / size, 1),
-        ...cascade,
+        ratioToScript: round(cascadeMs / scriptMs, 2),
+        overheadPerStackMs: round(cascadeMs / size, 1),
+        repeats: samples.map((s) => ({ cascadeMs: s.cascade.wallMs, scriptMs: s.scriptMs })),
+        // The rest from the repeat whose cascade was the median.
+        ...samples.find((s) => s.cascade.wallMs === cascadeMs)!.cascade,
       };
       rows.push(row);
       console.log(
         `${shape.padEnd(16)} ${String(size).padStart(5)}: cascade ${row.cascadeMs} ms (${row.overheadPerStackMs} ms/stack), ` +
-          `script ${scriptMs} ms, ratio ${row.ratioToScript}, max history ${cascade.history.maxHistoryLength}`,
+          `script ${scriptMs} ms, ratio ${row.ratioToScript} (medians of ${REPEATS}: ` +
+          `${row.repeats.map((r) => `${r.cascadeMs}/${r.scriptMs}`).join(', ')}), max history ${row.history.maxHistoryLength}`,
       );
     }
   }
@@ -434,14 +448,15 @@ async function main(): Promise<void> {
 
 const METHOD = [
   'Product path: the simulator (zero-length runs unless stated) sends signed webhooks of every run state change to the real receiver ' +
-    '(buildWebhookServer + TemporalCascadeGateway: one signalWithStart of the estate coordinator per significant delivery) on a ' +
+    '(buildWebhookServer + TemporalCascadeGateway: signalWithStart of the estate coordinator, one per batch of significant deliveries that came together) on a ' +
     'Temporal dev server; a worker (createCascadeWorker, identity api::<key id>) triggers runs through the simulator API over HTTP. ' +
     'A fresh estate id, task queue, worker, receiver and simulator per case; the coordinator is configured and has read the graph ' +
     '(a stack query answers) before the change, and is terminated after. The simulator runs in a worker thread of its own (it stands for Spacelift, which runs elsewhere: its GraphQL, run lifecycles and webhook signing must not share the event loop of the receiver and worker measured), the rest in one Node process, the Temporal server apart; the plain script gets the same threaded simulator. Times are the simulator records of each transition (ms).',
   'shapes: a push of the root (store.triggerRun, triggeredBy null); wallMs = root run FINISHED to the last dependent run FINISHED, ' +
     'as the simulator records them; overheadPerStackMs = wallMs / stacks (runs are zero-length). scriptMs: the same for the plain ' +
     'script (script-baseline.ts: graph read once, each stack triggered when its upstreams FINISHED, webhooks only, same maxParallel) ' +
-    'on a fresh simulator, run just before the cascade of the same shape and size.',
+    'on a fresh simulator, run just before the cascade of the same shape and size; each shape and size BENCH_REPEATS times (default 3), ' +
+    'script and cascade alternating, the medians reported and every repeat listed.',
   "criticalPath: layered diamonds, 1 s per run state; criticalPathMs = the longest path through the estate of the runs' own " +
     'durations (created to FINISHED, simulator records, root excluded); wallMs as for shapes.',
   'burst: pushes at random stacks of the whole estate (seeded mulberry32, seed printed), evenly spread; settled when no run is in ' +

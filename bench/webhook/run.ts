@@ -1,7 +1,8 @@
 /**
  * Webhook receiver throughput and latency: signed FINISHED TRACKED deliveries with distinct run
- * ids posted over real HTTP into the receiver backed by a real Temporal dev server (each one a
- * `signalWithStart` of the estate coordinator), beside two baselines in the same run: (a) the
+ * ids posted over real HTTP into the receiver backed by a real Temporal dev server (one
+ * `signalWithStart` of the estate coordinator per batch of the deliveries that came while the
+ * previous one was in flight), beside two baselines in the same run: (a) the
  * same HTTP server with a no-op gateway (HTTP, signature, validation cost alone) and (b) a bare
  * loop of Temporal `signalWithStart` calls to a coordinator (Temporal cost alone), all at the
  * same concurrency. No worker runs: the coordinators only collect the signals, and are
@@ -191,7 +192,7 @@ try {
     baselines: { httpNoTemporal: noTemporal, bareSignalWithStart: bareSignal },
     ratioToSlowerBaseline: round(receiver.perSecond / slower, 3),
     notes:
-      'Each accepted delivery costs the receiver one signalWithStart of the estate coordinator (it starts on the first); ' +
+      'The receiver signals the estate coordinator with signalWithStart (it starts on the first), one call per batch of the deliveries that came while the previous call was in flight (group commit); ' +
       'the bare baseline is one signalWithStart per call. No worker runs: the coordinators only record the signals.',
   };
   await mkdir(new URL('../results/', import.meta.url), { recursive: true });

@@ -96,6 +96,21 @@ describe('POST /webhook: every example body gets its action', () => {
     ]);
   });
 
+  it("answers the progress of the cascade's own runs at once and signals it before the run's end, in order", async () => {
+    const { app, port } = server({ ownIdentity: 'api::cascade-key' });
+    const own = (line: string) =>
+      JSON.stringify({
+        ...JSON.parse(line),
+        run: { ...JSON.parse(line).run, triggeredBy: 'api::cascade-key' },
+      });
+    const actions: string[] = [];
+    for (const line of lifecycleLines())
+      actions.push((await post(app, own(line))).json<{ action: string }>().action);
+    expect(actions).toEqual(['forwarded', 'forwarded', 'ignored', 'ignored', 'ignored', 'signalled']);
+    // In order, whether the progress went out with the end or alone (signal-batcher.test.ts times that).
+    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'PREPARING', 'FINISHED']);
+  });
+
   it('answers each lifecycle line in order, signalling its significant states', async () => {
     const { app, port } = server();
     const actions: string[] = [];
