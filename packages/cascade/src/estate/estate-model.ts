@@ -394,8 +394,9 @@ export class EstateModel {
       served = entry.need;
       entry.need = null;
     }
-    // Ended before the trigger that created it answered: most likely ours, so its cascade's.
-    const cascadeHint = served?.cascade ?? (live ? null : (entry.triggering?.cascade ?? null));
+    // Ended before the trigger that created it answered (its progress may have come first: the
+    // receiver sends our own runs' progress with their end): most likely ours, so its cascade's.
+    const cascadeHint = served?.cascade ?? (live?.own ? null : (entry.triggering?.cascade ?? null));
     if (served) {
       this.record(served.cascade, obs.stackId, {
         runId: obs.runId,

@@ -448,6 +448,23 @@ describe('EstateModel', () => {
     expect(view.stacks.a).toMatchObject({ state: 'finished' });
   });
 
+  it("a run seen queued and ended before its trigger answered is the cascade's own: its end is no new change", () => {
+    const e = new Estate({ root: [], a: ['root'], b: ['a'] });
+    const push = e.start('root');
+    e.clock++;
+    e.finish('root', push);
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['a']);
+    // The run's queued state and its end come in one batch, before the trigger's answer.
+    e.obs('a', 'a-run', 'QUEUED');
+    e.clock++;
+    e.obs('a', 'a-run', 'FINISHED', { createdAt: e.clock - 1 });
+    e.model.triggered('a', 'a-run', 'QUEUED', e.clock - 1, e.clock * 1000);
+    const cascade = e.model.findCascade(push)!;
+    expect(cascade.changes.map((c) => c.stackId)).toEqual(['root']);
+    expect(e.step()).toEqual(['b']);
+    expect(e.model.findCascade(push)!.stacks).toHaveProperty('b');
+  });
+
   it('a change landing while the trigger is on its way is in the run when the run was created after it', () => {
     const e = new Estate({ root: [], a: ['root'] });
     const first = e.start('root');
