@@ -21,11 +21,6 @@ export interface SignalWithStartRequest {
   args: unknown[];
   signalName: string;
   signalArgs: unknown[];
-  /**
-   * How long the request may wait to go out with others (see `SignalBatcher`): news that
-   * nobody waits for. Unset, it goes out as soon as nothing is in flight.
-   */
-  mayWaitMs?: number;
 }
 
 /** Temporal could not be reached in time; the receiver answers 503 so Spacelift redelivers. */

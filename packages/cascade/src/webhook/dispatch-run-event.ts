@@ -34,9 +34,6 @@ export interface DispatchOptions {
  */
 const SIGNIFICANT_STATES = new Set(['QUEUED', 'PREPARING', 'UNCONFIRMED', 'CONFIRMED']);
 
-/** How long the progress of the cascade's own runs may wait to reach the coordinator with more. */
-const PROGRESS_MAY_WAIT_MS = 100;
-
 /**
  * The pure decision: forward to the coordinator, or why not; and whether the answer waits for
  * the signal. It does not for the progress of a run the coordinator triggered itself: that is
@@ -113,8 +110,6 @@ export async function dispatchRunEvent(
     args: [{ options: options.cascadeOptions }],
     signalName: RUN_STATE_SIGNAL,
     signalArgs: [toObservation(event)],
-    // News that nobody waits for goes out with the next delivery that matters (its run's end).
-    ...(decision.background && { mayWaitMs: PROGRESS_MAY_WAIT_MS }),
   });
   if (decision.background) {
     return {

@@ -5,8 +5,6 @@ const MAX_MERGED_ARGS = 500;
 
 interface Waiting {
   request: SignalWithStartRequest;
-  /** When it must go out at the latest (0: as soon as possible). */
-  dueAt: number;
   resolve: (outcome: 'delivered' | 'spooled') => void;
   reject: (err: unknown) => void;
 }
@@ -17,14 +15,12 @@ interface Waiting {
  * carrying all their signal arguments, in arrival order. Each caller gets the outcome of the call
  * that carried its request. Idle, a request goes out at once; under load (a fan-out's hundreds of
  * webhooks) the coordinator gets one history event and one workflow task per batch instead of
- * one per delivery. A request with `mayWaitMs` waits up to that long for company (or until a
- * request behind it must go). Only signals whose handler takes any number of arguments may
- * merge: the constructor names them.
+ * one per delivery. Only signals whose handler takes any number of arguments may merge: the
+ * constructor names them.
  */
 export class SignalBatcher implements CascadePort {
   private readonly waiting: Waiting[] = [];
   private sending = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly inner: CascadePort,
@@ -33,8 +29,7 @@ export class SignalBatcher implements CascadePort {
 
   signalWithStart(request: SignalWithStartRequest): Promise<'delivered' | 'spooled'> {
     return new Promise((resolve, reject) => {
-      const dueAt = request.mayWaitMs ? Date.now() + request.mayWaitMs : 0;
-      this.waiting.push({ request, dueAt, resolve, reject });
+      this.waiting.push({ request, resolve, reject });
       if (!this.sending) void this.drain();
     });
   }
@@ -44,20 +39,11 @@ export class SignalBatcher implements CascadePort {
   }
 
   private async drain(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     this.sending = true;
     while (this.waiting.length > 0) {
-      // Everything waiting may wait longer: come back when the first of them is due.
-      const due = Math.min(...this.waiting.map((w) => w.dueAt));
-      if (due > Date.now()) {
-        this.timer = setTimeout(() => void this.drain(), due - Date.now());
-        break;
-      }
       const batch = this.takeBatch();
-      const { mayWaitMs: _, ...first } = batch[0]!.request;
       const request: SignalWithStartRequest = {
-        ...first,
+        ...batch[0]!.request,
         signalArgs: batch.flatMap((w) => w.request.signalArgs),
       };
       try {

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CascadePort, SignalWithStartRequest } from '../../src/webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
 import { SignalBatcher } from '../../src/webhook/signal-batcher.js';
@@ -94,31 +94,6 @@ describe('SignalBatcher', () => {
     expect(port.calls.at(-1)?.signalArgs).toEqual(['d']);
     await port.release();
     await expect(later).resolves.toBe('delivered');
-  });
-
-  it('lets a request that may wait go with the next one that must go, or alone once due', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    try {
-      const port = new GatedPort();
-      const batcher = new SignalBatcher(port, new Set(['runStateChanged']));
-      void batcher.signalWithStart(request('queued', { mayWaitMs: 100 }));
-      void batcher.signalWithStart(request('preparing', { mayWaitMs: 100 }));
-      await vi.advanceTimersByTimeAsync(50);
-      expect(port.calls).toHaveLength(0);
-      void batcher.signalWithStart(request('finished'));
-      expect(port.calls.map((c) => c.signalArgs)).toEqual([['queued', 'preparing', 'finished']]);
-      expect(port.calls[0]!.mayWaitMs).toBeUndefined();
-      await port.release();
-
-      void batcher.signalWithStart(request('lone', { mayWaitMs: 100 }));
-      await vi.advanceTimersByTimeAsync(99);
-      expect(port.calls).toHaveLength(1);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(port.calls.at(-1)?.signalArgs).toEqual(['lone']);
-      await port.release();
-    } finally {
-      vi.useRealTimers();
-    }
   });
 
   it('caps the arguments one call carries', async () => {
