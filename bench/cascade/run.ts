@@ -39,6 +39,12 @@ import { ThreadedSimulator } from './threaded-simulator.js';
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 /** Times each shape and size runs (script and cascade alternating); rows report medians. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** Shapes to run (all by default), e.g. BENCH_SHAPES=chain. */
+const SHAPES_RUN = (process.env.BENCH_SHAPES?.split(',') ?? SHAPES).map((s) => {
+  if (!(SHAPES as readonly string[]).includes(s))
+    throw new Error(`BENCH_SHAPES: unknown shape ${s} (one of ${SHAPES.join(', ')})`);
+  return s as Shape;
+});
 const LONG = process.env.BENCH_LONG === '1';
 /** Cases to run (all by default; `long` only with BENCH_LONG=1). */
 const CASES = new Set((process.env.BENCH_CASES ?? 'burst,critical-path,shapes').split(','));
@@ -164,7 +170,7 @@ async function scriptCase(stacks: BenchStack[]): Promise<number> {
 async function shapes(temporal: BenchTemporal) {
   const rows = [];
   for (const size of SIZES) {
-    for (const shape of SHAPES) {
+    for (const shape of SHAPES_RUN) {
       const stacks = generateStacks(shape, size);
       // Script and cascade alternate, REPEATS times: the medians, so one noisy moment of a
       // shared machine does not decide the ratio.
@@ -378,7 +384,7 @@ async function main(): Promise<void> {
           '(fan-out of 1,000 in 10 waves) while staying a limit a platform team would set; the script gets the same',
         cases: [...CASES],
         sizes: SIZES,
-        shapes: SHAPES,
+        shapes: SHAPES_RUN,
         criticalPath: { shape: 'layered-diamonds', stacks: CRITICAL_PATH_SIZE, stateDurationMs: 1_000 },
         burst: { ...BURST, shape: 'layered-diamonds', seed: BURST_SEED },
         long: LONG ? { shape: 'layered-diamonds', stacks: LONG_SIZE } : 'not run (BENCH_LONG=1)',

@@ -3,6 +3,7 @@ import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../constants.js';
 import { isOwnIdentity } from '../own-identity.js';
 import { isTerminal } from '../workflows/run-states.js';
 import type { CascadePort } from './cascade-port.js';
+import type { ProgressHold } from './progress-hold.js';
 
 /** What the receiver did with a delivery; the webhook answer's `action`. */
 export type WebhookAction = 'signalled' | 'spooled' | 'forwarded' | 'ignored';
@@ -12,7 +13,7 @@ export interface DispatchResult {
   workflowId?: string;
   /** One sentence for the log line. */
   reason: string;
-  /** A `forwarded` delivery's signal, still on its way. */
+  /** A `forwarded` delivery's signal, still on its way (or held: 'superseded' when never sent). */
   background?: Promise<unknown>;
 }
 
@@ -23,7 +24,16 @@ export interface DispatchOptions {
   cascadeOptions: CascadeOptions;
   /** `triggeredBy` of the cascade's own runs (the worker's API key), when the receiver knows it. */
   ownIdentity?: string;
+  /** Where the later progress of our own runs waits for the run's next delivery; sent at once without. */
+  progressHold?: ProgressHold;
 }
+
+/**
+ * When a forwarded delivery is answered: after its signal is in ('wait'), at once with the
+ * signal sent behind the answer ('at-once'), or at once with the signal held for a moment in
+ * case the run's next delivery supersedes it ('hold').
+ */
+export type DeliveryMode = 'wait' | 'at-once' | 'hold';
 
 /**
  * States the coordinator acts on or shows: a run appearing (queued), starting (running),
@@ -33,27 +43,32 @@ export interface DispatchOptions {
  * about ten states.
  */
 const SIGNIFICANT_STATES = new Set(['QUEUED', 'PREPARING', 'UNCONFIRMED', 'CONFIRMED']);
+/** Progress of our own runs that goes out at once: the run's creation, and awaiting confirmation. */
+const UNHELD_STATES = new Set(['QUEUED', 'UNCONFIRMED']);
 
 /**
- * The pure decision: forward to the coordinator, or why not; and whether the answer waits for
- * the signal. It does not for the progress of a run the coordinator triggered itself: that is
- * news for the status, not a change (the coordinator knows the run from its trigger and polls
- * it when quiet), and Spacelift sends a run's deliveries one after another, so each signal
- * waited for here delays the run's FINISHED delivery, the one the next stack waits for.
+ * The pure decision: forward to the coordinator, or why not; and when to answer. The progress of
+ * a run the coordinator triggered itself is news for the status, not a change (the coordinator
+ * knows the run from its trigger and polls it when quiet), and Spacelift sends a run's
+ * deliveries one after another, so each signal waited for here would delay the run's FINISHED
+ * delivery, the one the next stack waits for. Its QUEUED goes out at once (with milliseconds,
+ * the run's exact creation, which decides which changes the run includes) and so does
+ * UNCONFIRMED (a stack awaiting confirmation, with its timeout); the states between may wait
+ * for the run's next delivery to supersede them.
  */
 export function classifyRunEvent(
   event: RunEvent,
   options: CascadeOptions,
   ownIdentity?: string,
-): { forward: boolean; background: boolean; reason: string } {
+): { forward: boolean; mode: DeliveryMode; reason: string } {
   // Proposed runs change nothing, but a coordinator triggering proposed runs follows its own.
   if (event.runType !== 'TRACKED' && event.runType !== options.runType) {
-    return { forward: false, background: false, reason: `a ${event.runType} run changes nothing` };
+    return { forward: false, mode: 'wait', reason: `a ${event.runType} run changes nothing` };
   }
   if (!isTerminal(event.state) && !SIGNIFICANT_STATES.has(event.state)) {
     return {
       forward: false,
-      background: false,
+      mode: 'wait',
       reason: `state ${event.state} changes nothing the coordinator tracks`,
     };
   }
@@ -64,11 +79,11 @@ export function classifyRunEvent(
   ) {
     return {
       forward: true,
-      background: true,
+      mode: UNHELD_STATES.has(event.state) ? 'at-once' : 'hold',
       reason: `progress (${event.state}) of a run the cascade triggered`,
     };
   }
-  return { forward: true, background: false, reason: `${event.runType} run ${event.state}` };
+  return { forward: true, mode: 'wait', reason: `${event.runType} run ${event.state}` };
 }
 
 export function toObservation(event: RunEvent): RunObservation {
@@ -103,15 +118,28 @@ export async function dispatchRunEvent(
 ): Promise<DispatchResult> {
   const decision = classifyRunEvent(event, options.cascadeOptions, options.ownIdentity);
   if (!decision.forward) return { action: 'ignored', reason: decision.reason };
-  const signal = port.signalWithStart({
-    workflowType: PARENT_WORKFLOW,
-    workflowId: options.estateId,
-    taskQueue: options.taskQueue,
-    args: [{ options: options.cascadeOptions }],
-    signalName: RUN_STATE_SIGNAL,
-    signalArgs: [toObservation(event)],
-  });
-  if (decision.background) {
+  const send = () =>
+    port.signalWithStart({
+      workflowType: PARENT_WORKFLOW,
+      workflowId: options.estateId,
+      taskQueue: options.taskQueue,
+      args: [{ options: options.cascadeOptions }],
+      signalName: RUN_STATE_SIGNAL,
+      signalArgs: [toObservation(event)],
+    });
+  const hold = options.progressHold;
+  // A delivery without a state version cannot be ordered against others: it goes at once.
+  if (decision.mode === 'hold' && hold && event.stateVersion !== null) {
+    return {
+      action: 'forwarded',
+      workflowId: options.estateId,
+      reason: `handed on to the coordinator unless the run's next delivery comes first: ${decision.reason}`,
+      background: hold.hold(event.runId, event.stateVersion, send),
+    };
+  }
+  if (event.stateVersion !== null) hold?.supersede(event.runId, event.stateVersion);
+  const signal = send();
+  if (decision.mode !== 'wait') {
     return {
       action: 'forwarded',
       workflowId: options.estateId,

@@ -31,6 +31,7 @@ import {
   WebhookSignatureError,
 } from './webhook-errors.js';
 import { WebhookMetrics, type WebhookOutcome } from './webhook-metrics.js';
+import { ProgressHold } from './progress-hold.js';
 import { SignalBatcher } from './signal-batcher.js';
 
 export interface WebhookServerOptions {
@@ -197,6 +198,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const gateway = new SignalBatcher(options.gateway, new Set([RUN_STATE_SIGNAL]));
   /** Signals of deliveries already answered: closing waits for them. */
   const backgroundSignals = new Set<Promise<unknown>>();
+  const progressHold = new ProgressHold();
 
   const app = Fastify({
     loggerInstance: logger,
@@ -207,6 +209,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onClose', async () => {
+    progressHold.flush();
     await Promise.all(backgroundSignals);
   });
 
@@ -343,6 +346,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
             taskQueue: options.taskQueue,
             cascadeOptions: options.cascadeOptions,
             ownIdentity: options.ownIdentity,
+            progressHold,
           });
           if (result.background) {
             const signal = result.background.catch((err: unknown) =>

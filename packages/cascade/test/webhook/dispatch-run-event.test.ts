@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunEvent, RunObservation } from '../../src/cascade-contract.js';
 import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
@@ -8,6 +8,7 @@ import {
   toObservation,
   type DispatchOptions,
 } from '../../src/webhook/dispatch-run-event.js';
+import { ProgressHold } from '../../src/webhook/progress-hold.js';
 import { parseWebhookPayload } from '../../src/webhook/run-event.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 import { TEST_ESTATE_ID, cascadeOptions, exampleBody, lifecycleLines } from './webhook-examples.js';
@@ -81,7 +82,7 @@ describe('classifyRunEvent', () => {
   it('says why it ignores a delivery', () => {
     expect(classifyRunEvent(event({ runType: 'PROPOSED' }), cascadeOptions)).toEqual({
       forward: false,
-      background: false,
+      mode: 'wait',
       reason: 'a PROPOSED run changes nothing',
     });
     expect(classifyRunEvent(event({ state: 'PLANNING' }), cascadeOptions).reason).toMatch(/PLANNING/);
@@ -223,16 +224,95 @@ describe('dispatchRunEvent', () => {
     const own = { ...options, ownIdentity: 'api::cascade-key' };
 
     it.each([
-      ['QUEUED', 'api::cascade-key'],
-      ['PREPARING', 'api::cascade-key'],
-      ['CONFIRMED', 'api::casc::cascade-key-name'],
-    ])('%s triggered by %s is answered before the signal is in', async (state, triggeredBy) => {
+      ['QUEUED', 'api::cascade-key', 'at-once'],
+      ['UNCONFIRMED', 'api::casc::cascade-key-name', 'at-once'],
+      ['PREPARING', 'api::cascade-key', 'hold'],
+      ['CONFIRMED', 'api::casc::cascade-key-name', 'hold'],
+    ])('%s triggered by %s is answered before the signal is in (%s)', async (state, triggeredBy, mode) => {
+      expect(classifyRunEvent(event({ state, triggeredBy }), cascadeOptions, own.ownIdentity).mode).toBe(
+        mode,
+      );
+      // Without a hold, held progress goes at once too.
       const port = new FakeCascadePort();
       const result = await dispatchRunEvent(event({ state, triggeredBy }), port, own);
       expect(result).toMatchObject({ action: 'forwarded', workflowId: TEST_ESTATE_ID });
       await expect(result.background).resolves.toBe('delivered');
       expect(port.calls).toHaveLength(1);
       expect(port.observations).toMatchObject([{ runId: 'run-1', state }]);
+    });
+
+    describe('with a progress hold', () => {
+      afterEach(() => {
+        vi.useRealTimers();
+      });
+      const held = () => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+        return { ...own, progressHold: new ProgressHold(1_000) };
+      };
+      const mine = (state: string, stateVersion: number) =>
+        event({ state, stateVersion, triggeredBy: 'api::cascade-key' });
+
+      it("a run's end supersedes its held progress, which is never signalled; its QUEUED is not held", async () => {
+        const o = held();
+        const port = new FakeCascadePort();
+        const queued = await dispatchRunEvent(mine('QUEUED', 1), port, o);
+        const preparing = await dispatchRunEvent(mine('PREPARING', 3), port, o);
+        const confirmed = await dispatchRunEvent(mine('CONFIRMED', 6), port, o);
+        const finished = await dispatchRunEvent(mine('FINISHED', 9), port, o);
+        expect([queued.action, preparing.action, confirmed.action, finished.action]).toEqual([
+          'forwarded',
+          'forwarded',
+          'forwarded',
+          'signalled',
+        ]);
+        await expect(preparing.background).resolves.toBe('superseded');
+        await expect(confirmed.background).resolves.toBe('superseded');
+        await vi.advanceTimersByTimeAsync(5_000);
+        expect(port.observations.map((obs) => obs.state)).toEqual(['QUEUED', 'FINISHED']);
+      });
+
+      it('held progress goes out by its deadline; a newer state replaces it and keeps the deadline', async () => {
+        const o = held();
+        const port = new FakeCascadePort();
+        const preparing = await dispatchRunEvent(mine('PREPARING', 3), port, o);
+        await vi.advanceTimersByTimeAsync(600);
+        const confirmed = await dispatchRunEvent(mine('CONFIRMED', 6), port, o);
+        await expect(preparing.background).resolves.toBe('superseded');
+        await vi.advanceTimersByTimeAsync(399);
+        expect(port.calls).toHaveLength(0);
+        await vi.advanceTimersByTimeAsync(1);
+        await expect(confirmed.background).resolves.toBe('delivered');
+        expect(port.observations.map((obs) => [obs.state, obs.stateVersion])).toEqual([['CONFIRMED', 6]]);
+      });
+
+      it('an older delivery neither replaces newer held progress nor drops it', async () => {
+        const o = held();
+        const port = new FakeCascadePort();
+        const confirmed = await dispatchRunEvent(mine('CONFIRMED', 6), port, o);
+        const preparing = await dispatchRunEvent(mine('PREPARING', 3), port, o);
+        const queued = await dispatchRunEvent(mine('QUEUED', 1), port, o);
+        await expect(preparing.background).resolves.toBe('superseded');
+        await expect(queued.background).resolves.toBe('delivered');
+        await vi.advanceTimersByTimeAsync(1_000);
+        await expect(confirmed.background).resolves.toBe('delivered');
+        expect(port.observations.map((obs) => obs.state)).toEqual(['QUEUED', 'CONFIRMED']);
+      });
+
+      it('flush sends what is held at once (the receiver is closing)', async () => {
+        const o = held();
+        const port = new FakeCascadePort();
+        const other = { ...mine('PREPARING', 3), runId: 'run-2' };
+        const results = [
+          await dispatchRunEvent(mine('PREPARING', 3), port, o),
+          await dispatchRunEvent(other, port, o),
+        ];
+        o.progressHold.flush();
+        await expect(Promise.all(results.map(async (r) => r.background))).resolves.toEqual([
+          'delivered',
+          'delivered',
+        ]);
+        expect(port.observations.map((obs) => obs.runId)).toEqual(['run-1', 'run-2']);
+      });
     });
 
     it('an end of an own run, the progress of other runs, and any run without a known identity wait for the signal', async () => {

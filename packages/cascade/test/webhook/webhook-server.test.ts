@@ -96,7 +96,7 @@ describe('POST /webhook: every example body gets its action', () => {
     ]);
   });
 
-  it("answers the progress of the cascade's own runs at once and signals it before the run's end, in order", async () => {
+  it("answers the progress of the cascade's own runs at once; the run's end makes its held progress old news", async () => {
     const { app, port } = server({ ownIdentity: 'api::cascade-key' });
     const own = (line: string) =>
       JSON.stringify({
@@ -107,8 +107,22 @@ describe('POST /webhook: every example body gets its action', () => {
     for (const line of lifecycleLines())
       actions.push((await post(app, own(line))).json<{ action: string }>().action);
     expect(actions).toEqual(['forwarded', 'forwarded', 'ignored', 'ignored', 'ignored', 'signalled']);
-    // In order, whether the progress went out with the end or alone (signal-batcher.test.ts times that).
-    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'PREPARING', 'FINISHED']);
+    // QUEUED at once (the exact creation); PREPARING held, then superseded by the end
+    // (dispatch-run-event.test.ts times the hold).
+    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'FINISHED']);
+    await app.close();
+    expect(port.observations.map((o) => o.state)).toEqual(['QUEUED', 'FINISHED']);
+  });
+
+  it('sends held progress when it closes', async () => {
+    const { app, port } = server({ ownIdentity: 'api::cascade-key' });
+    const [, preparing] = lifecycleLines();
+    const body = JSON.parse(preparing!);
+    body.run.triggeredBy = 'api::cascade-key';
+    expect((await post(app, JSON.stringify(body))).json<{ action: string }>().action).toBe('forwarded');
+    expect(port.observations).toEqual([]);
+    await app.close();
+    expect(port.observations.map((o) => o.state)).toEqual(['PREPARING']);
   });
 
   it('answers each lifecycle line in order, signalling its significant states', async () => {
