@@ -15,7 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
-import { SIGNATURE_256_HEADER, verifyWebhookSignature } from 'spacelift-client';
+import { SIGNATURE_256_HEADER } from 'spacelift-client';
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
 import { RUN_STATE_SIGNAL } from '../constants.js';
@@ -24,11 +24,11 @@ import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
 import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
 import { WebhookConfigError } from './webhook-config.js';
+import { readSignedBody } from './signed-body.js';
 import {
-  MalformedJsonError,
   UnsupportedContentEncodingError,
   WebhookPayloadError,
-  WebhookSignatureError,
+  WebhookRequestError,
 } from './webhook-errors.js';
 import { WebhookMetrics, type WebhookOutcome } from './webhook-metrics.js';
 import { ProgressHold } from './progress-hold.js';
@@ -102,33 +102,10 @@ function toErrorAnswer(
   err: FastifyError | Error,
   retryAfterSeconds: number,
 ): { outcome: WebhookOutcome; status: number; body: ErrorBody } {
-  if (err instanceof WebhookSignatureError) {
-    return {
-      outcome: 'invalid_signature',
-      status: 401,
-      body: { error: 'invalid_signature', message: err.message },
-    };
-  }
-  if (err instanceof MalformedJsonError) {
-    return {
-      outcome: 'malformed_json',
-      status: 400,
-      body: { error: 'malformed_json', message: err.message },
-    };
-  }
-  if (err instanceof WebhookPayloadError) {
-    return {
-      outcome: 'invalid_payload',
-      status: 400,
-      body: { error: 'invalid_payload', message: err.message, details: err.issues },
-    };
-  }
-  if (err instanceof UnsupportedContentEncodingError) {
-    return {
-      outcome: 'unsupported_media_type',
-      status: 415,
-      body: { error: 'unsupported_media_type', message: err.message },
-    };
+  if (err instanceof WebhookRequestError) {
+    const body: ErrorBody = { error: err.code, message: err.message };
+    if (err.details) body.details = err.details;
+    return { outcome: err.code, status: err.statusCode, body };
   }
   if (err instanceof TemporalUnavailableError) {
     return {
@@ -279,22 +256,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       'application/json',
       { parseAs: 'buffer', bodyLimit },
       (request, raw, parsed) => {
-        // Checked before parsing: an unsigned body is never even read as JSON.
-        if (secrets.length > 0) {
-          const copies = headerCopies(request.raw.rawHeaders, SIGNATURE_256_HEADER);
-          const given = copies[0];
-          if (!given) return parsed(new WebhookSignatureError('missing'), undefined);
-          if (copies.length > 1) {
-            return parsed(new WebhookSignatureError('repeated', copies.length), undefined);
-          }
-          if (!verifyWebhookSignature(secrets, raw, given)) {
-            return parsed(new WebhookSignatureError('mismatch'), undefined);
-          }
-        }
         try {
-          parsed(null, JSON.parse(raw.toString('utf8')));
+          const signatures = headerCopies(request.raw.rawHeaders, SIGNATURE_256_HEADER);
+          parsed(null, readSignedBody(raw, signatures, secrets));
         } catch (err) {
-          parsed(new MalformedJsonError((err as Error).message), undefined);
+          parsed(err as Error, undefined);
         }
       },
     );
