@@ -159,7 +159,10 @@ export class BenchTemporal {
     return (await this.chain(estateId)).map(({ runId, historyLength, events }) => ({
       runId,
       historyLength,
-      inputBytes: events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data?.length ?? 0,
+      inputBytes: (events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []).reduce(
+        (bytes, p) => bytes + (p.data?.length ?? 0),
+        0,
+      ),
     }));
   }
 

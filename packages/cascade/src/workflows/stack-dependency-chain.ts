@@ -11,6 +11,7 @@ import {
 import type { CascadeActivities, RunRef } from '../activities/types.js';
 import type { CoordinatorInput, RunObservation } from '../cascade-contract.js';
 import { EstateModel, type EstateSnapshot } from '../estate/estate-model.js';
+import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
   cancelCascadeSignal,
   cascadesQuery,
@@ -61,10 +62,14 @@ interface CarriedState {
  * `estate/estate-model.ts`, triggers stacks when nothing upstream is still changing (at most
  * `maxParallel` at once), polls runs whose webhooks are late, and runs a reconciliation pass
  * every `reconcileIntervalMs` that finds changes nobody told it about and refreshes the graph.
- * Its state goes through continue-as-new, so its history stays small however long it lives.
+ * Its state goes through continue-as-new, so its history stays small however long it lives:
+ * deflated, as `packed` (runs continued before that carry it plain, as `input.snapshot`).
  */
-export async function stackDependencyChainWorkflow(input: CoordinatorInput): Promise<never> {
-  const carried = input.snapshot as CarriedState | undefined;
+export async function stackDependencyChainWorkflow(
+  input: CoordinatorInput,
+  packed?: Uint8Array,
+): Promise<never> {
+  const carried = (packed ? unpackSnapshot(packed) : input.snapshot) as CarriedState | undefined;
   let options = input.options;
   const model = new EstateModel(options, carried?.model);
   let graphDigest = carried?.graphDigest ?? null;
@@ -166,6 +171,9 @@ export async function stackDependencyChainWorkflow(input: CoordinatorInput): Pro
     if (draining) {
       if (triggersInFlight === 0 && !polling && !reconciling && inbox.length === 0 && cancels.length === 0) {
         const state: CarriedState = { model: model.snapshot(), graphDigest };
+        if (patched('packed-snapshot')) {
+          return await continueAsNew<typeof stackDependencyChainWorkflow>({ options }, packSnapshot(state));
+        }
         return await continueAsNew<typeof stackDependencyChainWorkflow>({ options, snapshot: state });
       }
     } else {
