@@ -56,7 +56,13 @@ export interface OracleReport {
   /** Stacks with fewer runs than the fewest allowed (impossible unless a need went unserved). */
   underRun: StackCount[];
   startedInFlight: StartedInFlight[];
-  redundant: Array<{ runId: string; stackId: string; secondsRule: boolean }>;
+  redundant: Array<{
+    runId: string;
+    stackId: string;
+    secondsRule: boolean;
+    previousOwn: boolean | null;
+    needLeadMs: number | null;
+  }>;
   unserved: string[];
   /** Runs that ended otherwise than FINISHED, or never ended. */
   notFinished: string[];
@@ -132,7 +138,15 @@ export function checkOverlappingChanges(
           !previous.own &&
           served !== undefined &&
           Math.floor(previous.createdAt / 1000) * 1000 <= served;
-        report.redundant.push({ runId: run.runId, stackId, secondsRule });
+        report.redundant.push({
+          runId: run.runId,
+          stackId,
+          secondsRule,
+          previousOwn: previous?.own ?? null,
+          // How long before the previous run's creation its latest need landed (small: the
+          // coordinator heard of the change before it knew the run's creation to the ms).
+          needLeadMs: previous !== null && served !== undefined ? previous.createdAt - served : null,
+        });
       }
       for (const upstream of ups.get(stackId) ?? []) {
         for (const up of runsOf.get(upstream) ?? []) {

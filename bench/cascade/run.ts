@@ -38,7 +38,7 @@ import { ThreadedSimulator } from './threaded-simulator.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 /** Times each shape and size runs (script and cascade alternating); rows report medians. */
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Shapes to run (all by default), e.g. BENCH_SHAPES=chain. */
 const SHAPES_RUN = (process.env.BENCH_SHAPES?.split(',') ?? SHAPES).map((s) => {
   if (!(SHAPES as readonly string[]).includes(s))
@@ -461,7 +461,7 @@ const METHOD = [
   'shapes: a push of the root (store.triggerRun, triggeredBy null); wallMs = root run FINISHED to the last dependent run FINISHED, ' +
     'as the simulator records them; overheadPerStackMs = wallMs / stacks (runs are zero-length). scriptMs: the same for the plain ' +
     'script (script-baseline.ts: graph read once, each stack triggered when its upstreams FINISHED, webhooks only, same maxParallel) ' +
-    'on a fresh simulator, run just before the cascade of the same shape and size; each shape and size BENCH_REPEATS times (default 3), ' +
+    'on a fresh simulator, run just before the cascade of the same shape and size; each shape and size BENCH_REPEATS times (default 5: the machine is shared), ' +
     'script and cascade alternating, the medians reported and every repeat listed.',
   "criticalPath: layered diamonds, 1 s per run state; criticalPathMs = the longest path through the estate of the runs' own " +
     'durations (created to FINISHED, simulator records, root excluded); wallMs as for shapes.',
