@@ -69,7 +69,10 @@ describe('checkOverlappingChanges', () => {
       redundant: [],
     });
     const extra = checkOverlappingChanges(chain, [...runs, run('b', 3_100, 3_500)]);
-    expect(extra.redundant).toEqual([{ runId: 'b@3100', stackId: 'b', secondsRule: false }]);
+    // Its previous run is the push, created 1,100 ms after the need it served.
+    expect(extra.redundant).toEqual([
+      { runId: 'b@3100', stackId: 'b', secondsRule: false, previousOwn: false, needLeadMs: 1_100 },
+    ]);
     expect(extra.overRun).toEqual([{ stackId: 'b', runs: 2, fewest: 1 }]);
     expect(extra.extraHistogram).toEqual({ '0': 2, '1': 1 });
   });
@@ -81,7 +84,9 @@ describe('checkOverlappingChanges', () => {
       run('b', 1_700, 1_800),
       run('c', 1_900, 2_000),
     ]);
-    expect(report.redundant).toEqual([{ runId: 'b@1700', stackId: 'b', secondsRule: true }]);
+    expect(report.redundant).toEqual([
+      { runId: 'b@1700', stackId: 'b', secondsRule: true, previousOwn: false, needLeadMs: 400 },
+    ]);
   });
 
   it('a change landing while the run is in progress justifies one more run; the bound counts one', () => {
