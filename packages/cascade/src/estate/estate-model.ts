@@ -67,7 +67,7 @@ interface StackEntry {
   /** Why the last trigger failed; cleared by the next reconciliation pass, which retries. */
   triggerError: string | null;
   /** Last terminal run; `createdAt` in Spacelift seconds. */
-  last: { runId: string; state: string; createdAt: number | null } | null;
+  last: { runId: string; state: string; createdAt: number | null; createdMs?: number | null } | null;
   /** Recent terminal run ids, newest last: duplicates and late deliveries change nothing. */
   ended: string[];
 }
@@ -101,6 +101,8 @@ interface CarriedEntry {
   l?: [string, number | null] | [string, number | null, string];
   /** Recent terminal run ids. */
   d?: string[];
+  /** The last run's creation in ms, when known more precisely than its second. */
+  m?: number;
 }
 
 /** [stack index or id, since, runs as [runId, state, own 0/1, at], canceled]; times from the cascade's start. */
@@ -388,7 +390,15 @@ export class EstateModel {
       // An older run than one already seen ending (a late or recovered delivery): old news.
       return 'stale';
     }
-    entry.last = { runId: obs.runId, state: obs.state, createdAt };
+    // Its creation to the ms when a QUEUED delivery told it: a change that lands later in the
+    // same second than the run was created is in the run.
+    const createdMs = Math.max(live?.createdMs ?? -Infinity, createdLowerMs(obs) ?? -Infinity);
+    entry.last = {
+      runId: obs.runId,
+      state: obs.state,
+      createdAt,
+      createdMs: createdMs > -Infinity ? createdMs : null,
+    };
     let served = live?.serving ?? null;
     if (!live && entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
       served = entry.need;
@@ -461,7 +471,9 @@ export class EstateModel {
       }
       // A change we learn late (a lost delivery found by a pass): the stack's last run was
       // created after it, so it already ran with it, and so did what its run changed below.
-      if (entry.last?.createdAt != null && entry.last.createdAt * 1000 > at) continue;
+      const lastCreated =
+        entry.last?.createdMs ?? (entry.last?.createdAt == null ? null : entry.last.createdAt * 1000);
+      if (lastCreated !== null && lastCreated > at) continue;
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }
@@ -533,8 +545,11 @@ export class EstateModel {
     const need = entry?.triggering;
     if (!entry || !need) return;
     entry.triggering = null;
-    this.record(need.cascade, stackId, { runId, state, own: true, at: now });
-    if (entry.ended.includes(runId)) {
+    const ended = entry.ended.includes(runId);
+    // A run that ended before this answer shows its end, not the state the trigger returned.
+    const shown = ended && entry.last?.runId === runId ? entry.last.state : state;
+    this.record(need.cascade, stackId, { runId, state: shown, own: true, at: now });
+    if (ended) {
       // Its end arrived before the trigger's answer: the run served this need.
       this.closeNeed(need, now);
     } else {
@@ -617,7 +632,7 @@ export class EstateModel {
     entry.runs = entry.runs.filter((r) => r !== live);
     entry.ended = [...entry.ended, runId].slice(-RECENT_ENDED);
     entry.failed = { runId, state: 'UNKNOWN' };
-    entry.last = { runId, state: 'UNKNOWN', createdAt: live.createdAt };
+    entry.last = { runId, state: 'UNKNOWN', createdAt: live.createdAt, createdMs: live.createdMs };
     if (live.serving) {
       this.record(live.serving.cascade, stackId, { runId, state: 'UNKNOWN', own: live.own, at: now });
       this.closeNeed(live.serving, now);
@@ -967,6 +982,8 @@ function compactEntry(e: StackEntry, ref: (id: string) => number | string): Carr
       e.last.runId === e.ended[e.ended.length - 1]
         ? [e.last.state, e.last.createdAt]
         : [e.last.state, e.last.createdAt, e.last.runId];
+    if (e.last.createdMs != null && e.last.createdMs !== (e.last.createdAt ?? -1) * 1000)
+      c.m = e.last.createdMs;
   }
   if (e.ended.length > 0) c.d = e.ended;
   return c;
@@ -981,7 +998,14 @@ function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): Sta
     runs: c.r ?? [],
     failed: c.f ?? null,
     triggerError: c.e ?? null,
-    last: c.l ? { state: c.l[0], createdAt: c.l[1], runId: c.l[2] ?? ended[ended.length - 1]! } : null,
+    last: c.l
+      ? {
+          state: c.l[0],
+          createdAt: c.l[1],
+          runId: c.l[2] ?? ended[ended.length - 1]!,
+          createdMs: c.m ?? null,
+        }
+      : null,
     ended,
   };
 }

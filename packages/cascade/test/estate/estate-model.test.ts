@@ -308,6 +308,62 @@ describe('EstateModel', () => {
     expect(e.step(4)).toHaveLength(4);
   });
 
+  it("a change heard only after our run ended, landed before the run's creation in the same second, is in that run", () => {
+    // base -> vpc. vpc's own run is created at 100.600 s (its QUEUED says so to the ms) and ends;
+    // then base's end at 100.300 s is heard late (a delayed delivery): vpc ran with it already.
+    const e = new Estate({ base: [], vpc: ['base'] });
+    const first = e.start('base');
+    e.finish('base', first);
+    expect(e.step()).toEqual(['vpc']);
+    const vpcRun = e.ownRun.get('vpc')!;
+    e.obs('vpc', vpcRun, 'QUEUED', { stateVersion: 1, createdAtMs: 100_600 });
+    e.obs('vpc', vpcRun, 'FINISHED', { createdAt: 100, at: 100_900 });
+    const late = 'base-late';
+    e.obs('base', late, 'FINISHED', { createdAt: 100, at: 100_300 });
+    expect(e.step()).toEqual([]);
+    expect(e.view('vpc').state).toBe('finished');
+    // The same through a continue-as-new.
+    const restored = new EstateModel(
+      options,
+      JSON.parse(JSON.stringify(e.model.snapshot())) as EstateSnapshot,
+    );
+    restored.observe(
+      {
+        stackId: 'base',
+        runId: 'base-later',
+        state: 'FINISHED',
+        stateVersion: null,
+        runType: 'TRACKED',
+        triggeredBy: null,
+        createdAt: 100,
+        at: 100_400,
+        driftDetection: false,
+        stackLabels: null,
+      },
+      101_000,
+    );
+    expect(restored.takeReady(10)).toEqual([]);
+    // A change after the run's creation still needs a run.
+    e.obs('base', 'base-after', 'FINISHED', { createdAt: 100, at: 100_700 });
+    expect(e.step()).toEqual(['vpc']);
+  });
+
+  it("a run that ended before its trigger answered shows its end in the cascade, not the trigger's state", () => {
+    const e = new Estate({ base: [], vpc: ['base'] });
+    const root = e.start('base');
+    e.finish('base', root);
+    const [ready] = e.model.takeReady(10);
+    expect(ready!.stackId).toBe('vpc');
+    e.obs('vpc', 'vpc-fast', 'FINISHED', { triggeredBy: 'api::k' });
+    e.model.triggered('vpc', 'vpc-fast', 'QUEUED', e.clock, e.clock * 1000);
+    const cascade = e.model.findCascade(root)!;
+    expect(cascade.phase).toBe('completed');
+    expect(cascade.stacks.vpc).toMatchObject({
+      state: 'finished',
+      runs: [{ runId: 'vpc-fast', state: 'FINISHED' }],
+    });
+  });
+
   it('survives a snapshot round trip mid-cascade (continue-as-new)', () => {
     const e = new Estate();
     const r = e.start('base');
