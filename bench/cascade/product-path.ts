@@ -20,7 +20,7 @@ import {
 import { pino } from 'pino';
 import { Spacelift, apiKeyIdentity } from 'spacelift-client';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
-import { RUN_STATE_SIGNAL } from '../../packages/cascade/src/constants.js';
+import { runStateSignal } from '../../packages/cascade/src/coordinator-contract.js';
 import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../packages/cascade/src/temporal/coordinator.js';
 import { startDevServer, type DevServer } from '../../packages/cascade/src/temporal/dev-server.js';
@@ -31,6 +31,8 @@ import {
 } from '../../packages/cascade/src/worker/create-cascade-worker.js';
 import type { BenchStack } from './graph-shapes.js';
 import { ThreadedSimulator } from './threaded-simulator.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 const SECRET = 'bench-cascade-webhook-secret';
 /** The simulator's API key: the receiver knows the cascade's own runs by it, as in production. */

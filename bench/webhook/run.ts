@@ -19,12 +19,15 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { signWebhookBody } from 'spacelift-client';
 import type { CascadeOptions, RunObservation } from '../../packages/cascade/src/cascade-contract.js';
-import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../packages/cascade/src/constants.js';
+import { PARENT_WORKFLOW } from '../../packages/cascade/src/constants.js';
+import { runStateSignal } from '../../packages/cascade/src/coordinator-contract.js';
 import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/cascade-gateway.js';
 import { startDevServer } from '../../packages/cascade/src/temporal/dev-server.js';
 import type { CascadePort } from '../../packages/cascade/src/webhook/cascade-port.js';
 import { buildWebhookServer, listenWebhookServer } from '../../packages/cascade/src/webhook/server.js';
 import { percentile } from '../percentiles.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 const REQUESTS = 2_000;
 const WARMUP = 200;

@@ -29,7 +29,7 @@ export interface RunEvent {
 }
 
 /**
- * What the coordinator learns about one run, from a webhook (RUN_STATE_SIGNAL), a poll or a
+ * What the coordinator learns about one run, from a webhook (`runStateSignal`), a poll or a
  * reconciliation pass: the same shape whatever the source.
  */
 export interface RunObservation {

@@ -4,6 +4,8 @@
  */
 export * from './cascade-contract.js';
 export * from './constants.js';
+export * from './coordinator-contract.js';
+export { Coordinator } from './temporal/coordinator.js';
 export * from './graph/index.js';
 export { createActivities, type CascadeActivityDeps } from './activities/create-activities.js';
 export { createCascadeWorker, workflowsEntryPath, type CascadeWorkerOptions } from './worker/index.js';

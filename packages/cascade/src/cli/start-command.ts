@@ -16,7 +16,8 @@ import {
   findNativeDependencyConflicts,
 } from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
-import { Coordinator, type CoordinatorRef } from '../temporal/coordinator.js';
+import type { CoordinatorRef } from '../coordinator-contract.js';
+import { Coordinator } from '../temporal/coordinator.js';
 import { Supervisor } from '../service/supervisor.js';
 import type { CascadePort } from '../webhook/cascade-port.js';
 import { DeliverySpool } from '../webhook/delivery-spool.js';

@@ -1,8 +1,10 @@
 import { Client, Connection, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { DEFAULT_NAMESPACE } from '../constants.js';
 import type { TemporalConnectOptions } from './connection.js';
-import type { CascadePort, SignalWithStartRequest } from '../webhook/cascade-port.js';
+import type { SignalWithStartRequest } from '../coordinator-contract.js';
+import type { CascadePort } from '../webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../webhook/cascade-port.js';
+import { sendSignalWithStart } from './coordinator.js';
 
 /** gRPC status codes that mean "could not reach Temporal in time" (grpc-js `status`). */
 const UNREACHABLE_GRPC_CODES = new Set([
@@ -73,13 +75,7 @@ export class TemporalCascadeGateway implements CascadePort {
 
   async signalWithStart(request: SignalWithStartRequest): Promise<'delivered'> {
     await this.call(`signal ${request.workflowId}`, this.rpcTimeoutMs, () =>
-      this.client.workflow.signalWithStart(request.workflowType, {
-        workflowId: request.workflowId,
-        taskQueue: request.taskQueue,
-        args: request.args,
-        signal: request.signalName,
-        signalArgs: request.signalArgs,
-      }),
+      sendSignalWithStart(this.client, request),
     );
     return 'delivered';
   }

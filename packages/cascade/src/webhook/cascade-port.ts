@@ -1,3 +1,8 @@
+import type { SignalWithStartRequest } from '../coordinator-contract.js';
+
+/** The request a port sends; defined with the coordinator's contract. */
+export type { SignalWithStartRequest };
+
 /**
  * What the webhook receiver needs from Temporal, as a small port: the Temporal-backed
  * implementation is `temporal/cascade-gateway.ts`; tests use an in-memory fake.
@@ -10,17 +15,6 @@ export interface CascadePort {
   signalWithStart(request: SignalWithStartRequest): Promise<'delivered' | 'spooled'>;
   /** Resolves when Temporal answers; throws {@link TemporalUnavailableError} otherwise. */
   checkReady(): Promise<void>;
-}
-
-export interface SignalWithStartRequest {
-  /** Workflow type by name, so the receiver does not import workflow code. */
-  workflowType: string;
-  workflowId: string;
-  taskQueue: string;
-  /** Arguments of the workflow when this call starts it. */
-  args: unknown[];
-  signalName: string;
-  signalArgs: unknown[];
 }
 
 /** Temporal could not be reached in time; the receiver answers 503 so Spacelift redelivers. */

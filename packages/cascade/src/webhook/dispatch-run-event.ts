@@ -1,5 +1,5 @@
 import type { CascadeOptions, RunEvent, RunObservation } from '../cascade-contract.js';
-import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../constants.js';
+import { coordinatorSignal, runStateSignal } from '../coordinator-contract.js';
 import { isOwnIdentity } from '../own-identity.js';
 import { isTerminal } from '../workflows/run-states.js';
 import type { CascadePort } from './cascade-port.js';
@@ -118,15 +118,8 @@ export async function dispatchRunEvent(
 ): Promise<DispatchResult> {
   const decision = classifyRunEvent(event, options.cascadeOptions, options.ownIdentity);
   if (!decision.forward) return { action: 'ignored', reason: decision.reason };
-  const send = () =>
-    port.signalWithStart({
-      workflowType: PARENT_WORKFLOW,
-      workflowId: options.estateId,
-      taskQueue: options.taskQueue,
-      args: [{ options: options.cascadeOptions }],
-      signalName: RUN_STATE_SIGNAL,
-      signalArgs: [toObservation(event)],
-    });
+  const ref = { estateId: options.estateId, taskQueue: options.taskQueue, options: options.cascadeOptions };
+  const send = () => port.signalWithStart(coordinatorSignal(ref, runStateSignal, toObservation(event)));
   const hold = options.progressHold;
   // A delivery without a state version cannot be ordered against others: it goes at once.
   if (decision.mode === 'hold' && hold && event.stateVersion !== null) {

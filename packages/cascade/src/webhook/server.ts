@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { SIGNATURE_256_HEADER } from 'spacelift-client';
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
-import { RUN_STATE_SIGNAL } from '../constants.js';
+import { MERGEABLE_SIGNALS } from '../coordinator-contract.js';
 import { dashboardRoutes, type DashboardOptions } from '../dashboard/dashboard-routes.js';
 import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
@@ -172,7 +172,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const metrics = new WebhookMetrics();
   const logger = options.logger ?? pino({ level: 'info' });
   // Deliveries that come while a signal is in flight reach the coordinator together.
-  const gateway = new SignalBatcher(options.gateway, new Set([RUN_STATE_SIGNAL]));
+  const gateway = new SignalBatcher(options.gateway, MERGEABLE_SIGNALS);
   /** Signals of deliveries already answered: closing waits for them. */
   const backgroundSignals = new Set<Promise<unknown>>();
   const progressHold = new ProgressHold();

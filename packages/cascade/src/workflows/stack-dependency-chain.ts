@@ -20,7 +20,7 @@ import {
   estateQuery,
   runStateSignal,
   stackStatusQuery,
-} from './definitions.js';
+} from '../coordinator-contract.js';
 
 // Activities heartbeat every 2 s: a dead worker's task is retried after 10 s, not after the long timeouts.
 const { triggerStackRun } = proxyActivities<CascadeActivities>({
@@ -46,6 +46,18 @@ const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
   },
 });
 
+/**
+ * PATCH_RETIREMENT: how `keep-wake-timer` and `packed-snapshot` (and the plain `input.snapshot`
+ * they replaced) leave the code. A coordinator continues as new at MAX_HISTORY_EVENTS, and its
+ * reconciliation pass alone adds events every `reconcileIntervalMs`, so even an idle estate's
+ * run is replaced within hours (about 10 h at the 60 s default). Once every deployment has run a
+ * release with both patches for longer than that (no open run started before them:
+ * `temporal workflow list --query "WorkflowType='stackDependencyChainWorkflow'"` shows each
+ * run's start), the next release replaces each `patched(id)` with `deprecatePatch(id)` and keeps
+ * only the new branch; the release after that removes `deprecatePatch` and the reading of a
+ * plain `input.snapshot` (no open run can still have been continued with one). The replay test's
+ * recorded histories are recorded again at each step.
+ */
 /** Past this many events the coordinator drains and continues as new (Temporal warns at 10,240). */
 const MAX_HISTORY_EVENTS = 5_000;
 /** Runs polled per activity: a lost-webhook storm is read in bounded steps. */
@@ -82,7 +94,7 @@ export async function stackDependencyChainWorkflow(
   let nextReconcileAt = model.hasGraph ? Date.now() + options.reconcileIntervalMs : Date.now();
   // One wake timer kept across workflow tasks instead of a timer started and canceled by every
   // task (two history events and two server writes each). Coordinators started before this
-  // change replay with the old waiting.
+  // change replay with the old waiting. See PATCH_RETIREMENT below.
   const keepWakeTimer = patched('keep-wake-timer');
   /** When the pending wake timer fires; Infinity with none pending. */
   let timerAt = Infinity;
@@ -171,6 +183,7 @@ export async function stackDependencyChainWorkflow(
     if (draining) {
       if (triggersInFlight === 0 && !polling && !reconciling && inbox.length === 0 && cancels.length === 0) {
         const state: CarriedState = { model: model.snapshot(), graphDigest };
+        // See PATCH_RETIREMENT.
         if (patched('packed-snapshot')) {
           return await continueAsNew<typeof stackDependencyChainWorkflow>({ options }, packSnapshot(state));
         }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunEvent, RunObservation } from '../../src/cascade-contract.js';
-import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
+import { PARENT_WORKFLOW } from '../../src/constants.js';
+import { runStateSignal } from '../../src/coordinator-contract.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
 import {
   classifyRunEvent,
@@ -12,6 +13,8 @@ import { ProgressHold } from '../../src/webhook/progress-hold.js';
 import { parseWebhookPayload } from '../../src/webhook/run-event.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 import { TEST_ESTATE_ID, cascadeOptions, exampleBody, lifecycleLines } from './webhook-examples.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 const options: DispatchOptions = { estateId: TEST_ESTATE_ID, taskQueue: 'test-queue', cascadeOptions };
 

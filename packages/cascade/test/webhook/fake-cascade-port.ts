@@ -1,7 +1,9 @@
 import type { RunObservation } from '../../src/cascade-contract.js';
-import { RUN_STATE_SIGNAL } from '../../src/constants.js';
+import { runStateSignal } from '../../src/coordinator-contract.js';
 import type { CascadePort, SignalWithStartRequest } from '../../src/webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 /**
  * In-memory CascadePort: records every signalWithStart call (so tests can assert what reached

@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { runStateWebhookPayload } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunObservation } from '../../src/cascade-contract.js';
-import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
+import { PARENT_WORKFLOW } from '../../src/constants.js';
+import { runStateSignal } from '../../src/coordinator-contract.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { freePort } from '../../src/temporal/dev-server.js';
@@ -20,6 +21,8 @@ import {
   lifecycleLines,
   signedHeaders,
 } from './webhook-examples.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 // Against the real Temporal dev server. Each test has an estate (coordinator) of its own and
 // terminates it at the end: workers of other tests share the server.

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { signWebhookBody } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PARENT_WORKFLOW, RUN_STATE_SIGNAL } from '../../src/constants.js';
+import { PARENT_WORKFLOW } from '../../src/constants.js';
+import { runStateSignal } from '../../src/coordinator-contract.js';
 import { buildWebhookServer, type WebhookServerOptions } from '../../src/webhook/server.js';
 import { WebhookConfigError } from '../../src/webhook/webhook-config.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
@@ -14,6 +15,8 @@ import {
   lifecycleLines,
   signedHeaders,
 } from './webhook-examples.js';
+
+const RUN_STATE_SIGNAL = runStateSignal.name;
 
 const servers: FastifyInstance[] = [];
 afterEach(async () => {

@@ -1,0 +1,74 @@
+/**
+ * The estate coordinator's contract: the one place that names its signals and queries, used by
+ * the workflow (handlers) and by every client (receiver, CLI, dashboard, service). The names are
+ * stored in histories and spooled deliveries: never rename them. Workflow code imports this file.
+ */
+import { defineQuery, defineSignal, type SignalDefinition } from '@temporalio/workflow';
+import type {
+  CascadeOptions,
+  CascadeSummary,
+  CascadeView,
+  CoordinatorInput,
+  EstateView,
+  RunObservation,
+  StackView,
+} from './cascade-contract.js';
+import { PARENT_WORKFLOW } from './constants.js';
+
+/** Run state changes, from the webhook receiver (several when deliveries came together) or the CLI. */
+export const runStateSignal = defineSignal<RunObservation[]>('runStateChanged');
+/** Cancels a cascade (by its id or the id of a run in it). */
+export const cancelCascadeSignal = defineSignal<[string]>('cancelCascade');
+/** New options (a worker started with a new configuration). */
+export const configureSignal = defineSignal<[CascadeOptions]>('configure');
+/** Every stack's state, the cycles and unknown dependencies the coordinator holds. */
+export const estateQuery = defineQuery<EstateView>('estate');
+/** One cascade by its id or the id of a run in it; null when unknown. */
+export const cascadeStatusQuery = defineQuery<CascadeView | null, [string]>('cascadeStatus');
+/** Recent cascades, running first. */
+export const cascadesQuery = defineQuery<CascadeSummary[], [number]>('cascades');
+/** One stack's state; null when the coordinator does not know the stack. */
+export const stackStatusQuery = defineQuery<StackView | null, [string]>('stackStatus');
+
+/** Signals whose handler takes any number of arguments, so that deliveries may share one call. */
+export const MERGEABLE_SIGNALS: ReadonlySet<string> = new Set([runStateSignal.name]);
+
+/** Where one estate's coordinator is, and the options it starts with. */
+export interface CoordinatorRef {
+  /** The coordinator's workflow id (CASCADE_ESTATE_ID). */
+  estateId: string;
+  taskQueue: string;
+  options: CascadeOptions;
+}
+
+/**
+ * A signal to the coordinator that starts it when it is not running: plain data, so it can wait
+ * in the receiver's spool file and be sent by any client.
+ */
+export interface SignalWithStartRequest {
+  /** Workflow type by name, so clients do not import workflow code. */
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  /** Arguments of the workflow when this call starts it. */
+  args: unknown[];
+  signalName: string;
+  signalArgs: unknown[];
+}
+
+/** The one builder of a coordinator signal: the receiver and every client send what it returns. */
+export function coordinatorSignal<Args extends unknown[]>(
+  ref: CoordinatorRef,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): SignalWithStartRequest {
+  const input: CoordinatorInput = { options: ref.options };
+  return {
+    workflowType: PARENT_WORKFLOW,
+    workflowId: ref.estateId,
+    taskQueue: ref.taskQueue,
+    args: [input],
+    signalName: signal.name,
+    signalArgs: args,
+  };
+}
