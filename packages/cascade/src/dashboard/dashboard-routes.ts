@@ -7,7 +7,7 @@ import type { FastifyError, FastifyPluginCallback } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StackView } from '../cascade-contract.js';
-import { SUCCESS_STATE } from '../workflows/run-states.js';
+import { SUCCESS_STATE } from '../estate/run-states.js';
 import { DashboardUnavailableError, type DashboardSource, type StackRun } from './dashboard-source.js';
 import {
   cancelAnswerSchema,

@@ -31,7 +31,7 @@ import {
   fromNodes,
   type GraphNode,
 } from '../graph/dependency-graph.js';
-import { isTerminal, SUCCESS_STATE } from '../workflows/run-states.js';
+import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 
 /** A need for a run: the changes upstream that the stack has not run since. */
 interface Need {
@@ -137,8 +137,6 @@ export type ObservationOutcome =
 const RECENT_ENDED = 4;
 /** Completed cascades kept for the list and status queries. */
 const KEEP_DONE_CASCADES = 50;
-const QUEUED_STATES = new Set(['QUEUED', 'READY', 'PENDING', 'PENDING_REVIEW']);
-const AWAITING_CONFIRMATION = 'UNCONFIRMED';
 
 const emptyEntry = (ups: string[]): StackEntry => ({
   ups,

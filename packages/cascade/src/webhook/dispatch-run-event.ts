@@ -1,7 +1,7 @@
 import type { CascadeOptions, RunEvent, RunObservation } from '../cascade-contract.js';
 import { coordinatorSignal, runStateSignal } from '../coordinator-contract.js';
+import { isTerminal } from '../estate/run-states.js';
 import { isOwnIdentity } from '../own-identity.js';
-import { isTerminal } from '../workflows/run-states.js';
 import type { CascadePort } from './cascade-port.js';
 import type { ProgressHold } from './progress-hold.js';
 
