@@ -10,3 +10,6 @@ export const DEFAULT_TEMPORAL_PORT = 7233;
 export const DEFAULT_TEMPORAL_UI_PORT = 8088;
 export const DEFAULT_WEBHOOK_PORT = 8000;
 export const DEFAULT_WEBHOOK_HOST = '0.0.0.0';
+/** The admin side (dashboard, API, docs, metrics) listens on loopback unless the operator exposes it. */
+export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+export const DEFAULT_ADMIN_PORT = 8001;

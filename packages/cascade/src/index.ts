@@ -13,7 +13,6 @@ export {
   connectTemporalClient,
   connectTemporalWorker,
   parseTemporalConnectionConfig,
-  TemporalConfigError,
   type TemporalConnectionConfig,
 } from './temporal/connection.js';
 export {
@@ -25,6 +24,7 @@ export {
 } from './temporal/dev-server.js';
 export { TemporalCascadeGateway } from './temporal/cascade-gateway.js';
 export { buildWebhookServer, listenWebhookServer, type WebhookServerOptions } from './webhook/server.js';
-export { loadWebhookConfig, WebhookConfigError, type WebhookConfig } from './webhook/webhook-config.js';
+export { loadWebhookConfig, type WebhookConfig } from './webhook/webhook-config.js';
+export { ConfigError } from './config/config-error.js';
 export { parseWebhookPayload } from './webhook/run-event.js';
 export { dispatchRunEvent, type DispatchResult, type WebhookAction } from './webhook/dispatch-run-event.js';

@@ -21,8 +21,13 @@ import {
   planCommand,
   type GraphFormat,
 } from './graph-commands.js';
-import { ConfigError, loadServiceConfig, type ServiceConfig } from './service-config.js';
-import { coordinatorRef, startService } from './start-command.js';
+import {
+  ConfigError,
+  coordinatorRef,
+  loadServiceConfig,
+  type ServiceConfig,
+} from '../config/service-config.js';
+import { startService } from './start-command.js';
 
 /** Exit code of usage errors: unknown flags, bad values, invalid configuration. */
 export const EXIT_USAGE = 2;

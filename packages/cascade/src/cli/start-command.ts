@@ -16,7 +16,6 @@ import {
   findNativeDependencyConflicts,
 } from '../graph/index.js';
 import { apiKeyIdentity } from '../own-identity.js';
-import type { CoordinatorRef } from '../coordinator-contract.js';
 import { Coordinator } from '../temporal/coordinator.js';
 import { Supervisor } from '../service/supervisor.js';
 import type { CascadePort } from '../webhook/cascade-port.js';
@@ -36,7 +35,7 @@ import { tally } from './cascade-report.js';
 import { followRun } from './follow-cascade.js';
 import { routeTemporalLogs } from './temporal-runtime-logs.js';
 import { removeDemoEnv, writeDemoEnv } from './demo-env.js';
-import type { ServiceConfig } from './service-config.js';
+import { coordinatorRef, type ServiceConfig } from '../config/service-config.js';
 
 /** The demo seed shipped in this package's `seeds/` folder (the same path from src/cli and dist/cli). */
 export const DEMO_SEED_PATH = new URL('../../seeds/demo-seed.json', import.meta.url);
@@ -204,8 +203,8 @@ export async function startService(
         gateway,
         secrets: webhookConfig.secrets,
         allowUnsigned: webhookConfig.allowUnsigned,
-        estateId: webhookConfig.estateId,
-        taskQueue: webhookConfig.taskQueue,
+        estateId: coordinatorRef(config).estateId,
+        taskQueue: coordinatorRef(config).taskQueue,
         cascadeOptions,
         ownIdentity: identity,
         bodyLimit: webhookConfig.bodyLimit,
@@ -224,7 +223,7 @@ export async function startService(
             labelPrefix: config.cascade.labelPrefix,
             runUrlBase: cascadeOptions.runUrlBase,
           }),
-          adminToken: webhookConfig.adminToken,
+          adminToken: config.admin.token,
           labelPrefix: config.cascade.labelPrefix,
         },
       });
@@ -252,7 +251,7 @@ export async function startService(
       worker = await createCascadeWorker({
         connection: nativeConnection,
         namespace: temporal.namespace,
-        taskQueue: config.webhook.taskQueue,
+        taskQueue: coordinatorRef(config).taskQueue,
         api,
         identity,
         log: log.child({ component: 'worker' }),
@@ -326,13 +325,6 @@ export async function startService(
     throw err;
   }
 }
-
-/** Where the coordinator of this configuration is, and the options it runs with. */
-export const coordinatorRef = (config: ServiceConfig): CoordinatorRef => ({
-  estateId: config.webhook.estateId,
-  taskQueue: config.webhook.taskQueue,
-  options: config.cascade,
-});
 
 /**
  * The demo's push: the stack with the largest downstream closure, and the direct dependent of

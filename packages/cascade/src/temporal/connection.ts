@@ -2,15 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
+import { ConfigError, parseEnv } from '../config/config-error.js';
 import { DEFAULT_NAMESPACE } from '../constants.js';
-
-/** The Temporal connection settings are wrong; `problems` lists every one (never a secret's value). */
-export class TemporalConfigError extends Error {
-  override readonly name = 'TemporalConfigError';
-  constructor(readonly problems: string[]) {
-    super(`Invalid Temporal connection settings:\n- ${problems.join('\n- ')}`);
-  }
-}
 
 const optionalText = z
   .string()
@@ -84,15 +77,17 @@ export interface TemporalConnectionConfig {
   apiKey: string | null;
 }
 
-/** Reads the connection settings from the environment; throws {@link TemporalConfigError} listing every problem. */
+/** Reads the connection settings from the environment; throws {@link ConfigError} listing every problem. */
 export function parseTemporalConnectionConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): TemporalConnectionConfig {
-  const parsed = temporalConnectionEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new TemporalConfigError(parsed.error.issues.map((i) => i.message));
-  }
-  const e = parsed.data;
+  return toTemporalConnectionConfig(parseEnv(temporalConnectionEnvSchema, env));
+}
+
+/** The connection settings of validated variables. */
+export function toTemporalConnectionConfig(
+  e: z.output<typeof temporalConnectionEnvSchema>,
+): TemporalConnectionConfig {
   const wantsTls =
     e.TEMPORAL_TLS === 'true' ||
     [e.TEMPORAL_TLS_CERT_PATH, e.TEMPORAL_TLS_CA_PATH, e.TEMPORAL_TLS_SERVER_NAME, e.TEMPORAL_API_KEY].some(
@@ -133,14 +128,12 @@ async function readPem(path: string, variable: string, problems: string[]): Prom
   }
 }
 
-/** Reads the certificate files and builds connect options; a missing address or unreadable file is a {@link TemporalConfigError}. */
+/** Reads the certificate files and builds connect options; a missing address or unreadable file is a {@link ConfigError}. */
 export async function temporalConnectOptions(
   config: TemporalConnectionConfig,
 ): Promise<TemporalConnectOptions> {
   if (config.address === null) {
-    throw new TemporalConfigError([
-      'TEMPORAL_ADDRESS is not set (without it, start the embedded dev server)',
-    ]);
+    throw new ConfigError(['TEMPORAL_ADDRESS is not set (without it, start the embedded dev server)']);
   }
   const options: TemporalConnectOptions = { address: config.address };
   if (config.apiKey !== null) options.apiKey = config.apiKey;
@@ -150,7 +143,7 @@ export async function temporalConnectOptions(
   const crt = certPath ? await readPem(certPath, 'TEMPORAL_TLS_CERT_PATH', problems) : undefined;
   const key = keyPath ? await readPem(keyPath, 'TEMPORAL_TLS_KEY_PATH', problems) : undefined;
   const ca = caPath ? await readPem(caPath, 'TEMPORAL_TLS_CA_PATH', problems) : undefined;
-  if (problems.length > 0) throw new TemporalConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   options.tls = {
     ...(serverName ? { serverNameOverride: serverName } : {}),
     ...(ca ? { serverRootCACertificate: ca } : {}),

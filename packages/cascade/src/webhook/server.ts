@@ -23,7 +23,8 @@ import { dashboardRoutes, type DashboardOptions } from '../dashboard/dashboard-r
 import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
 import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
-import { WebhookConfigError } from './webhook-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { webhookSecretProblem } from './webhook-config.js';
 import { readSignedBody } from './signed-body.js';
 import {
   UnsupportedContentEncodingError,
@@ -156,17 +157,13 @@ function headerCopies(rawHeaders: readonly string[], name: string): string[] {
 
 /**
  * Builds the webhook receiver: `POST /webhook` (signed Spacelift run webhooks), `/healthz`,
- * `/readyz`, `/metrics`, `/docs` and `/openapi.json`. Throws {@link WebhookConfigError} when
+ * `/readyz`, `/metrics`, `/docs` and `/openapi.json`. Throws {@link ConfigError} when
  * no secret is set and unsigned webhooks were not explicitly allowed.
  */
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
   const secrets = options.secrets.filter((s) => s.length > 0);
-  if (secrets.length === 0 && !options.allowUnsigned) {
-    throw new WebhookConfigError([
-      'SPACELIFT_WEBHOOK_SECRET is not set: set it to the secret of your Spacelift webhook, ' +
-        'or set CASCADE_ALLOW_UNSIGNED_WEBHOOKS=true to accept unsigned webhooks',
-    ]);
-  }
+  const secretProblem = webhookSecretProblem(secrets, options.allowUnsigned ?? false);
+  if (secretProblem) throw new ConfigError([secretProblem]);
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const metrics = new WebhookMetrics();

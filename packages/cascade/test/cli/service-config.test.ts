@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadServiceConfig } from '../../src/cli/service-config.js';
+import { ConfigError, coordinatorRef, loadServiceConfig } from '../../src/config/service-config.js';
 
 const problemsOf = (env: Record<string, string>, requireWebhookSecret = true): string[] => {
   try {
@@ -26,8 +26,22 @@ describe('loadServiceConfig', () => {
     });
     expect(config.webhook.port).toBe(8000);
     expect(config.webhook.host).toBe('0.0.0.0');
-    expect(config.webhook.taskQueue).toBe('spacelift-task-queue');
+    expect(coordinatorRef(config).taskQueue).toBe('spacelift-task-queue');
     expect(config.cascade).toMatchObject({ labelPrefix: 'dependsOn:', runType: 'TRACKED', maxParallel: 10 });
+  });
+
+  it('reads the coordinator section: estate id and task queue, each refused when empty', () => {
+    const ref = coordinatorRef(
+      loadServiceConfig(
+        { CASCADE_TASK_QUEUE: 'other-queue', CASCADE_ESTATE_ID: 'estate-eu' },
+        { requireWebhookSecret: false },
+      ),
+    );
+    expect(ref).toMatchObject({ taskQueue: 'other-queue', estateId: 'estate-eu' });
+    expect(problemsOf({ CASCADE_ESTATE_ID: '   ', CASCADE_TASK_QUEUE: ' ' }, false)).toEqual([
+      'CASCADE_ESTATE_ID must not be empty',
+      'CASCADE_TASK_QUEUE must not be empty',
+    ]);
   });
 
   it('lists every problem at once, naming each variable', () => {

@@ -7,7 +7,7 @@ import {
   mergeEstate,
   type StackRecord,
 } from '../../src/dashboard/estate-graph.js';
-import { WebhookConfigError, loadWebhookConfig } from '../../src/webhook/webhook-config.js';
+import { ConfigError, loadServiceConfig } from '../../src/config/service-config.js';
 
 const stack = (id: string, labels: string[] = [], nativeUpstreams: string[] = []): StackRecord => ({
   id,
@@ -138,11 +138,12 @@ describe('estate graph for the dashboard', () => {
 
 describe('CASCADE_ADMIN_TOKEN', () => {
   const base = { SPACELIFT_WEBHOOK_SECRET: 'secret' };
+  const load = (env: Record<string, string>) => loadServiceConfig(env, { requireWebhookSecret: true });
 
   it('is off (null) unless set; an empty value means unset', () => {
-    expect(loadWebhookConfig(base).adminToken).toBeNull();
-    expect(loadWebhookConfig({ ...base, CASCADE_ADMIN_TOKEN: '' }).adminToken).toBeNull();
-    expect(loadWebhookConfig({ ...base, CASCADE_ADMIN_TOKEN: 'a-long-random-admin-token' }).adminToken).toBe(
+    expect(load(base).admin.token).toBeNull();
+    expect(load({ ...base, CASCADE_ADMIN_TOKEN: '' }).admin.token).toBeNull();
+    expect(load({ ...base, CASCADE_ADMIN_TOKEN: 'a-long-random-admin-token' }).admin.token).toBe(
       'a-long-random-admin-token',
     );
   });
@@ -150,14 +151,12 @@ describe('CASCADE_ADMIN_TOKEN', () => {
   it('refuses a short token, naming the variable and never its value', () => {
     let error: unknown;
     try {
-      loadWebhookConfig({ ...base, CASCADE_ADMIN_TOKEN: 'hunter2' });
+      load({ ...base, CASCADE_ADMIN_TOKEN: 'hunter2' });
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(WebhookConfigError);
-    expect((error as WebhookConfigError).message).toContain(
-      'CASCADE_ADMIN_TOKEN must be at least 16 characters',
-    );
-    expect((error as WebhookConfigError).message).not.toContain('hunter2');
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('CASCADE_ADMIN_TOKEN must be at least 16 characters');
+    expect((error as ConfigError).message).not.toContain('hunter2');
   });
 });

@@ -1,12 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../src/config/config-error.js';
 import { describe, expect, inject, it } from 'vitest';
 import {
   connectTemporalClient,
   connectTemporalWorker,
   parseTemporalConnectionConfig,
-  TemporalConfigError,
   temporalConnectOptions,
 } from '../../src/temporal/connection.js';
 
@@ -14,7 +14,7 @@ const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
   try {
     parseTemporalConnectionConfig(env);
   } catch (err) {
-    if (err instanceof TemporalConfigError) return err.problems;
+    if (err instanceof ConfigError) return err.problems;
     throw err;
   }
   return [];
@@ -96,8 +96,8 @@ describe('temporalConnectOptions', () => {
         TEMPORAL_TLS_KEY_PATH: '/missing/k.pem',
       }),
     ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TemporalConfigError);
-    expect((err as TemporalConfigError).problems).toEqual([
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
       'TEMPORAL_TLS_CERT_PATH=/missing/c.pem cannot be read (ENOENT)',
       'TEMPORAL_TLS_KEY_PATH=/missing/k.pem cannot be read (ENOENT)',
     ]);

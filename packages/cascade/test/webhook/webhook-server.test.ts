@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PARENT_WORKFLOW } from '../../src/constants.js';
 import { runStateSignal } from '../../src/coordinator-contract.js';
 import { buildWebhookServer, type WebhookServerOptions } from '../../src/webhook/server.js';
-import { WebhookConfigError } from '../../src/webhook/webhook-config.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 import {
   TEST_ESTATE_ID,
@@ -304,7 +304,7 @@ describe('secret rotation', () => {
 
 describe('unsigned webhooks', () => {
   it('refuses to build without a secret unless unsigned webhooks are allowed', () => {
-    expect(() => server({ secrets: [] })).toThrow(WebhookConfigError);
+    expect(() => server({ secrets: [] })).toThrow(ConfigError);
     expect(() => server({ secrets: [''] })).toThrow(/SPACELIFT_WEBHOOK_SECRET/);
   });
 

@@ -1,36 +1,30 @@
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
-import { DEFAULT_LABEL_PREFIX, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT } from '../constants.js';
+import type { CoordinatorRef } from '../coordinator-contract.js';
 import {
-  TemporalConfigError,
-  parseTemporalConnectionConfig,
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_ESTATE_ID,
+  DEFAULT_LABEL_PREFIX,
+  DEFAULT_TEMPORAL_PORT,
+  DEFAULT_TEMPORAL_UI_PORT,
+  TASK_QUEUE,
+} from '../constants.js';
+import {
+  temporalConnectionEnvSchema,
+  toTemporalConnectionConfig,
   type TemporalConnectionConfig,
 } from '../temporal/connection.js';
 import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
+import { ConfigError, describeIssues, withoutEmpty } from './config-error.js';
+import { duration, integer, nonEmpty, port } from './env-fields.js';
 
-const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .pipe(
-      z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
-    );
-
-const nonEmpty = (name: string) => z.string().trim().min(1, `${name} must not be empty`);
+export { ConfigError };
 
 /**
- * The service's own settings (everything but the webhook receiver's, which
- * `webhook-config.ts` owns, and the Temporal connection's, which `temporal/connection.ts` owns). Error messages name variables, never their values.
+ * The service's own settings (the receiver's section is `webhook-config.ts`, the Temporal
+ * connection's `temporal/connection.ts`). Error messages name variables, never their values.
  */
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-/** `90s`, `30m`, `2h`, `500ms`; a bare number is seconds. */
-const durationMs = (text: string): number => {
-  const [, n, unit] = /^(\d+)(ms|s|m|h)?$/.exec(text)!;
-  return Number(n) * DURATION_UNITS_MS[(unit ?? 's') as keyof typeof DURATION_UNITS_MS];
-};
-
 const serviceEnvSchema = z
   .object({
     SPACELIFT_BASE_URL: z
@@ -41,8 +35,8 @@ const serviceEnvSchema = z
       .optional(),
     SPACELIFT_KEY_ID: nonEmpty('SPACELIFT_KEY_ID').optional(),
     SPACELIFT_KEY_SECRET: z.string().optional(),
-    TEMPORAL_PORT: integer('TEMPORAL_PORT', 0, 65535).optional(),
-    TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 0, 65535).optional(),
+    TEMPORAL_PORT: port('TEMPORAL_PORT').optional(),
+    TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT').optional(),
     /** Failed restarts in a row of the embedded dev server before the service gives up. */
     CASCADE_TEMPORAL_MAX_RESTARTS: integer('CASCADE_TEMPORAL_MAX_RESTARTS', 0).optional(),
     CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
@@ -54,20 +48,23 @@ const serviceEnvSchema = z
     CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
     CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
     /** `45m`, `2h`, `900s` or seconds; off when unset. */
-    CASCADE_CONFIRMATION_TIMEOUT: z
-      .string()
-      .trim()
-      .regex(
-        /^\d+(ms|s|m|h)?$/,
-        'CASCADE_CONFIRMATION_TIMEOUT must be a duration like 30m, 2h, 900s or a number of seconds',
-      )
-      .transform(durationMs)
-      .optional(),
+    CASCADE_CONFIRMATION_TIMEOUT: duration('CASCADE_CONFIRMATION_TIMEOUT').optional(),
     CASCADE_DRIFT_RUNS: z
       .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
       .optional(),
     CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
-    SIMULATOR_PORT: integer('SIMULATOR_PORT', 0, 65535).optional(),
+    SIMULATOR_PORT: port('SIMULATOR_PORT').optional(),
+    /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
+    CASCADE_ESTATE_ID: nonEmpty('CASCADE_ESTATE_ID').optional(),
+    CASCADE_TASK_QUEUE: nonEmpty('CASCADE_TASK_QUEUE').optional(),
+    CASCADE_ADMIN_HOST: nonEmpty('CASCADE_ADMIN_HOST').optional(),
+    CASCADE_ADMIN_PORT: port('CASCADE_ADMIN_PORT').optional(),
+    /** Bearer token of the admin side: its actions need it, and all of it when exposed beyond loopback. */
+    CASCADE_ADMIN_TOKEN: z
+      .string()
+      .trim()
+      .min(16, 'CASCADE_ADMIN_TOKEN must be at least 16 characters (use a random value)')
+      .optional(),
     SIMULATOR_STATE_DURATION_MS: integer('SIMULATOR_STATE_DURATION_MS', 0).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -108,21 +105,10 @@ export interface ServiceConfig {
   /** null when LOG_LEVEL is not set: info, or warn in demo mode so the demo's own lines stand out. */
   logLevel: string | null;
   webhook: WebhookConfig;
-}
-
-/** The configuration is invalid; `problems` lists every problem found, each naming its variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
-}
-
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const variable = issue.path.map(String).join('.');
-    return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-  });
+  /** The admin listener: dashboard, /api, /docs, /metrics. */
+  admin: { host: string; port: number; token: string | null };
+  /** Explicit coordinator names; null: the defaults, which name the account (see `coordinatorRef`). */
+  coordinator: { estateId: string | null; taskQueue: string | null };
 }
 
 export interface LoadConfigOptions {
@@ -138,25 +124,18 @@ export function loadServiceConfig(
   rawEnv: Record<string, string | undefined>,
   options: LoadConfigOptions,
 ): ServiceConfig {
-  // `VAR=` in an env file means "not set".
-  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ''));
+  const env = withoutEmpty(rawEnv);
   const service = serviceEnvSchema.safeParse(env);
   const webhook = webhookEnvSchema.safeParse(
     options.requireWebhookSecret ? env : { CASCADE_ALLOW_UNSIGNED_WEBHOOKS: 'true', ...env },
   );
-  let temporal: TemporalConnectionConfig | null = null;
-  const problems = [
-    ...(service.success ? [] : describeIssues(service.error.issues)),
-    ...(webhook.success ? [] : describeIssues(webhook.error.issues)),
-  ];
-  try {
-    temporal = parseTemporalConnectionConfig(env);
-  } catch (err) {
-    if (!(err instanceof TemporalConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  if (!service.success || !webhook.success || temporal === null)
+  const temporal = temporalConnectionEnvSchema.safeParse(env);
+  if (!service.success || !webhook.success || !temporal.success) {
+    const problems = [service, webhook, temporal].flatMap((r) =>
+      r.success ? [] : describeIssues(r.error.issues),
+    );
     throw new ConfigError([...new Set(problems)]);
+  }
   const s = service.data;
   const spacelift =
     s.SPACELIFT_BASE_URL && s.SPACELIFT_KEY_ID && s.SPACELIFT_KEY_SECRET
@@ -165,7 +144,7 @@ export function loadServiceConfig(
   return {
     spacelift,
     temporal: {
-      ...temporal,
+      ...toTemporalConnectionConfig(temporal.data),
       port: s.TEMPORAL_PORT ?? DEFAULT_TEMPORAL_PORT,
       uiPort: s.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT,
       maxRestarts: s.CASCADE_TEMPORAL_MAX_RESTARTS ?? 5,
@@ -187,5 +166,18 @@ export function loadServiceConfig(
     simulator: { port: s.SIMULATOR_PORT ?? 4000, stateDurationMs: s.SIMULATOR_STATE_DURATION_MS ?? 300 },
     logLevel: s.LOG_LEVEL ?? null,
     webhook: webhook.data,
+    admin: {
+      host: s.CASCADE_ADMIN_HOST ?? DEFAULT_ADMIN_HOST,
+      port: s.CASCADE_ADMIN_PORT ?? DEFAULT_ADMIN_PORT,
+      token: s.CASCADE_ADMIN_TOKEN ?? null,
+    },
+    coordinator: { estateId: s.CASCADE_ESTATE_ID ?? null, taskQueue: s.CASCADE_TASK_QUEUE ?? null },
   };
 }
+
+/** Where the coordinator of this configuration is, and the options it runs with. */
+export const coordinatorRef = (config: ServiceConfig): CoordinatorRef => ({
+  estateId: config.coordinator.estateId ?? DEFAULT_ESTATE_ID,
+  taskQueue: config.coordinator.taskQueue ?? TASK_QUEUE,
+  options: config.cascade,
+});
