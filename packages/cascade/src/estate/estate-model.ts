@@ -32,6 +32,7 @@ import {
   type GraphNode,
 } from '../graph/dependency-graph.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
+import { laterCreation, type RunCreation, secondsToMs, servesNeed } from './serves-need.js';
 
 /** A need for a run: the changes upstream that the stack has not run since. */
 interface Need {
@@ -327,12 +328,12 @@ export class EstateModel {
         const createdMs = createdLowerMs(obs);
         if (createdMs !== null && createdMs > (live.createdMs ?? -Infinity)) {
           live.createdMs = createdMs;
-          if (live.serving && entry.need && servesNeed(createdMs, entry.need)) {
+          if (live.serving && entry.need && servesNeed(live, entry.need)) {
             // It was created after this later need too: one run serves both.
             this.closeNeed(entry.need, now);
             entry.need = null;
             this.refresh(obs.stackId);
-          } else if (!live.serving && entry.need && servesNeed(createdMs, entry.need)) {
+          } else if (!live.serving && entry.need && servesNeed(live, entry.need)) {
             live.serving = entry.need;
             entry.need = null;
             this.record(live.serving.cascade, obs.stackId, {
@@ -365,7 +366,7 @@ export class EstateModel {
         heardAt: now,
       };
       if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
-      if (entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
+      if (entry.need && servesNeed(run, entry.need)) {
         run.serving = entry.need;
         entry.need = null;
         this.record(run.serving.cascade, obs.stackId, {
@@ -390,15 +391,14 @@ export class EstateModel {
     }
     // Its creation to the ms when a QUEUED delivery told it: a change that lands later in the
     // same second than the run was created is in the run.
-    const createdMs = Math.max(live?.createdMs ?? -Infinity, createdLowerMs(obs) ?? -Infinity);
     entry.last = {
       runId: obs.runId,
       state: obs.state,
       createdAt,
-      createdMs: createdMs > -Infinity ? createdMs : null,
+      createdMs: laterCreation(live?.createdMs, createdLowerMs(obs)),
     };
     let served = live?.serving ?? null;
-    if (!live && entry.need && servesNeed(createdLowerMs(obs), entry.need)) {
+    if (!live && entry.need && servesNeed(entry.last, entry.need)) {
       served = entry.need;
       entry.need = null;
     }
@@ -440,6 +440,8 @@ export class EstateModel {
     // A canceled cascade triggers nothing more, not even through the runs it had started.
     if (target !== null && this.cascades.get(target)!.canceled) return;
     const fresh: string[] = [];
+    /** This change as a need: a run created after it includes it. */
+    const news = { latest: at };
     /** Stacks with a run created after this change already on its way: that run includes it. */
     const covered: Array<{ stackId: string; run: LiveRun }> = [];
     const seen = new Set<string>([stackId]);
@@ -452,9 +454,7 @@ export class EstateModel {
       if (!entry) continue;
       // Already needs a run, or has one on its way that includes this change: so does all below
       // it, and it will change once it runs.
-      const coveringRun = entry.need
-        ? undefined
-        : entry.runs.find((r) => r.createdMs !== null && r.createdMs > at);
+      const coveringRun = entry.need ? undefined : entry.runs.find((r) => servesNeed(r, news));
       const pending = entry.need ?? coveringRun?.serving ?? null;
       if (pending) {
         pending.latest = Math.max(pending.latest, at);
@@ -469,9 +469,7 @@ export class EstateModel {
       }
       // A change we learn late (a lost delivery found by a pass): the stack's last run was
       // created after it, so it already ran with it, and so did what its run changed below.
-      const lastCreated =
-        entry.last?.createdMs ?? (entry.last?.createdAt == null ? null : entry.last.createdAt * 1000);
-      if (lastCreated !== null && lastCreated > at) continue;
+      if (entry.last && servesNeed(lastRunCreation(entry.last), news)) continue;
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }
@@ -563,7 +561,7 @@ export class EstateModel {
           state,
           version: null,
           createdAt,
-          createdMs: createdAt === null ? null : createdAt * 1000,
+          createdMs: secondsToMs(createdAt),
           own: true,
           serving: need,
           heardAt: now,
@@ -571,11 +569,11 @@ export class EstateModel {
       }
       // A change that landed while the trigger was on its way is in this run too when it was
       // created after the change (not known before the answer).
-      const createdMs = Math.max(
-        createdAt === null ? -Infinity : createdAt * 1000,
-        entry.runs.find((r) => r.id === runId)?.createdMs ?? -Infinity,
+      const createdMs = laterCreation(
+        secondsToMs(createdAt),
+        entry.runs.find((r) => r.id === runId)?.createdMs,
       );
-      if (entry.need && servesNeed(createdMs, entry.need)) {
+      if (entry.need && servesNeed({ createdMs }, entry.need)) {
         this.closeNeed(entry.need, now);
         entry.need = null;
       }
@@ -948,23 +946,14 @@ export const STACK_STATES: readonly StackState[] = [
   'canceled',
 ];
 
-/**
- * A run created after the latest change that reached the stack serves its need. Both times are
- * bounds on the safe side: `need.latest` is at or after the change (sources with whole seconds
- * round up), the creation time at or before the run's (whole seconds round down, unless its
- * QUEUED delivery gave milliseconds). So a doubtful case costs one run too many, never an apply
- * against a stale upstream.
- */
-function servesNeed(createdMs: number | null, need: Need): boolean {
-  return createdMs !== null && createdMs > need.latest;
-}
-
 /** The latest time (ms) the run certainly was not created after. */
 function createdLowerMs(obs: RunObservation): number | null {
-  const fromSeconds = obs.createdAt === null ? null : obs.createdAt * 1000;
-  const precise = obs.createdAtMs ?? null;
-  if (fromSeconds === null) return precise;
-  return precise === null ? fromSeconds : Math.max(fromSeconds, precise);
+  return laterCreation(secondsToMs(obs.createdAt), obs.createdAtMs);
+}
+
+/** The last run's creation: its `createdMs` is kept only when more precise than its second. */
+function lastRunCreation(last: NonNullable<StackEntry['last']>): RunCreation {
+  return { createdMs: last.createdMs ?? secondsToMs(last.createdAt) };
 }
 
 function compactEntry(e: StackEntry, ref: (id: string) => number | string): CarriedEntry {
