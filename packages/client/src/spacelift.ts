@@ -14,9 +14,11 @@ import {
   CreateContextDocument,
   CreateSpaceDocument,
   CreateStackFromBlueprintDocument,
+  CreateStackWebhookDocument,
   DeleteContextDocument,
   DeleteSpaceDocument,
   DeleteStackDocument,
+  DeleteStackWebhookDocument,
   GetBlueprintDocument,
   GetContextDocument,
   GetContextsDocument,
@@ -26,14 +28,18 @@ import {
   GetStackDependenciesDocument,
   GetStackDocument,
   GetStackInputDocument,
+  GetStackOutputsDocument,
   GetStackRunsDocument,
   GetStacksDocument,
+  ListStackWebhooksDocument,
   SearchBlueprintsDocument,
   SearchStacksDocument,
   TriggerRunDocument,
   UpdateStackDocument,
+  UpdateStackWebhookDocument,
   type SearchInput,
   type StackInput,
+  type WebhooksIntegrationInput,
 } from './generated/graphql.generated.js';
 import { GraphQLTransport, type GraphQLResponseBody } from './http/graphql-transport.js';
 import { TokenBucket, type Clock } from './http/token-bucket.js';
@@ -54,6 +60,9 @@ import type {
   Space,
   Stack,
   StackDependencies,
+  StackOutput,
+  StackWebhook,
+  StackWebhookInput,
   TriggerRunOptions,
 } from './types.js';
 
@@ -63,6 +72,17 @@ const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+function webhookInput(input: StackWebhookInput): WebhooksIntegrationInput {
+  const sent: WebhooksIntegrationInput = {
+    enabled: input.enabled ?? true,
+    endpoint: input.endpoint,
+    secret: input.secret,
+  };
+  // Left out rather than sent as null, so Spacelift applies its own default.
+  if (input.retryOnFailure !== undefined) sent.retryOnFailure = input.retryOnFailure;
+  return sent;
+}
 
 const isUnauthorized = (errors: readonly GraphQLFormattedError[] | undefined): boolean =>
   errors?.some((e) => e.message.toLowerCase() === 'unauthorized') ?? false;
@@ -179,6 +199,58 @@ export class Spacelift {
     const variables =
       options.destroyResources === undefined ? { id } : { id, destroyResources: options.destroyResources };
     return (await this.request(DeleteStackDocument, variables)).stackDelete;
+  }
+
+  /** The outputs of the stack's last applied tracked run; `null` for an unknown stack. */
+  async getStackOutputs(stackId: string): Promise<StackOutput[] | null> {
+    return (await this.request(GetStackOutputsDocument, { stackId })).stack?.outputs ?? null;
+  }
+
+  // Stack webhooks (Spacelift's per-stack webhook integrations)
+
+  /** The stack's webhooks; `null` for an unknown stack. Their `secret` reads as an empty string. */
+  async getStackWebhooks(stackId: string): Promise<StackWebhook[] | null> {
+    const stack = (await this.request(ListStackWebhooksDocument, { stack: stackId })).stack;
+    return stack ? (stack.integrations?.webhooks ?? []) : null;
+  }
+
+  /**
+   * Adds a webhook to the stack: Spacelift then POSTs each of the stack's run state changes
+   * to `input.endpoint`, signed with `input.secret`.
+   *
+   * @throws {SpaceliftGraphQLError} for an unknown stack or an invalid endpoint.
+   */
+  async createStackWebhook(stackId: string, input: StackWebhookInput): Promise<StackWebhook> {
+    const data = await this.request(CreateStackWebhookDocument, {
+      stack: stackId,
+      input: webhookInput(input),
+    });
+    return data.webhooksIntegrationCreate;
+  }
+
+  /**
+   * Replaces a webhook's settings; `enabled: true` (the default) also turns on again a
+   * webhook Spacelift disabled after failed deliveries.
+   *
+   * @throws {SpaceliftGraphQLError} when the stack has no such webhook.
+   */
+  async updateStackWebhook(
+    stackId: string,
+    webhookId: string,
+    input: StackWebhookInput,
+  ): Promise<StackWebhook> {
+    const data = await this.request(UpdateStackWebhookDocument, {
+      stack: stackId,
+      webhook: webhookId,
+      input: webhookInput(input),
+    });
+    return data.webhooksIntegrationUpdate;
+  }
+
+  /** @throws {SpaceliftGraphQLError} when the stack has no such webhook. */
+  async deleteStackWebhook(stackId: string, webhookId: string): Promise<{ id: string }> {
+    return (await this.request(DeleteStackWebhookDocument, { stack: stackId, webhook: webhookId }))
+      .webhooksIntegrationDelete;
   }
 
   // Spaces

@@ -8,12 +8,14 @@ import type {
   ConfigType,
   CreateContextMutation,
   GetStackDependenciesQuery,
+  GetStackOutputsQuery,
   RunFieldsFragment,
   RunState as SchemaRunState,
   RunType as SchemaRunType,
   SpaceFieldsFragment,
   StackDependencyFieldsFragment,
   StackFieldsFragment,
+  StackWebhookFieldsFragment,
 } from './generated/graphql.generated.js';
 
 export type RunState = SchemaRunState;
@@ -75,6 +77,31 @@ export type Run = RunFieldsFragment;
 
 export type StackDependency = StackDependencyFieldsFragment;
 export type StackDependencies = NonNullable<GetStackDependenciesQuery['stack']>;
+
+/**
+ * A webhook integration of a stack: Spacelift POSTs the stack's run state changes to
+ * `endpoint`, signed with its secret. Spacelift disables it (`enabled: false`) after 10
+ * failed deliveries in a row. `secret` reads as an empty string: Spacelift no longer returns
+ * it, so compare secrets you set, not what you read. `retryOnFailure` may be null (unset).
+ */
+export type StackWebhook = StackWebhookFieldsFragment;
+
+/** What to create or update a stack webhook with. */
+export interface StackWebhookInput {
+  endpoint: string;
+  /** Signs each delivery (`X-Signature-256`); empty for unsigned deliveries. */
+  secret: string;
+  /** Default true. */
+  enabled?: boolean;
+  /** Redeliver after a failed delivery; Spacelift's default is false. */
+  retryOnFailure?: boolean;
+}
+
+/**
+ * An output of a stack (from its last tracked run that applied). `value` is a string (JSON
+ * for non-string outputs) and null for a sensitive output: the API does not reveal it.
+ */
+export type StackOutput = NonNullable<GetStackOutputsQuery['stack']>['outputs'][number];
 
 /** Fields to select: plain names (`id`) or nested selections (`config { id value }`). */
 export type QueryFields = readonly string[];

@@ -1,4 +1,5 @@
 /** A fake `fetch` for client tests: records every request and answers from a handler. */
+import { Spacelift } from 'spacelift-client';
 
 export interface RecordedRequest {
   url: string;
@@ -67,3 +68,15 @@ export const credentials = {
   keyId: 'KEY-ID-01',
   keySecret: 'super-secret-value',
 };
+
+/** A client whose API answers come from `answers[operationName]`. */
+export function clientAnswering(answers: Record<string, (request: RecordedRequest) => unknown>) {
+  const fake = fakeFetch(
+    withLogin((request) => {
+      const answer = answers[request.operationName ?? ''];
+      if (!answer) throw new Error(`unexpected operation ${request.operationName}`);
+      return { data: answer(request) };
+    }),
+  );
+  return { fake, client: new Spacelift({ ...credentials, fetch: fake.fetch }) };
+}

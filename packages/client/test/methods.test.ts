@@ -1,19 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { Spacelift, SpaceliftNotFoundError, SpaceliftValidationError, type Run } from 'spacelift-client';
-import { credentials, fakeFetch, withLogin, type RecordedRequest } from './fake-fetch.js';
-
-/** A client whose API answers come from `answers[operationName]`. */
-function clientAnswering(answers: Record<string, (request: RecordedRequest) => unknown>) {
-  const fake = fakeFetch(
-    withLogin((request) => {
-      const answer = answers[request.operationName ?? ''];
-      if (!answer) throw new Error(`unexpected operation ${request.operationName}`);
-      return { data: answer(request) };
-    }),
-  );
-  return { fake, client: new Spacelift({ ...credentials, fetch: fake.fetch }) };
-}
+import { SpaceliftNotFoundError, SpaceliftValidationError, type Run } from 'spacelift-client';
+import { clientAnswering, type RecordedRequest } from './fake-fetch.js';
 
 const stack = {
   id: 'network',

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { readSeedFile, SeedFileError } from './seed-file.js';
 import { SimulatorConfigSchema, type SimulatorConfig } from './simulator-options.js';
 
 /** Bad command-line input; the message names the flag and how to fix it (never a secret). */
@@ -109,17 +109,11 @@ export interface CliFlags {
 }
 
 function readSeed(file: string): unknown {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readSeedFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CliUsageError(`--seed: cannot read "${file}" (${code}); pass the path of a JSON seed file.`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliUsageError(`--seed: "${file}" is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof SeedFileError) throw new CliUsageError(`--seed: ${error.message}`);
+    throw error;
   }
 }
 

@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from './cli-options.js';
 import {
+  defaultSimulatorUrl,
   describeRuns,
   runSourceCommands,
   sendRunSourceRequest,
@@ -37,7 +38,8 @@ async function serve(flags: CliFlags): Promise<void> {
       `  ${stacks.length} stacks seeded; runs spend ${config.stateDurationMs} ms per state` +
         `; workers: ${config.workers === 0 ? 'no limit' : config.workers}` +
         (config.latencyMs > 0 ? `; API latency ${config.latencyMs} ms` : ''),
-      `  webhooks: ${config.webhooks.urls.length > 0 ? config.webhooks.urls.join(', ') : 'none'}`,
+      `  webhooks: ${config.webhooks.urls.length > 0 ? config.webhooks.urls.join(', ') : 'no --webhook-url'}` +
+        "; each stack's webhook integrations get its runs too",
       `  pages: ${sim.baseUrl}/stack/<id> and ${sim.baseUrl}/stack/<id>/run/<run id>`,
       `  start runs from outside: spacelift-simulator push --url ${sim.baseUrl} --stack <id> (also ui-run, drift-run)`,
       '',
@@ -58,7 +60,7 @@ const program = cliProgram()
   .action((flags: CliFlags) => serve(flags));
 for (const command of runSourceCommands(async (url, request) => {
   try {
-    const baseUrl = simulatorBaseUrl(url);
+    const baseUrl = simulatorBaseUrl(url ?? defaultSimulatorUrl(process.env));
     process.stdout.write(`${describeRuns(baseUrl, await sendRunSourceRequest(baseUrl, request))}\n`);
   } catch (error) {
     fail(error);

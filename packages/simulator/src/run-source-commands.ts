@@ -55,6 +55,25 @@ export function driftRunRequest(stack: string): RunSourceRequest {
   };
 }
 
+/** The simulator's port when none is given: `SIMULATOR_PORT` (as in the cascade's demo), else 4000. */
+export const DEFAULT_SIMULATOR_PORT = 4000;
+
+/**
+ * Where the commands find the simulator without `--url`: `http://127.0.0.1:<SIMULATOR_PORT>`,
+ * else port 4000. Pure.
+ *
+ * @throws {CliUsageError} when `SIMULATOR_PORT` is not a port number.
+ */
+export function defaultSimulatorUrl(env: NodeJS.ProcessEnv): string {
+  const value = env.SIMULATOR_PORT?.trim();
+  if (!value) return `http://127.0.0.1:${DEFAULT_SIMULATOR_PORT}`;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    throw new CliUsageError(`SIMULATOR_PORT "${value}" is not a port (1-65535); fix it or pass --url.`);
+  }
+  return `http://127.0.0.1:${port}`;
+}
+
 /** The simulator's base URL from `--url` (its `/graphql` endpoint works too). */
 export function simulatorBaseUrl(url: string): string {
   let parsed: URL;
@@ -79,7 +98,13 @@ export async function sendRunSourceRequest(
       body: JSON.stringify({ query: request.query, variables: request.variables }),
     });
   } catch (error) {
-    throw new CliUsageError(`cannot reach the simulator at ${baseUrl}: ${(error as Error).message}`);
+    // fetch says "fetch failed"; the reason (ECONNREFUSED...) is its cause's code.
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new CliUsageError(
+      `cannot reach the simulator at ${baseUrl} (${why}): is it running there? ` +
+        'Pass its address with --url (e.g. --url http://127.0.0.1:4000) or set SIMULATOR_PORT.',
+    );
   }
   const body = (await response.json().catch(() => null)) as {
     data?: Record<string, StartedRun | StartedRun[]> | null;
@@ -114,9 +139,17 @@ const runType = (value: string): string => {
   return value;
 };
 
-/** The subcommands; `run` sends a request and prints what it started. */
-export function runSourceCommands(run: (url: string, request: RunSourceRequest) => Promise<void>): Command[] {
-  const url = ['--url <url>', 'the simulator, e.g. http://127.0.0.1:4000', 'http://127.0.0.1:4000'] as const;
+/**
+ * The subcommands; `run` gets `--url` (undefined when not given: see
+ * {@link defaultSimulatorUrl}) and sends the request, printing what it started.
+ */
+export function runSourceCommands(
+  run: (url: string | undefined, request: RunSourceRequest) => Promise<void>,
+): Command[] {
+  const url = [
+    '--url <url>',
+    `the simulator (default: http://127.0.0.1:$SIMULATOR_PORT when set, else http://127.0.0.1:${DEFAULT_SIMULATOR_PORT})`,
+  ] as const;
   return [
     new Command('push')
       .description(
@@ -126,7 +159,7 @@ export function runSourceCommands(run: (url: string, request: RunSourceRequest) 
       .requiredOption('--stack <id>', 'a stack the push touches (repeatable)', collect, [])
       .option('--commit <sha>', 'the commit (default: a random one)')
       .option('--message <text>', 'the commit message')
-      .action((o: { url: string; stack: string[]; commit?: string; message?: string }) =>
+      .action((o: { url?: string; stack: string[]; commit?: string; message?: string }) =>
         run(o.url, pushRequest(o.stack, o.commit, o.message)),
       ),
     new Command('ui-run')
@@ -135,13 +168,13 @@ export function runSourceCommands(run: (url: string, request: RunSourceRequest) 
       .requiredOption('--stack <id>', 'the stack')
       .requiredOption('--user <name>', 'who clicked "Trigger"')
       .option('--run-type <type>', 'TRACKED, PROPOSED or TASK', runType, 'TRACKED')
-      .action((o: { url: string; stack: string; user: string; runType: string }) =>
+      .action((o: { url?: string; stack: string; user: string; runType: string }) =>
         run(o.url, uiRunRequest(o.stack, o.user, o.runType)),
       ),
     new Command('drift-run')
       .description('simulator-only: a drift-detection run (tracked, driftDetection true)')
       .option(...url)
       .requiredOption('--stack <id>', 'the stack')
-      .action((o: { url: string; stack: string }) => run(o.url, driftRunRequest(o.stack))),
+      .action((o: { url?: string; stack: string }) => run(o.url, driftRunRequest(o.stack))),
   ];
 }

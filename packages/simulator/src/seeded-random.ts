@@ -1,4 +1,7 @@
-/** A deterministic random source (mulberry32): fault knobs replay the same way for one seed. */
+/**
+ * A deterministic random source (mulberry32): numbers in [0, 1), the same sequence for the
+ * same seed, so fault knobs, soak schedules and bench bursts replay exactly.
+ */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -297,3 +297,71 @@ describe('MockSpacelift state', () => {
     }
   });
 });
+
+describe('MockSpacelift: stack outputs and webhooks', () => {
+  it('reads seeded outputs, a sensitive one without its value, and outputs set later', async () => {
+    const mock = new MockSpacelift({
+      seed: {
+        stacks: [
+          {
+            id: 'db',
+            outputs: [
+              { id: 'endpoint', value: 'db.internal:5432', description: 'Where to connect' },
+              { id: 'password', value: 'hunter2', sensitive: true },
+            ],
+          },
+          { id: 'bare' },
+        ],
+      },
+    });
+    expect(await mock.getStackOutputs('db')).toEqual([
+      { id: 'endpoint', sensitive: false, description: 'Where to connect', value: 'db.internal:5432' },
+      { id: 'password', sensitive: true, description: null, value: null },
+    ]);
+    expect(await mock.getStackOutputs('bare')).toEqual([]);
+    expect(await mock.getStackOutputs('nope')).toBeNull();
+    mock.store.stacks.setOutputs('bare', [{ id: 'ids', value: '["a","b"]' }]);
+    expect(await mock.getStackOutputs('bare')).toEqual([
+      { id: 'ids', sensitive: false, description: null, value: '["a","b"]' },
+    ]);
+  });
+
+  it('refuses a seed with an output id twice', () => {
+    expect(
+      () =>
+        new MockSpacelift({
+          seed: {
+            stacks: [
+              {
+                id: 'db',
+                outputs: [
+                  { id: 'x', value: '1' },
+                  { id: 'x', value: '2' },
+                ],
+              },
+            ],
+          },
+        }),
+    ).toThrow('output ids must be unique');
+  });
+
+  it('manages stack webhooks in process (no deliveries: MockSpacelift sends none)', async () => {
+    const mock = new MockSpacelift({ seed: { stacks: [{ id: 'network' }] } });
+    const created = await mock.createStackWebhook('network', {
+      endpoint: 'https://x.test/hook',
+      secret: 's',
+    });
+    expect(await mock.getStackWebhooks('network')).toEqual([created]);
+    expect(mock.store.webhooks.require('network', created.id).secret).toBe('s');
+    await mock.deleteStackWebhook('network', created.id);
+    await expect(mock.getStackWebhooks('network')).resolves.toEqual([]);
+  });
+
+  it('is exported as MockedSpacelift too, the same class', async () => {
+    const { MockedSpacelift } = await import('../src/testing/index.js');
+    expect(MockedSpacelift).toBe(MockSpacelift);
+    const mocked: MockSpacelift = new MockedSpacelift({ seed: { stacks: [{ id: 'a' }] } });
+    expect(mocked).toBeInstanceOf(MockSpacelift);
+    expect(await mocked.getStacks()).toEqual([{ id: 'a', space: 'root' }]);
+  });
+});

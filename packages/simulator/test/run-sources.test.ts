@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
 import { startSimulator, type Simulator } from '../src/index.js';
+import { CliUsageError } from '../src/cli-options.js';
+import { defaultSimulatorUrl } from '../src/run-source-commands.js';
 import { post } from './http-helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -25,9 +28,12 @@ interface RunResult {
 }
 
 /** Runs the CLI from source; resolves once it exits. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -119,5 +125,40 @@ describe('simulator-only run sources, over HTTP and without a JWT', () => {
     expect(drift.stdout).toContain('(TRACKED, drift detection,');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('stack "off" is disabled');
+  });
+
+  it('without --url they find the simulator at SIMULATOR_PORT; one they cannot reach suggests --url', async () => {
+    sim = await startSimulator({ seed, stateDurationMs: 60_000 });
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const [push, unreachable, badPort] = await Promise.all([
+      runCli(['push', '--stack', 'a'], { SIMULATOR_PORT: String(sim.port) }),
+      runCli(['drift-run', '--stack', 'b'], { SIMULATOR_PORT: String(closedPort) }),
+      runCli(['drift-run', '--stack', 'b'], { SIMULATOR_PORT: 'four' }),
+    ]);
+    expect(push.code).toBe(0);
+    expect(push.stdout).toContain(`${sim.baseUrl}/stack/a/run/${sim.store.stackRuns('a')![0]!.id}`);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toContain(
+      `cannot reach the simulator at http://127.0.0.1:${closedPort} (ECONNREFUSED): is it running there? ` +
+        'Pass its address with --url',
+    );
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('SIMULATOR_PORT "four" is not a port (1-65535); fix it or pass --url.');
+  });
+});
+
+describe('defaultSimulatorUrl', () => {
+  it('is 127.0.0.1 at SIMULATOR_PORT, else at 4000', () => {
+    expect(defaultSimulatorUrl({})).toBe('http://127.0.0.1:4000');
+    expect(defaultSimulatorUrl({ SIMULATOR_PORT: '' })).toBe('http://127.0.0.1:4000');
+    expect(defaultSimulatorUrl({ SIMULATOR_PORT: '4100' })).toBe('http://127.0.0.1:4100');
+    for (const bad of ['0', '70000', '41.5', '-1']) {
+      expect(() => defaultSimulatorUrl({ SIMULATOR_PORT: bad })).toThrow(CliUsageError);
+    }
   });
 });

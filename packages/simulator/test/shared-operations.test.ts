@@ -16,7 +16,15 @@ const apiKey = { id: 'OPSKEY', secret: 'ops-secret' };
 const seed = {
   spaces: [{ id: 'sandbox', name: 'Sandbox' }],
   stacks: [
-    { id: 'network', name: 'Network', labels: ['team:platform'] },
+    {
+      id: 'network',
+      name: 'Network',
+      labels: ['team:platform'],
+      outputs: [
+        { id: 'vpc_id', value: 'vpc-0a1b2c', description: 'The VPC' },
+        { id: 'db_password', value: 'hunter2', sensitive: true },
+      ],
+    },
     { id: 'app', name: 'App', labels: ['dependsOn:network'] },
     { id: 'gated', name: 'Gated', outcome: 'UNCONFIRMED' as const },
   ],
@@ -46,6 +54,13 @@ interface Case {
   /** Checks on the data beyond "no errors". */
   check?: (data: Record<string, unknown>, sim: Simulator) => void;
 }
+
+const addWebhook = (sim: Simulator) =>
+  sim.store.webhooks.create('network', {
+    enabled: false,
+    endpoint: 'https://old.example.com/hook',
+    secret: 'old-secret',
+  }).id;
 
 const trigger = (sim: Simulator, stack: string) =>
   sim.store.triggerRun(stack, { triggeredBy: `api::${apiKey.id}` }).id;
@@ -193,6 +208,64 @@ const CASES: Record<string, Case> = {
     check: (data, sim) => {
       expect(data.stackDelete).toEqual({ id: 'network' });
       expect(sim.store.getStack('network')).toBeNull();
+    },
+  },
+  'stacks/get-stack-outputs.graphql': {
+    check: (data) =>
+      expect(data.stack).toEqual({
+        id: 'network',
+        name: 'Network',
+        outputs: [
+          { id: 'vpc_id', sensitive: false, description: 'The VPC', value: 'vpc-0a1b2c' },
+          // The API does not reveal a sensitive output's value.
+          { id: 'db_password', sensitive: true, description: null, value: null },
+        ],
+      }),
+  },
+  'stacks-webhooks/create-stack-webhook.graphql': {
+    check: (data, sim) => {
+      expect(data.webhooksIntegrationCreate).toEqual({ id: expect.any(String), enabled: true });
+      expect(sim.store.webhooks.ofStack('network')).toEqual([
+        expect.objectContaining({
+          endpoint: 'https://cascade.example.com/webhook',
+          secret: 'WEBHOOK_SECRET_HERE',
+          retryOnFailure: true,
+        }),
+      ]);
+    },
+  },
+  'stacks-webhooks/delete-stack-webhook.graphql': {
+    prepare: (sim) => ({ WEBHOOK_ID_HERE: addWebhook(sim) }),
+    check: (data, sim) => {
+      expect(data.webhooksIntegrationDelete).toEqual({ id: expect.any(String) });
+      expect(sim.store.webhooks.ofStack('network')).toEqual([]);
+    },
+  },
+  'stacks-webhooks/list-stack-webhooks.graphql': {
+    prepare: (sim) => (addWebhook(sim), {}),
+    check: (data) =>
+      expect(data.stack).toEqual({
+        id: 'network',
+        // The secret is never read back.
+        integrations: {
+          webhooks: [
+            { id: expect.any(String), enabled: false, endpoint: 'https://old.example.com/hook', secret: '' },
+          ],
+        },
+      }),
+  },
+  'stacks-webhooks/update-stack-webhook.graphql': {
+    prepare: (sim) => ({ WEBHOOK_ID_HERE: addWebhook(sim) }),
+    check: (data, sim) => {
+      expect(data.webhooksIntegrationUpdate).toEqual({ id: expect.any(String), enabled: true });
+      expect(sim.store.webhooks.ofStack('network')).toEqual([
+        expect.objectContaining({
+          enabled: true,
+          endpoint: 'https://cascade.example.com/webhook',
+          secret: 'WEBHOOK_SECRET_HERE',
+          retryOnFailure: true,
+        }),
+      ]);
     },
   },
   'stacks/get-stack.graphql': { check: (data) => expect(data.stack).toMatchObject({ id: 'network' }) },

@@ -1,41 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { signWebhookBodySha1, verifyWebhookSignature } from 'spacelift-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type StartSimulatorOptions } from '../src/index.js';
+import { receiver, runToEnd, type Receiver } from './webhook-helpers.js';
 
 const SECRET = 'webhook-secret';
 const EXAMPLE = JSON.parse(
   readFileSync(new URL('../../../spacelift-api/webhooks/run-finished-tracked.json', import.meta.url), 'utf8'),
 ) as unknown;
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  payload: { state: string; stateVersion: number; run: { id: string } };
-}
-
-/** A local webhook endpoint answering with `status(n)` for its n-th request (0-based). */
-async function receiver(status: (n: number) => number = () => 200) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      res.statusCode = status(received.length);
-      received.push({ headers: req.headers, body, payload: JSON.parse(body) as Received['payload'] });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
-  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 let sim: Simulator | undefined;
-let hook: Awaited<ReturnType<typeof receiver>> | undefined;
+let hook: Receiver | undefined;
 
 afterEach(async () => {
   await sim?.close();
@@ -57,14 +32,6 @@ async function simulate(
     webhooks: { urls: [hook.url], secret: SECRET, retryBackoffMs: 1, ...options.webhooks },
   });
   return { sim, hook };
-}
-
-/** Triggers a tracked run and waits until it has ended and every delivery went out. */
-async function runToEnd(s: Simulator): Promise<string> {
-  const run = (await s.mock.triggerRun('network')).id;
-  await vi.waitFor(() => expect(s.store.runs.get('network', run)?.state).toBe('FINISHED'), { interval: 5 });
-  await s.webhooksIdle();
-  return run;
 }
 
 /** The documented example's keys in its order, with those of `value` that the example also has, in theirs. */

@@ -25,6 +25,17 @@ export const SeedSpaceSchema = z.strictObject({
   labels,
 });
 
+/** An output of a stack's last applied run, as `stack { outputs }` reads it. */
+export const SeedStackOutputSchema = z.strictObject({
+  /** The output's name. */
+  id: z.string().min(1),
+  /** A string, as the API returns every output (JSON for lists and objects). */
+  value: z.string(),
+  /** The API reads a sensitive output's value as null. */
+  sensitive: z.boolean().default(false),
+  description: z.string().nullable().default(null),
+});
+
 export const SeedStackSchema = z.strictObject({
   id: z.string().min(1),
   name: z.string().min(1).optional(),
@@ -44,6 +55,13 @@ export const SeedStackSchema = z.strictObject({
   labels,
   /** How this stack's runs end (see `RunOutcomeSchema`). */
   outcome: RunOutcomeSchema.default('FINISHED'),
+  outputs: z
+    .array(SeedStackOutputSchema)
+    .refine(
+      (outputs) => new Set(outputs.map((o) => o.id)).size === outputs.length,
+      'output ids must be unique',
+    )
+    .default([]),
 });
 
 export const SeedConfigElementSchema = z.strictObject({
@@ -110,5 +128,7 @@ export type SeedInput = z.input<typeof SeedSchema>;
 export type Seed = z.output<typeof SeedSchema>;
 export type SeedSpace = z.output<typeof SeedSpaceSchema>;
 export type SeedStack = z.output<typeof SeedStackSchema>;
+export type SeedStackInput = z.input<typeof SeedStackSchema>;
+export type SeedStackOutput = z.output<typeof SeedStackOutputSchema>;
 export type SeedBlueprint = z.output<typeof SeedBlueprintSchema>;
 export type SeedBlueprintStack = z.output<typeof SeedBlueprintStackSchema>;

@@ -16,6 +16,7 @@ import { search, type SearchInput } from './search.js';
 import type { SpaceSettings } from './spaces.js';
 import type { SpaceliftStore } from './spacelift-store.js';
 import type { DependencyRecord } from './stack-dependencies.js';
+import type { StackWebhookSettings } from './stack-webhooks.js';
 import type { StackRecord, StackSettings } from './stacks.js';
 import { SpaceliftStoreError } from './store-error.js';
 
@@ -56,6 +57,12 @@ interface ContextInput {
   labels?: string[] | null;
   stackAttachments?: Array<{ stack: string; priority: number }> | null;
   configAttachments?: ContextSettings['config'];
+}
+
+interface WebhookArgs {
+  stack: string;
+  id: string;
+  input: StackWebhookSettings;
 }
 
 interface RunArgs {
@@ -216,6 +223,12 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
       store.runs.decide(stack, run ?? null, 'DISCARDED', note ?? null),
     runStop: (_, { stack, run, note }: RunArgs, { store }) => store.runs.stop(stack, run, note ?? null),
     runRetry: (_, { stack, run }: RunArgs, { store, identity }) => store.runs.retry(stack, run, identity),
+    webhooksIntegrationCreate: (_, { stack, input }: Omit<WebhookArgs, 'id'>, { store }) =>
+      store.webhooks.create(stack, input),
+    webhooksIntegrationUpdate: (_, { stack, id, input }: WebhookArgs, { store }) =>
+      store.webhooks.update(stack, id, input),
+    webhooksIntegrationDelete: (_, { stack, id }: Omit<WebhookArgs, 'input'>, { store }) =>
+      store.webhooks.delete(stack, id),
     // Simulator-only (simulator-extension.graphql).
     simulatorPush: (
       _,
@@ -255,6 +268,13 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
       store.dependencies.upstreamOf(s.id).map((d) => dependencyOf(store, d)),
     isDependedOnBy: (s: StackRecord, _, { store }) =>
       store.dependencies.downstreamOf(s.id).map((d) => dependencyOf(store, d)),
+    integrations: (s: StackRecord, _, { store }) => ({ webhooks: store.webhooks.ofStack(s.id) }),
+    // A sensitive output's value is not revealed (see README, "Stack outputs").
+    outputs: (s: StackRecord) => s.outputs.map((o) => ({ ...o, value: o.sensitive ? null : o.value })),
+  },
+  WebhooksIntegration: {
+    // Spacelift stopped returning webhook secrets in 2025 (see README, "Webhook integrations").
+    secret: () => '',
   },
   Context: {
     // Write-only values are never sent back, as in Spacelift.

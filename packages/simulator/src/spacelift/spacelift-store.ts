@@ -4,6 +4,7 @@ import { Runs, type RunRecord, type RunRequest, type RunStateListener } from './
 import { SeedSchema, type SeedInput } from './seed-schema.js';
 import { Spaces } from './spaces.js';
 import { StackDependencies } from './stack-dependencies.js';
+import { StackWebhooks } from './stack-webhooks.js';
 import { Stacks, type StackRecord } from './stacks.js';
 
 export interface SpaceliftStoreOptions {
@@ -15,7 +16,7 @@ export interface SpaceliftStoreOptions {
 /**
  * The in-memory Spacelift account behind both `MockSpacelift` and the simulator: one source
  * of state, one object per kind (`spaces`, `stacks`, `contexts`, `blueprints`,
- * `dependencies`, `runs`). This class holds what spans kinds (seeding, deletions that must
+ * `dependencies`, `webhooks`, `runs`). This class holds what spans kinds (seeding, deletions that must
  * leave nothing dangling, stacks from blueprints) and the shortcuts tests use most.
  * Methods throw `SpaceliftStoreError` with Spacelift-like messages.
  */
@@ -27,6 +28,8 @@ export class SpaceliftStore {
   readonly contexts: Contexts;
   readonly blueprints: Blueprints;
   readonly dependencies: StackDependencies;
+  /** Stacks' webhook integrations (the simulator delivers each stack's run events to them). */
+  readonly webhooks: StackWebhooks;
   readonly runs: Runs;
 
   constructor(options: SpaceliftStoreOptions = {}) {
@@ -37,6 +40,7 @@ export class SpaceliftStore {
     this.contexts = new Contexts(this.spaces, this.now);
     this.blueprints = new Blueprints(this.spaces, nowSeconds);
     this.dependencies = new StackDependencies(this.stacks, this.now);
+    this.webhooks = new StackWebhooks(this.stacks, this.now);
     this.runs = new Runs(this.stacks, this.now);
     const seed = SeedSchema.parse(options.seed ?? {});
     this.account = seed.account;
@@ -62,11 +66,12 @@ export class SpaceliftStore {
     return this.spaces.delete(id, (space) => this.stacks.list().some((s) => s.space === space));
   }
 
-  /** Deletes the stack with its runs and native dependencies. */
+  /** Deletes the stack with its runs, native dependencies and webhooks. */
   deleteStack(id: string): StackRecord {
     const stack = this.stacks.remove(id);
     this.runs.removeStack(id);
     this.dependencies.removeStack(id);
+    this.webhooks.removeStack(id);
     return stack;
   }
 

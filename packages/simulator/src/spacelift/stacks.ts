@@ -1,8 +1,17 @@
 import { slugify } from './ids.js';
-import type { RunOutcome, SeedStack } from './seed-schema.js';
+import {
+  SeedStackSchema,
+  type RunOutcome,
+  type SeedStack,
+  type SeedStackInput,
+  type SeedStackOutput,
+} from './seed-schema.js';
 import type { Spaces } from './spaces.js';
 import { ROOT_SPACE_ID } from './spaces.js';
 import { notFound, SpaceliftStoreError } from './store-error.js';
+
+/** An output of the stack's last applied run; the API hides a sensitive one's `value`. */
+export type StackOutputRecord = SeedStackOutput;
 
 /** A stack, with the schema's field names; computed fields (state, runs...) come from the store. */
 export interface StackRecord {
@@ -24,6 +33,7 @@ export interface StackRecord {
   lockedBy: string | null;
   lockNote: string | null;
   createdAt: number;
+  outputs: StackOutputRecord[];
   /** Not in the API: how the simulator ends this stack's runs. */
   outcome: RunOutcome;
 }
@@ -75,6 +85,7 @@ export class Stacks {
       ...seed,
       name: seed.name ?? seed.id,
       labels: [...seed.labels],
+      outputs: seed.outputs.map((o) => ({ ...o })),
       provider: null,
       namespace: null,
       terraformVersion: null,
@@ -104,6 +115,7 @@ export class Stacks {
       lockedBy: null,
       lockNote: null,
       createdAt: this.nowSeconds(),
+      outputs: [],
       outcome: 'FINISHED',
     };
     this.byId.set(id, stack);
@@ -121,6 +133,13 @@ export class Stacks {
     const stack = this.require(id);
     const kept = stack.labels.filter((l) => !remove.includes(l));
     stack.labels = [...kept, ...add.filter((l, i) => !kept.includes(l) && add.indexOf(l) === i)];
+    return stack;
+  }
+
+  /** Replaces the stack's outputs, as an applied run would (seed format: `sensitive` and `description` optional). */
+  setOutputs(id: string, outputs: NonNullable<SeedStackInput['outputs']>): StackRecord {
+    const stack = this.require(id);
+    stack.outputs = SeedStackSchema.shape.outputs.parse(outputs);
     return stack;
   }
 

@@ -2,13 +2,14 @@
  * `spacelift-simulator/testing`: `MockSpacelift`, an in-memory Spacelift for your unit tests,
  * and the store and seed format it shares with the simulator.
  */
-export { MockSpacelift, type MockSpaceliftOptions } from './mock-spacelift.js';
+export { MockSpacelift, MockedSpacelift, type MockSpaceliftOptions } from './mock-spacelift.js';
 export { SpaceliftStore, type SpaceliftStoreOptions } from '../spacelift/spacelift-store.js';
 export { ROOT_SPACE_ID, type SpaceRecord } from '../spacelift/spaces.js';
-export type { StackRecord } from '../spacelift/stacks.js';
+export type { StackOutputRecord, StackRecord } from '../spacelift/stacks.js';
 export type { ContextRecord } from '../spacelift/contexts.js';
 export type { BlueprintRecord } from '../spacelift/blueprints.js';
 export type { DependencyRecord } from '../spacelift/stack-dependencies.js';
+export type { StackWebhookRecord, StackWebhookSettings } from '../spacelift/stack-webhooks.js';
 export type {
   CommitRecord,
   RunRecord,

@@ -113,3 +113,11 @@ export class MockSpacelift extends Spacelift {
     return data.stack.run;
   }
 }
+
+/**
+ * The same class as {@link MockSpacelift}, under the name the seed project's Python client
+ * gave its fake, so ported tests find it: `new MockedSpacelift(...)` is a `MockSpacelift`.
+ */
+export const MockedSpacelift = MockSpacelift;
+/** The same class as {@link MockSpacelift}. */
+export type MockedSpacelift = MockSpacelift;
