@@ -19,6 +19,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { Spacelift, apiKeyIdentity } from 'spacelift-client';
+// The simulator's mulberry32, so a burst replays from its printed seed.
+import { seededRandom } from 'spacelift-simulator';
 import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract.js';
 import { RunRecorder } from '../../test/cluster/cluster-harness.js';
 import { round } from '../percentiles.js';
@@ -79,18 +81,6 @@ const diff = (after: Record<string, number>, before: Record<string, number>) =>
       .filter(([, n]) => n > 0),
   );
 const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
-
-/** A small seeded PRNG (mulberry32), so a burst replays from its printed seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const upstreamMap = (stacks: BenchStack[]) =>
   new Map(stacks.map((s) => [s.id, s.labels.map((l) => l.slice(LABEL_PREFIX.length))]));

@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { startSimulator, type Simulator } from 'spacelift-simulator';
+import { seededRandom, startSimulator, type Simulator } from 'spacelift-simulator';
 import type { EstateView, StackView } from '../../packages/cascade/src/cascade-contract.js';
 import { DEFAULT_ESTATE_ID } from '../../packages/cascade/src/constants.js';
 import { estateQuery } from '../../packages/cascade/src/coordinator-contract.js';
@@ -111,18 +111,6 @@ export interface SoakReport {
   /** The service's memory and open handles: every 30 s, and first and last of each process lifetime, in time order. */
   samples: ProcessSample[];
   oracle: Omit<OracleReport, 'startedInFlight' | 'redundant'>;
-}
-
-/** mulberry32: small, seeded, good enough to replay a schedule exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface SoakStack {
