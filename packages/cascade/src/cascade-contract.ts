@@ -149,6 +149,8 @@ export interface EstateView {
 /** Input of stackDependencyChainWorkflow (the estate coordinator). */
 export interface CoordinatorInput {
   options: CascadeOptions;
+  /** The Spacelift account the coordinator serves (see `account.ts`); absent in runs started before accounts. */
+  account?: string | null;
   /** The state carried over a continue-as-new. */
   snapshot?: unknown;
 }

@@ -30,6 +30,9 @@ export const cascadesQuery = defineQuery<CascadeSummary[], [number]>('cascades')
 /** One stack's state; null when the coordinator does not know the stack. */
 export const stackStatusQuery = defineQuery<StackView | null, [string]>('stackStatus');
 
+/** The Spacelift account the coordinator serves; null for one started before accounts. */
+export const accountQuery = defineQuery<string | null>('account');
+
 /** Signals whose handler takes any number of arguments, so that deliveries may share one call. */
 export const MERGEABLE_SIGNALS: ReadonlySet<string> = new Set([runStateSignal.name]);
 
@@ -39,6 +42,8 @@ export interface CoordinatorRef {
   estateId: string;
   taskQueue: string;
   options: CascadeOptions;
+  /** The Spacelift account this client serves: a coordinator it starts records it. */
+  account?: string | null;
 }
 
 /**
@@ -62,7 +67,7 @@ export function coordinatorSignal<Args extends unknown[]>(
   signal: SignalDefinition<Args>,
   ...args: Args
 ): SignalWithStartRequest {
-  const input: CoordinatorInput = { options: ref.options };
+  const input: CoordinatorInput = { options: ref.options, account: ref.account ?? null };
   return {
     workflowType: PARENT_WORKFLOW,
     workflowId: ref.estateId,

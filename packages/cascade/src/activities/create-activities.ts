@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { accountMismatchMessage } from '../account.js';
 import type { SpaceliftApi } from 'spacelift-client';
 import { silentLogger, type CascadeLogger } from './cascade-logger.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -18,6 +20,19 @@ export interface CascadeActivityDeps {
    */
   identity?: string;
   log?: CascadeLogger;
+  /** The Spacelift account `api` reaches (see `account.ts`); activities for another account's coordinator refuse. */
+  account?: string | null;
+}
+
+/** A non-retryable failure when the coordinator serves another account than this worker's API key. */
+function refuseOtherAccount(ours: string | null | undefined, theirs: string | null | undefined): void {
+  if (!ours || !theirs || ours === theirs) return;
+  const id = Context.current().info.workflowExecution?.workflowId ?? 'of this activity';
+  throw ApplicationFailure.create({
+    type: 'AccountMismatch',
+    message: accountMismatchMessage('worker', ours, { id, account: theirs }),
+    nonRetryable: true,
+  });
 }
 
 /**
@@ -29,15 +44,18 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
   const log = deps.log ?? silentLogger;
   return {
     async triggerStackRun(input) {
+      refuseOtherAccount(deps.account, input.account);
       const attempt = Context.current().info.attempt;
       return withHeartbeat(() => triggerStackRunOnce(input, { api, identity, log, attempt }));
     },
 
-    async readRuns(runs) {
+    async readRuns(runs, account) {
+      refuseOtherAccount(deps.account, account);
       return withHeartbeat(() => readRuns(api, runs));
     },
 
     async reconcileEstate(input) {
+      refuseOtherAccount(deps.account, input.account);
       const result = await withHeartbeat(() => reconcileEstate(api, input));
       log.info(
         {

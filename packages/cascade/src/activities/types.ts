@@ -15,6 +15,8 @@ export interface TriggerStackRunInput {
    * reuses a run of this identity created at or after it instead of triggering again.
    */
   intentAt: number;
+  /** The coordinator's account: a worker for another account refuses (see `account.ts`). */
+  account?: string | null;
 }
 
 export interface TriggeredRun {
@@ -47,6 +49,8 @@ export interface ReconcileInput {
   cursor: number | null;
   /** Digest of the graph the previous pass returned: the graph is sent only when it changed. */
   graphDigest: string | null;
+  /** The coordinator's account: a worker for another account refuses. */
+  account?: string | null;
 }
 
 export interface ReconcileResult {
@@ -64,6 +68,7 @@ export interface ReconcileResult {
 /** The activities a cascade worker registers (see `createActivities`). */
 export interface CascadeActivities {
   triggerStackRun(input: TriggerStackRunInput): Promise<TriggeredRun>;
-  readRuns(runs: RunRef[]): Promise<ReadRunsResult>;
+  /** `account`: the coordinator's; a worker for another account refuses. */
+  readRuns(runs: RunRef[], account?: string | null): Promise<ReadRunsResult>;
   reconcileEstate(input: ReconcileInput): Promise<ReconcileResult>;
 }

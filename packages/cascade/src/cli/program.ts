@@ -26,8 +26,10 @@ import {
   coordinatorRef,
   loadServiceConfig,
   type ServiceConfig,
+  type SpaceliftCredentials,
 } from '../config/service-config.js';
 import { startService } from './start-command.js';
+import { connectCommand, countingClient } from '../connect/connect-command.js';
 
 /** Exit code of usage errors: unknown flags, bad values, invalid configuration. */
 export const EXIT_USAGE = 2;
@@ -45,6 +47,17 @@ const positiveInt = (flag: string) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new InvalidArgumentError(`${flag} must be a whole number of at least 1.`);
   return Number(value);
+};
+const webhookUrl = (value: string) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL like https://cascade.example.com/webhook.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError('must be an http(s) URL like https://cascade.example.com/webhook.');
+  return value;
 };
 const port = (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -70,7 +83,11 @@ interface Ctx {
 }
 
 function spaceliftApi(config: ServiceConfig): SpaceliftApi {
-  if (config.spacelift) return new Spacelift(config.spacelift);
+  return new Spacelift(spaceliftCredentials(config));
+}
+
+function spaceliftCredentials(config: ServiceConfig): SpaceliftCredentials {
+  if (config.spacelift) return config.spacelift;
   throw new ConfigError([
     'SPACELIFT_BASE_URL, SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET are not set, and no demo is running ' +
       `(no ${config.dataDir}/demo.env): set them, or run \`spacelift-cascade start\` in another terminal first`,
@@ -193,6 +210,42 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .description('Run only a worker (scale out by running more on the same task queue)')
     .addOption(dataDirOption)
     .action((_flags: object, cmd: Command) => serve(cmd, { webhook: false, worker: true }, { demo: false }));
+
+  program
+    .command('connect')
+    .description(
+      'Make Spacelift deliver run events to the receiver: a webhook on every stack of the dependency graph (idempotent)',
+    )
+    .requiredOption(
+      '--url <url>',
+      "the receiver's public webhook URL, e.g. https://cascade.example.com/webhook",
+      webhookUrl,
+    )
+    .option('--dry-run', 'print what would change; change nothing')
+    .option('--remove', 'delete the webhooks connect made')
+    .addOption(dataDirOption)
+    .action(async (flags: { url: string; dryRun?: boolean; remove?: boolean }, cmd: Command) => {
+      const { config, o } = await ctx(cmd);
+      const credentials = spaceliftCredentials(config);
+      const secret = config.webhook.secrets[0];
+      if (secret === undefined && flags.remove !== true) {
+        throw new ConfigError([
+          'SPACELIFT_WEBHOOK_SECRET is not set: connect signs the webhooks it makes with it; set it to the secret your receiver checks',
+        ]);
+      }
+      const report = await connectCommand(
+        countingClient(credentials),
+        {
+          url: flags.url,
+          secret: secret ?? '',
+          labelPrefix: config.cascade.labelPrefix,
+          dryRun: flags.dryRun === true,
+          remove: flags.remove === true,
+        },
+        o,
+      );
+      exitCode = report.receiver && !report.receiver.ok ? 1 : 0;
+    });
 
   program
     .command('graph')

@@ -15,6 +15,8 @@ export interface CascadeWorkerOptions {
   /** `triggeredBy` of runs this API key triggers; see `createActivities`. */
   identity?: string;
   log?: CascadeLogger;
+  /** The Spacelift account `api` reaches; the worker refuses to act for another account's coordinator. */
+  account?: string | null;
   /** A bundle from `bundleWorkflowCode` (production, tests); else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
@@ -43,7 +45,12 @@ export function workflowsEntryPath(): string {
 
 /** A Temporal worker running the cascade workflows and activities against `api`. */
 export async function createCascadeWorker(options: CascadeWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ api: options.api, identity: options.identity, log: options.log });
+  const activities = createActivities({
+    api: options.api,
+    identity: options.identity,
+    log: options.log,
+    account: options.account,
+  });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,

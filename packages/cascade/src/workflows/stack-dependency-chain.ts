@@ -13,6 +13,7 @@ import type { CoordinatorInput, RunObservation } from '../cascade-contract.js';
 import { EstateModel, type EstateSnapshot } from '../estate/estate-model.js';
 import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
+  accountQuery,
   cancelCascadeSignal,
   cascadesQuery,
   cascadeStatusQuery,
@@ -83,6 +84,8 @@ export async function stackDependencyChainWorkflow(
 ): Promise<never> {
   const carried = (packed ? unpackSnapshot(packed) : input.snapshot) as CarriedState | undefined;
   let options = input.options;
+  /** The account recorded when the coordinator started; activities of another account's worker refuse. */
+  const account = input.account ?? null;
   const model = new EstateModel(options, carried?.model);
   let graphDigest = carried?.graphDigest ?? null;
   const inbox: RunObservation[] = [];
@@ -110,6 +113,7 @@ export async function stackDependencyChainWorkflow(
     model.setOptions(next);
     wake = true;
   });
+  setHandler(accountQuery, () => account);
   setHandler(estateQuery, () => model.estate());
   setHandler(cascadeStatusQuery, (id) => model.findCascade(id));
   setHandler(cascadesQuery, (limit) => model.cascadeList(limit));
@@ -117,7 +121,7 @@ export async function stackDependencyChainWorkflow(
 
   const trigger = (stackId: string, cascadeId: string) => {
     triggersInFlight++;
-    triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now() })
+    triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now(), account })
       .then(
         (run) => model.triggered(stackId, run.runId, run.state, run.createdAt, Date.now()),
         (err: unknown) => {
@@ -134,7 +138,7 @@ export async function stackDependencyChainWorkflow(
 
   const poll = (runs: RunRef[]) => {
     polling = true;
-    readRuns(runs)
+    readRuns(runs, account)
       .then(
         (result) => {
           const now = Date.now();
@@ -151,7 +155,12 @@ export async function stackDependencyChainWorkflow(
 
   const reconcile = () => {
     reconciling = true;
-    reconcileEstate({ labelPrefix: options.labelPrefix, cursor: model.reconcileCursor, graphDigest })
+    reconcileEstate({
+      labelPrefix: options.labelPrefix,
+      cursor: model.reconcileCursor,
+      graphDigest,
+      account,
+    })
       .then(
         (result) => {
           const now = Date.now();
@@ -185,9 +194,16 @@ export async function stackDependencyChainWorkflow(
         const state: CarriedState = { model: model.snapshot(), graphDigest };
         // See PATCH_RETIREMENT.
         if (patched('packed-snapshot')) {
-          return await continueAsNew<typeof stackDependencyChainWorkflow>({ options }, packSnapshot(state));
+          return await continueAsNew<typeof stackDependencyChainWorkflow>(
+            { options, account },
+            packSnapshot(state),
+          );
         }
-        return await continueAsNew<typeof stackDependencyChainWorkflow>({ options, snapshot: state });
+        return await continueAsNew<typeof stackDependencyChainWorkflow>({
+          options,
+          account,
+          snapshot: state,
+        });
       }
     } else {
       if (model.hasGraph) {
