@@ -5,10 +5,21 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DEFAULT_NAMESPACE } from '../constants.js';
+import { isPortHeldByProcessTree, findPortHolder } from '../service/linux-processes.js';
+import { OutputTail } from '../service/output-tail.js';
+import { assertPortsFree, PortTakenError, type PortClaim } from '../service/port-guard.js';
 
 /** The Temporal CLI could not be found or did not start; the message says how to fix it. */
 export class TemporalCliError extends Error {
   override readonly name = 'TemporalCliError';
+
+  constructor(
+    message: string,
+    /** The server's last stderr lines, when it ran (shown when the supervisor gives up). */
+    readonly stderrTail: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 const INSTALL_HINT =
@@ -77,6 +88,11 @@ export interface DevServerOptions {
   cliPath?: string;
   /** How long to wait for the server to answer. */
   startTimeoutMs?: number;
+  /**
+   * The settings a user changes when a port is taken, named in the error; default
+   * `TEMPORAL_PORT`, `TEMPORAL_UI_PORT` and a hint about `TEMPORAL_ADDRESS`.
+   */
+  portSettings?: { port: string; uiPort: string; hint?: string };
 }
 
 export interface DevServer {
@@ -87,17 +103,35 @@ export interface DevServer {
   pid: number;
   /** Resolves with the exit code when the server process ends, for whatever reason. */
   exited: Promise<number | null>;
+  /** Its last stderr lines (bounded), oldest first. */
+  stderrTail(): string[];
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` backed by SQLite and waits until its namespace answers. */
+const DEFAULT_PORT_SETTINGS = {
+  port: 'TEMPORAL_PORT',
+  uiPort: 'TEMPORAL_UI_PORT',
+  hint: 'or set TEMPORAL_ADDRESS to use the Temporal server there on purpose',
+};
+
+/**
+ * Starts `temporal server start-dev` backed by SQLite and waits until its namespace answers.
+ * Never attaches to a server it did not start: a taken port throws {@link PortTakenError}
+ * before the spawn, and the server counts as ready only while the process spawned here is
+ * alive and owns the gRPC port (a probe may otherwise be answered by whoever listens there).
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const cli = options.cliPath ?? (await findTemporalCli());
   const ip = options.ip ?? '127.0.0.1';
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort === false ? null : (options.uiPort ?? (await freePort()));
+  const settings = options.portSettings ?? DEFAULT_PORT_SETTINGS;
+  const grpcClaim: PortClaim = { port, host: ip, setting: settings.port, hint: settings.hint };
+  const claims = [grpcClaim];
+  if (uiPort !== null) claims.push({ port: uiPort, host: ip, setting: settings.uiPort, hint: settings.hint });
+  await assertPortsFree(claims);
   await mkdir(options.dataDir, { recursive: true });
   const dbFile = join(options.dataDir, 'temporal.sqlite');
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', ip, '--port', String(port)];
@@ -117,17 +151,24 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   else args.push('--ui-port', String(uiPort));
 
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  const stderr = new OutputTail();
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  // A server that dies by itself must not leave its listener behind: restarted ones would pile up.
+  void exited.then(() => process.off('exit', killOnExit));
 
   const address = `${ip}:${port}`;
   try {
-    await waitForNamespace(address, namespace, options.startTimeoutMs ?? 60_000, exited, () => stderr);
+    await waitForNamespace({
+      address,
+      namespace,
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+      child,
+      stderr,
+      claim: grpcClaim,
+    });
   } catch (err) {
     child.kill('SIGKILL');
     process.off('exit', killOnExit);
@@ -140,6 +181,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     dbFile,
     pid: child.pid ?? -1,
     exited,
+    stderrTail: () => stderr.lines(),
     stop: async () => {
       process.off('exit', killOnExit);
       await stopChild(child, exited);
@@ -155,37 +197,48 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   clearTimeout(timer);
 }
 
-async function waitForNamespace(
-  address: string,
-  namespace: string,
-  timeoutMs: number,
-  exited: Promise<number | null>,
-  stderr: () => string,
-): Promise<void> {
+interface ReadinessWait {
+  address: string;
+  namespace: string;
+  timeoutMs: number;
+  child: ChildProcess;
+  stderr: OutputTail;
+  claim: PortClaim;
+}
+
+async function waitForNamespace(wait: ReadinessWait): Promise<void> {
+  const { address, namespace, timeoutMs, child, stderr, claim } = wait;
   const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
+  const stderrText = () => stderr.lines().join('\n');
   for (;;) {
-    if (exitCode !== undefined) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       throw new TemporalCliError(
-        `Temporal dev server exited with code ${exitCode} before it was ready: ${stderr().trim()}`,
+        `Temporal dev server exited with code ${child.exitCode ?? child.signalCode} before it was ready: ${stderrText()}`,
+        stderr.lines(),
       );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
-        return;
       } finally {
         await connection.close();
       }
     } catch (err) {
       if (Date.now() > deadline) {
         throw new TemporalCliError(
-          `Temporal dev server at ${address} not ready after ${timeoutMs} ms: ${(err as Error).message}. ${stderr().trim()}`,
+          `Temporal dev server at ${address} not ready after ${timeoutMs} ms: ${(err as Error).message}. ${stderrText()}`,
+          stderr.lines(),
         );
       }
       await new Promise((r) => setTimeout(r, 200));
+      continue;
     }
+    // Something answered: ours only if our process is still there and listens on the port.
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if ((await isPortHeldByProcessTree(claim.port, child.pid ?? -1)) === false) {
+      throw new PortTakenError(claim, await findPortHolder(claim.port));
+    }
+    return;
   }
 }
