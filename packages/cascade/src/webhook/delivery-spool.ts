@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { acquirePidLock, LockHeldError, type LockOwner, type PidLock } from '../service/data-dir-lock.js';
 import { TemporalUnavailableError, type CascadePort, type SignalWithStartRequest } from './cascade-port.js';
 
 export interface DeliverySpoolOptions {
@@ -14,6 +15,25 @@ export interface DeliverySpoolOptions {
     info(obj: object, msg: string): void;
     error(obj: object, msg: string): void;
   };
+}
+
+/** Another live receiver uses this spool file: two would replay and rewrite each other's deliveries. */
+export class SpoolLockedError extends LockHeldError {
+  override readonly name = 'SpoolLockedError';
+
+  constructor(
+    readonly spoolFile: string,
+    lockFile: string,
+    owner: LockOwner,
+  ) {
+    super(
+      `The webhook delivery spool ${spoolFile} is in use by another receiver (pid ${owner.pid}: ${owner.command}). ` +
+        'Give this receiver another data folder (CASCADE_DATA_DIR or --data-dir), or run it on another host. ' +
+        `If pid ${owner.pid} is not a receiver, delete ${lockFile}.`,
+      lockFile,
+      owner,
+    );
+  }
 }
 
 /**
@@ -34,26 +54,46 @@ export class DeliverySpool implements CascadePort {
   private constructor(
     private readonly inner: CascadePort,
     private readonly options: DeliverySpoolOptions,
+    /** Held from open to close: one receiver per spool file. */
+    private readonly lock: PidLock,
   ) {}
 
-  /** Opens the spool, picking up what a previous run of the receiver left in it. */
+  /**
+   * Opens the spool, picking up what a previous run of the receiver left in it. Throws
+   * {@link SpoolLockedError} while another live receiver has it open.
+   */
   static async open(inner: CascadePort, options: DeliverySpoolOptions): Promise<DeliverySpool> {
-    const spool = new DeliverySpool(inner, options);
     await mkdir(dirname(options.file), { recursive: true });
-    const text = await readFile(options.file, 'utf8').catch(() => '');
-    spool.queue = text
+    const lockFile = `${options.file}.lock`;
+    const lock = await acquirePidLock(
+      lockFile,
+      (owner) => new SpoolLockedError(options.file, lockFile, owner),
+    );
+    const spool = new DeliverySpool(inner, options, lock);
+    try {
+      await spool.load();
+      return spool;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Reads what a previous run of the receiver left in the file. */
+  private async load(): Promise<void> {
+    const text = await readFile(this.options.file, 'utf8').catch(() => '');
+    this.queue = text
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as SignalWithStartRequest);
-    spool.deliveries = spool.queue.reduce((n, r) => n + weight(r), 0);
-    if (spool.queue.length > 0) {
-      options.log?.warn(
-        { spooled: spool.deliveries },
+    this.deliveries = this.queue.reduce((n, r) => n + weight(r), 0);
+    if (this.queue.length > 0) {
+      this.options.log?.warn(
+        { spooled: this.deliveries },
         'deliveries spooled by an earlier run wait for Temporal',
       );
-      spool.schedule();
+      this.schedule();
     }
-    return spool;
   }
 
   /** Deliveries waiting for Temporal. */
@@ -84,11 +124,12 @@ export class DeliverySpool implements CascadePort {
     return this.inner.checkReady();
   }
 
-  /** Stops retrying (what waits stays in the file for the next start). */
-  close(): Promise<void> {
+  /** Stops retrying (what waits stays in the file for the next start) and lets the file go. */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    return this.tail.then(() => undefined);
+    await this.tail;
+    await this.lock.release();
   }
 
   private async append(request: SignalWithStartRequest): Promise<void> {

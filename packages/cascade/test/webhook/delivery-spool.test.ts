@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SignalWithStartRequest } from '../../src/webhook/cascade-port.js';
 import { TemporalUnavailableError } from '../../src/webhook/cascade-port.js';
-import { DeliverySpool } from '../../src/webhook/delivery-spool.js';
+import { DeliverySpool, SpoolLockedError } from '../../src/webhook/delivery-spool.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 
 const request = (n: number): SignalWithStartRequest => ({
@@ -112,6 +114,43 @@ describe('DeliverySpool', () => {
     await until(() => spool.size === 0);
     expect(numbers(port)).toEqual([2]);
     expect(errors).toEqual(['a spooled delivery was refused by Temporal and dropped']);
+    await spool.close();
+  });
+
+  it('two receivers never share a spool file: the second is refused, naming the file, the pid and the way out', async () => {
+    const file = join(dir, 's.jsonl');
+    const first = await DeliverySpool.open(new FakeCascadePort(), { file, maxEntries: 10 });
+    const err = await DeliverySpool.open(new FakeCascadePort(), { file, maxEntries: 10 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SpoolLockedError);
+    const locked = err as SpoolLockedError;
+    expect(locked).toMatchObject({ spoolFile: file, file: `${file}.lock`, exitCode: 2 });
+    expect(locked.owner.pid).toBe(process.pid);
+    expect(locked.message).toContain(
+      `The webhook delivery spool ${file} is in use by another receiver (pid ${process.pid}`,
+    );
+    expect(locked.message).toContain(
+      'another data folder (CASCADE_DATA_DIR or --data-dir), or run it on another host',
+    );
+    await first.close();
+    await expect(readFile(`${file}.lock`)).rejects.toThrow(/ENOENT/);
+    await (await DeliverySpool.open(new FakeCascadePort(), { file, maxEntries: 10 })).close();
+  });
+
+  it("takes over the lock of a receiver that died, and keeps that receiver's deliveries", async () => {
+    const file = join(dir, 's.jsonl');
+    const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await once(gone, 'exit');
+    await writeFile(
+      `${file}.lock`,
+      JSON.stringify({ pid: gone.pid, startedAt: new Date().toISOString(), command: 'x' }),
+    );
+    await writeFile(file, `${JSON.stringify(request(7))}\n`);
+    const port = new FakeCascadePort();
+    const spool = await DeliverySpool.open(port, { file, maxEntries: 10, retryMs: 10 });
+    await until(() => spool.size === 0);
+    expect(numbers(port)).toEqual([7]);
     await spool.close();
   });
 });
