@@ -25,10 +25,10 @@ export interface SimulatorStats {
     retried: number;
     /** Deliveries skipped by the drop knob. */
     dropped: number;
-    /** Deliveries not sent because their webhook is disabled. */
+    /** Deliveries not sent because their webhook is disabled (or, for a webhook integration, was deleted while they waited). */
     skippedDisabled: number;
   };
-  /** One entry per configured webhook URL. */
+  /** One entry per configured webhook URL; webhook integrations keep theirs in the store (`enabled`). */
   webhooks: WebhookStatus[];
 }
 

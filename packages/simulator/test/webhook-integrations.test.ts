@@ -89,6 +89,25 @@ describe('webhook integrations through the client', () => {
     );
   });
 
+  it("reads many stacks' webhooks in one search page (integrations is a Stack field)", async () => {
+    const { client } = await simulate();
+    await client.createStackWebhook('app', { endpoint: 'https://x.test/hook', secret: 's' });
+    const stacks = await client.searchStacks({
+      queryFields: ['id', 'integrations { webhooks { id enabled endpoint retryOnFailure } }'],
+    });
+    expect(stacks).toEqual([
+      {
+        id: 'app',
+        integrations: {
+          webhooks: [
+            { id: expect.any(String), enabled: true, endpoint: 'https://x.test/hook', retryOnFailure: false },
+          ],
+        },
+      },
+      { id: 'network', integrations: { webhooks: [] } },
+    ]);
+  });
+
   it("a deleted stack's webhooks go with it", async () => {
     const { sim, client } = await simulate();
     await client.createStackWebhook('app', { endpoint: 'https://x.test/hook', secret: '' });

@@ -51,10 +51,12 @@ export class StackWebhooks {
     return this.byStack.get(stackId) ?? [];
   }
 
+  /** Every stack's webhooks. */
   list(): StackWebhookRecord[] {
     return [...this.byStack.values()].flat();
   }
 
+  /** The stack's webhook `id`; NOT_FOUND for an unknown stack or webhook. */
   require(stackId: string, id: string): StackWebhookRecord {
     this.stacks.require(stackId);
     const webhook = this.ofStack(stackId).find((w) => w.id === id);
@@ -62,6 +64,7 @@ export class StackWebhooks {
     return webhook;
   }
 
+  /** A new webhook on the stack, with a ULID id; a missing `retryOnFailure` is false. */
   create(stackId: string, input: StackWebhookSettings): StackWebhookRecord {
     this.stacks.require(stackId);
     const webhook: StackWebhookRecord = {
