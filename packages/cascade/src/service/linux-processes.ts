@@ -147,11 +147,11 @@ export async function findPortHolder(port: number, options: ProcOptions = {}): P
   for (const ancestor of await lineageOf(pid, options)) {
     const ancestorArgv = ancestor === pid ? argv : await commandLineOf(ancestor, options);
     if (ancestorArgv && isCascadeCommand(ancestorArgv)) {
-      cascade = { pid: ancestor, command: shorten(ancestorArgv.join(' ')) };
+      cascade = { pid: ancestor, command: shorten(ancestorArgv) };
       break;
     }
   }
-  return { pid, command: argv ? shorten(argv.join(' ')) : '(command line hidden)', cascade };
+  return { pid, command: argv ? shorten(argv) : '(command line hidden)', cascade };
 }
 
 /**
@@ -175,7 +175,9 @@ export async function isPortHeldByProcessTree(
 }
 
 /** Keeps both ends of a long command line: the program first, what it was asked to do last. */
-function shorten(command: string): string {
+function shorten(argv: readonly string[]): string {
+  // One line: an argument may hold newlines (`python3 -c "..."`), and this ends up in log lines.
+  const command = argv.join(' ').replace(/\s+/g, ' ');
   if (command.length <= MAX_COMMAND_CHARS) return command;
   const half = Math.floor((MAX_COMMAND_CHARS - 1) / 2);
   return `${command.slice(0, half)}…${command.slice(-half)}`;

@@ -96,15 +96,15 @@ describe('assertPortsFree', () => {
     );
   });
 
-  it('finds a child process holding the port, with its command line', async () => {
-    const { child: proc, line } = await child(LISTEN, ['plain-holder']);
+  it('finds a child process holding the port, with its command line on one line', async () => {
+    const { child: proc, line } = await child(LISTEN, ['plain-holder', 'line one\n  line two']);
     const port = Number(line);
     const err = (await assertPortsFree([{ port, host: '127.0.0.1', setting: 'SIMULATOR_PORT' }]).catch(
       (e: unknown) => e,
     )) as PortTakenError;
     expect(err).toBeInstanceOf(PortTakenError);
     expect(err.holder?.pid).toBe(proc.pid);
-    expect(err.holder?.command).toContain('plain-holder');
+    expect(err.holder?.command).toContain('plain-holder line one line two'); // one line, for logs
     expect(err.holder?.cascade).toBeNull();
   });
 
