@@ -1,5 +1,5 @@
 import type { CascadeView, StackState, StackView } from '../cascade-contract.js';
-import { STACK_STATES } from '../estate/estate-model.js';
+import { STACK_STATES } from '../estate/estate-views.js';
 
 /** Exit codes of commands that follow a cascade (2 is reserved for usage errors). */
 export const EXIT_SUCCESS = 0;

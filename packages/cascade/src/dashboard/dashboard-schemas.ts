@@ -1,7 +1,7 @@
 /** The dashboard's JSON API shapes: one zod schema per answer, documented in /openapi.json. */
 import { z } from 'zod';
 import type { StackState } from '../cascade-contract.js';
-import { STACK_STATES } from '../estate/estate-model.js';
+import { STACK_STATES } from '../estate/estate-views.js';
 
 const runLink = {
   runId: z.string(),

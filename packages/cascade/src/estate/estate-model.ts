@@ -3,7 +3,8 @@
  * files: a finished change of a stack marks everything downstream of it as needing a run; a
  * stack is triggered when nothing upstream of it is still changing; all the needs that piled
  * up while it waited are served by one run. The coordinator workflow feeds it observations
- * and carries its snapshot through continue-as-new; tests drive it without Temporal.
+ * and carries its snapshot through continue-as-new; tests drive it without Temporal. Its
+ * records, cascades, views and snapshot live in the modules next to this one.
  *
  * "Dirty" bookkeeping is incremental: a stack is dirty when it holds its downstream (needs a
  * run, has a tracked run in flight, is being triggered or has failed) or when one of its
@@ -12,15 +13,11 @@
  * cycle cannot keep itself dirty.
  */
 import type {
-  CascadeChange,
   CascadeOptions,
-  CascadePhase,
-  CascadeRun,
   CascadeSummary,
   CascadeView,
   EstateView,
   RunObservation,
-  StackState,
   StackView,
 } from '../cascade-contract.js';
 import {
@@ -31,131 +28,27 @@ import {
   fromNodes,
   type GraphNode,
 } from '../graph/dependency-graph.js';
-import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
+import { CascadeRecords } from './cascade-records.js';
+import { emptyEntry, type LastRun, type LiveRun, type Need, type StackEntry } from './estate-records.js';
+import { fromSnapshot, toSnapshot, type EstateSnapshot, type LegacySnapshot } from './estate-snapshot.js';
+import * as views from './estate-views.js';
+import { AWAITING_CONFIRMATION, isTerminal, SUCCESS_STATE } from './run-states.js';
 import { laterCreation, type RunCreation, secondsToMs, servesNeed } from './serves-need.js';
-
-/** A need for a run: the changes upstream that the stack has not run since. */
-interface Need {
-  /** Spacelift ms of the latest change that reached the stack; a run created after it serves it. */
-  latest: number;
-  cascade: string;
-}
-
-interface LiveRun {
-  id: string;
-  state: string;
-  version: number | null;
-  /** Unix seconds (Spacelift). */
-  createdAt: number | null;
-  /** A lower bound of its creation time (ms): it was created at or after this. */
-  createdMs: number | null;
-  own: boolean;
-  /** The need this run serves; consumed when it ends. */
-  serving: Need | null;
-  /** Coordinator ms of the last news of this run (webhook or poll). */
-  heardAt: number;
-  /** Coordinator ms it started to await confirmation (UNCONFIRMED). */
-  unconfirmedSince?: number;
-}
-
-interface StackEntry {
-  ups: string[];
-  need: Need | null;
-  /** A trigger in flight (the activity has not answered), serving this need. */
-  triggering: Need | null;
-  runs: LiveRun[];
-  failed: { runId: string; state: string } | null;
-  /** Why the last trigger failed; cleared by the next reconciliation pass, which retries. */
-  triggerError: string | null;
-  /** Last terminal run; `createdAt` in Spacelift seconds. */
-  last: { runId: string; state: string; createdAt: number | null; createdMs?: number | null } | null;
-  /** Recent terminal run ids, newest last: duplicates and late deliveries change nothing. */
-  ended: string[];
-}
-
-interface CascadeRecord {
-  id: string;
-  startedAt: number;
-  endedAt: number | null;
-  canceled: boolean;
-  changes: CascadeChange[];
-  /** Stacks reached: since (coordinator ms), runs. */
-  stacks: Record<string, { since: number; runs: CascadeRun[]; canceled?: string }>;
-  /** Needs, triggers and serving runs still open in this cascade. */
-  open: number;
-}
-
-/**
- * A stack entry as carried through continue-as-new: fields at their default left out,
- * upstreams as indexes into `ids` (names only for unknown ones), the last run's id only when it
- * is not the newest of `d`. At 10,000 stacks the snapshot must stay well under Temporal's 2 MB
- * payload limit.
- */
-interface CarriedEntry {
-  u?: Array<number | string>;
-  n?: Need;
-  t?: Need;
-  r?: LiveRun[];
-  f?: { runId: string; state: string };
-  e?: string;
-  /** [state, createdAt] or [state, createdAt, runId]. */
-  l?: [string, number | null] | [string, number | null, string];
-  /** Recent terminal run ids. */
-  d?: string[];
-  /** The last run's creation in ms, when known more precisely than its second. */
-  m?: number;
-}
-
-/** [stack index or id, since, runs as [runId, state, own 0/1, at], canceled]; times from the cascade's start. */
-type CarriedCascadeStack = [number | string, number, Array<[string, string, 0 | 1, number]>, string?];
-
-interface CarriedCascade extends Omit<CascadeRecord, 'stacks'> {
-  stacks: CarriedCascadeStack[];
-}
-
-/** The serialisable state, carried through continue-as-new. */
-export interface EstateSnapshot {
-  /** Stack ids; entries and cascades refer to stacks by their index here. */
-  ids: string[];
-  entries: CarriedEntry[];
-  cascades: CarriedCascade[];
-  merged: Record<string, string>;
-  graphReadAt: number | null;
-  /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
-  reconcileCursor: number | null;
-}
-
-/** The uncompacted snapshot coordinators carried before; still restored. */
-interface LegacySnapshot extends Omit<EstateSnapshot, 'ids' | 'entries' | 'cascades'> {
-  stacks: Record<string, StackEntry>;
-  cascades: CascadeRecord[];
-}
 
 /** What one observation did, for logs and tests. */
 export type ObservationOutcome =
   'change' | 'failure' | 'ended' | 'progress' | 'duplicate' | 'stale' | 'ignored';
 
+/** Terminal run ids a stack remembers, to know duplicates and late deliveries. */
 const RECENT_ENDED = 4;
-/** Completed cascades kept for the list and status queries. */
-const KEEP_DONE_CASCADES = 50;
 
-const emptyEntry = (ups: string[]): StackEntry => ({
-  ups,
-  need: null,
-  triggering: null,
-  runs: [],
-  failed: null,
-  triggerError: null,
-  last: null,
-  ended: [],
-});
-
+/** The estate's cascade state machine (see above): fed observations, asked what to trigger. */
 export class EstateModel {
-  private readonly stacks = new Map<string, StackEntry>();
-  private readonly cascades = new Map<string, CascadeRecord>();
-  private readonly merged = new Map<string, string>();
-  private graphReadAt: number | null = null;
-  reconcileCursor: number | null = null;
+  private readonly stacks: Map<string, StackEntry>;
+  private readonly cascades: CascadeRecords;
+  private graphReadAt: number | null;
+  /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
+  reconcileCursor: number | null;
 
   // Derived from the graph and the entries; rebuilt on restore and on every graph change.
   private downs = new Map<string, string[]>();
@@ -170,50 +63,48 @@ export class EstateModel {
   /** The coordinator's latest time seen (ms). */
   private clock = 0;
 
+  /** A model of `snapshot`'s estate (either form), or of an empty estate with no graph read yet. */
   constructor(
     private options: CascadeOptions,
     snapshot?: EstateSnapshot | LegacySnapshot,
   ) {
-    if (snapshot) {
-      if ('stacks' in snapshot) {
-        for (const [id, entry] of Object.entries(snapshot.stacks)) this.stacks.set(id, entry);
-        for (const c of snapshot.cascades) this.cascades.set(c.id, c);
-      } else {
-        const id = (ref: number | string) => (typeof ref === 'number' ? snapshot.ids[ref]! : ref);
-        snapshot.entries.forEach((c, i) => this.stacks.set(snapshot.ids[i]!, expandEntry(c, id)));
-        for (const c of snapshot.cascades) this.cascades.set(c.id, expandCascade(c, id));
-      }
-      for (const [from, to] of Object.entries(snapshot.merged)) this.merged.set(from, to);
-      this.graphReadAt = snapshot.graphReadAt;
-      this.reconcileCursor = snapshot.reconcileCursor;
-      this.rebuild();
-    }
+    const restored = snapshot ? fromSnapshot(snapshot) : null;
+    this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
+    this.cascades = new CascadeRecords(restored?.cascades, restored?.merged);
+    this.graphReadAt = restored ? restored.graphReadAt : null;
+    this.reconcileCursor = restored ? restored.reconcileCursor : null;
+    if (restored) this.rebuild();
   }
 
+  /** The state to carry through continue-as-new. */
   snapshot(): EstateSnapshot {
-    const ids = [...this.stacks.keys()];
-    const index = new Map(ids.map((id, i) => [id, i]));
-    const ref = (id: string) => index.get(id) ?? id;
-    return {
-      ids,
-      entries: [...this.stacks.values()].map((e) => compactEntry(e, ref)),
-      cascades: [...this.cascades.values()].map((c) => compactCascade(c, ref)),
-      merged: Object.fromEntries(this.merged),
+    return toSnapshot({
+      stacks: this.stacks,
+      cascades: [...this.cascades.values()],
+      merged: this.cascades.merges(),
       graphReadAt: this.graphReadAt,
       reconcileCursor: this.reconcileCursor,
-    };
+    });
   }
 
+  /** New options (a worker started with a new configuration). */
   setOptions(options: CascadeOptions): void {
     this.options = options;
   }
 
+  /** Whether the model knows the stack (from a read of the graph or a delivery's labels). */
   hasStack(stackId: string): boolean {
     return this.stacks.has(stackId);
   }
 
+  /** Whether the graph has been read; deliveries wait for it. */
   get hasGraph(): boolean {
     return this.graphReadAt !== null;
+  }
+
+  /** The coordinator's time now (the workflow ticks it each turn; views of time-outs use it). */
+  tick(now: number): void {
+    this.clock = Math.max(this.clock, now);
   }
 
   // ---- graph ---------------------------------------------------------------------------
@@ -229,9 +120,9 @@ export class EstateModel {
     }
     for (const [id, entry] of this.stacks) {
       if (seen.has(id)) continue;
-      this.closeNeed(entry.need, now);
-      this.closeNeed(entry.triggering, now);
-      for (const run of entry.runs) this.closeNeed(run.serving, now);
+      this.cascades.close(entry.need, now);
+      this.cascades.close(entry.triggering, now);
+      for (const run of entry.runs) this.cascades.close(run.serving, now);
       this.stacks.delete(id);
     }
     this.graphReadAt = now;
@@ -317,71 +208,90 @@ export class EstateModel {
     const entry = this.stacks.get(obs.stackId);
     if (!entry) return 'ignored';
     const live = entry.runs.find((r) => r.id === obs.runId);
+    const unheeded = this.unheeded(entry, live, obs);
+    if (unheeded) return unheeded;
+    if (isTerminal(obs.state)) return this.runEnded(entry, live, obs, now);
+    return live ? this.runProgressed(entry, live, obs, now) : this.runAppeared(entry, obs, now);
+  }
+
+  /** Why an observation changes nothing: not a run that counts, or a run already ended. */
+  private unheeded(
+    entry: StackEntry,
+    live: LiveRun | undefined,
+    obs: RunObservation,
+  ): 'ignored' | 'duplicate' | null {
     // Proposed runs and tasks change nothing, unless they are runs the coordinator triggered.
     if (live === undefined && obs.runType !== 'TRACKED') return 'ignored';
     if (obs.driftDetection && this.options.driftRuns === 'ignore' && !live) return 'ignored';
     if (entry.ended.includes(obs.runId)) return 'duplicate';
+    return null;
+  }
 
-    if (!isTerminal(obs.state)) {
-      if (live) {
-        // A late QUEUED delivery (shuffled) still brings the precise creation time.
-        const createdMs = createdLowerMs(obs);
-        if (createdMs !== null && createdMs > (live.createdMs ?? -Infinity)) {
-          live.createdMs = createdMs;
-          if (live.serving && entry.need && servesNeed(live, entry.need)) {
-            // It was created after this later need too: one run serves both.
-            this.closeNeed(entry.need, now);
-            entry.need = null;
-            this.refresh(obs.stackId);
-          } else if (!live.serving && entry.need && servesNeed(live, entry.need)) {
-            live.serving = entry.need;
-            entry.need = null;
-            this.record(live.serving.cascade, obs.stackId, {
-              runId: live.id,
-              state: live.state,
-              own: live.own,
-              at: now,
-            });
-            this.refresh(obs.stackId);
-          }
-        }
-        if (live.version !== null && obs.stateVersion !== null && obs.stateVersion < live.version) {
-          return 'stale';
-        }
-        if (obs.state === AWAITING_CONFIRMATION) live.unconfirmedSince ??= now;
-        else delete live.unconfirmedSince;
-        live.state = obs.state;
-        live.version = obs.stateVersion ?? live.version;
-        live.heardAt = now;
-        return 'progress';
-      }
-      const run: LiveRun = {
-        id: obs.runId,
-        state: obs.state,
-        version: obs.stateVersion,
-        createdAt: obs.createdAt,
-        createdMs: createdLowerMs(obs),
-        own: false,
-        serving: null,
-        heardAt: now,
-      };
-      if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
-      if (entry.need && servesNeed(run, entry.need)) {
-        run.serving = entry.need;
-        entry.need = null;
-        this.record(run.serving.cascade, obs.stackId, {
-          runId: run.id,
-          state: run.state,
-          own: false,
-          at: now,
-        });
-      }
-      entry.runs.push(run);
-      this.refresh(obs.stackId);
-      return 'progress';
+  /** A run of the stack seen for the first time, started by anyone: it may serve the stack's need. */
+  private runAppeared(entry: StackEntry, obs: RunObservation, now: number): ObservationOutcome {
+    const run: LiveRun = {
+      id: obs.runId,
+      state: obs.state,
+      version: obs.stateVersion,
+      createdAt: obs.createdAt,
+      createdMs: createdLowerMs(obs),
+      own: false,
+      serving: null,
+      heardAt: now,
+    };
+    if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
+    if (entry.need && servesNeed(run, entry.need)) this.claimNeed(obs.stackId, entry, run, now);
+    entry.runs.push(run);
+    this.refresh(obs.stackId);
+    return 'progress';
+  }
+
+  /** News of a run on its way: its state, unless an older delivery arrived late. */
+  private runProgressed(
+    entry: StackEntry,
+    live: LiveRun,
+    obs: RunObservation,
+    now: number,
+  ): ObservationOutcome {
+    this.learnCreation(obs.stackId, entry, live, createdLowerMs(obs), now);
+    if (live.version !== null && obs.stateVersion !== null && obs.stateVersion < live.version) {
+      return 'stale';
     }
+    if (obs.state === AWAITING_CONFIRMATION) live.unconfirmedSince ??= now;
+    else delete live.unconfirmedSince;
+    live.state = obs.state;
+    live.version = obs.stateVersion ?? live.version;
+    live.heardAt = now;
+    return 'progress';
+  }
 
-    // Terminal.
+  /**
+   * A late QUEUED delivery (shuffled) still brings the precise creation time: a run it proves
+   * created after the stack's need serves that need too.
+   */
+  private learnCreation(
+    stackId: string,
+    entry: StackEntry,
+    live: LiveRun,
+    createdMs: number | null,
+    now: number,
+  ): void {
+    if (createdMs === null || !(createdMs > (live.createdMs ?? -Infinity))) return;
+    live.createdMs = createdMs;
+    if (!entry.need || !servesNeed(live, entry.need)) return;
+    // Serving a need already, it was created after this later need too: one run serves both.
+    if (live.serving) this.dropNeed(entry, now);
+    else this.claimNeed(stackId, entry, live, now);
+    this.refresh(stackId);
+  }
+
+  /** A run ended: what it served is done; a FINISHED tracked run is a change, a failure blocks. */
+  private runEnded(
+    entry: StackEntry,
+    live: LiveRun | undefined,
+    obs: RunObservation,
+    now: number,
+  ): ObservationOutcome {
     entry.runs = entry.runs.filter((r) => r.id !== obs.runId);
     entry.ended = [...entry.ended, obs.runId].slice(-RECENT_ENDED);
     const createdAt = obs.createdAt ?? live?.createdAt ?? null;
@@ -406,37 +316,59 @@ export class EstateModel {
     // receiver sends our own runs' progress with their end): most likely ours, so its cascade's.
     const cascadeHint = served?.cascade ?? (live?.own ? null : (entry.triggering?.cascade ?? null));
     if (served) {
-      this.record(served.cascade, obs.stackId, {
-        runId: obs.runId,
-        state: obs.state,
-        own: live?.own ?? false,
-        at: now,
-      });
-      this.closeNeed(served, now);
+      const run = { runId: obs.runId, state: obs.state, own: live?.own ?? false, at: now };
+      this.cascades.closeServed(served, obs.stackId, run, now);
     }
-    let outcome: ObservationOutcome = 'ended';
-    if (obs.runType === 'TRACKED' || live?.own) {
-      if (obs.state === SUCCESS_STATE) {
-        entry.failed = null;
-        if (obs.runType === 'TRACKED') {
-          this.change(obs.stackId, obs.runId, obs.at, cascadeHint, now);
-          outcome = 'change';
-        }
-      } else {
-        entry.failed = { runId: obs.runId, state: obs.state };
-        outcome = 'failure';
-        // What needed a run because of the change this run served now waits for the fix, blocked.
-        if (served && obs.runType === 'TRACKED')
-          this.change(obs.stackId, obs.runId, served.latest, served.cascade, now);
-      }
-    }
+    const outcome = this.endConsequence(entry, live, obs, served, cascadeHint, now);
     this.refresh(obs.stackId);
     return outcome;
   }
 
+  /** What a run's end means downstream: a FINISHED tracked run is a change; a failure blocks. */
+  private endConsequence(
+    entry: StackEntry,
+    live: LiveRun | undefined,
+    obs: RunObservation,
+    served: Need | null,
+    cascadeHint: string | null,
+    now: number,
+  ): ObservationOutcome {
+    if (obs.runType !== 'TRACKED' && !live?.own) return 'ended';
+    if (obs.state === SUCCESS_STATE) {
+      entry.failed = null;
+      if (obs.runType !== 'TRACKED') return 'ended';
+      this.change(obs.stackId, obs.runId, obs.at, cascadeHint, now);
+      return 'change';
+    }
+    entry.failed = { runId: obs.runId, state: obs.state };
+    // What needed a run because of the change this run served now waits for the fix, blocked.
+    if (served && obs.runType === 'TRACKED')
+      this.change(obs.stackId, obs.runId, served.latest, served.cascade, now);
+    return 'failure';
+  }
+
+  /** `run` serves the stack's need from now on; its cascade counts the run. */
+  private claimNeed(stackId: string, entry: StackEntry, run: LiveRun, now: number): void {
+    const need = entry.need;
+    if (!need) return;
+    run.serving = need;
+    entry.need = null;
+    this.recordRun(need.cascade, stackId, run, now);
+  }
+
+  /** The stack's need is served (or no longer wanted). */
+  private dropNeed(entry: StackEntry, now: number): void {
+    this.cascades.close(entry.need, now);
+    entry.need = null;
+  }
+
+  private recordRun(cascadeId: string, stackId: string, run: LiveRun, now: number): void {
+    this.cascades.record(cascadeId, stackId, { runId: run.id, state: run.state, own: run.own, at: now });
+  }
+
   /** Marks everything downstream of `stackId` as needing a run because of this change. */
   private change(stackId: string, runId: string, at: number, hint: string | null, now: number): void {
-    let target = hint === null ? null : this.cascadeId(hint);
+    let target = hint === null ? null : this.cascades.idOf(hint);
     // A canceled cascade triggers nothing more, not even through the runs it had started.
     if (target !== null && this.cascades.get(target)!.canceled) return;
     const fresh: string[] = [];
@@ -458,9 +390,9 @@ export class EstateModel {
       const pending = entry.need ?? coveringRun?.serving ?? null;
       if (pending) {
         pending.latest = Math.max(pending.latest, at);
-        const theirs = this.resolve(pending.cascade);
+        const theirs = this.cascades.resolve(pending.cascade);
         if (target === null) target = theirs;
-        else if (theirs !== target) target = this.merge(target, theirs);
+        else if (theirs !== target) target = this.cascades.merge(target, theirs);
         continue;
       }
       if (coveringRun) {
@@ -474,25 +406,19 @@ export class EstateModel {
       queue.push(...(this.downs.get(id) ?? []));
     }
     if (fresh.length === 0 && covered.length === 0 && target === null) return;
-    const cascade = target === null ? this.open(`cascade-${runId}`, now) : this.cascades.get(target)!;
+    const cascade =
+      target === null ? this.cascades.open(`cascade-${runId}`, now) : this.cascades.get(target)!;
     // The cascade's own runs are changes too, but only the others started it.
-    if (hint === null) {
-      cascade.changes.push({ stackId, runId, at });
-      if (cascade.changes.length > 50) cascade.changes.splice(0, cascade.changes.length - 50);
-    }
+    if (hint === null) this.cascades.noteChange(cascade, { stackId, runId, at });
     for (const id of fresh) {
-      const entry = this.stacks.get(id)!;
-      entry.need = { latest: at, cascade: cascade.id };
-      cascade.open++;
-      cascade.stacks[id] ??= { since: now, runs: [] };
-      delete cascade.stacks[id].canceled;
+      this.stacks.get(id)!.need = { latest: at, cascade: cascade.id };
+      delete this.cascades.join(cascade, id, now).canceled;
       this.refresh(id);
     }
     for (const { stackId: id, run } of covered) {
       run.serving = { latest: at, cascade: cascade.id };
-      cascade.open++;
-      cascade.stacks[id] ??= { since: now, runs: [] };
-      this.record(cascade.id, id, { runId: run.id, state: run.state, own: run.own, at: now });
+      this.cascades.join(cascade, id, now);
+      this.recordRun(cascade.id, id, run, now);
     }
   }
 
@@ -517,7 +443,7 @@ export class EstateModel {
         e.triggering = e.need;
         e.need = null;
         this.busy.add(id);
-        out.push({ stackId: id, cascadeId: this.resolve(e.triggering.cascade) });
+        out.push({ stackId: id, cascadeId: this.cascades.resolve(e.triggering.cascade) });
         if (out.length >= limit) break;
       }
     }
@@ -544,16 +470,16 @@ export class EstateModel {
     const ended = entry.ended.includes(runId);
     // A run that ended before this answer shows its end, not the state the trigger returned.
     const shown = ended && entry.last?.runId === runId ? entry.last.state : state;
-    this.record(need.cascade, stackId, { runId, state: shown, own: true, at: now });
+    this.cascades.record(need.cascade, stackId, { runId, state: shown, own: true, at: now });
     if (ended) {
       // Its end arrived before the trigger's answer: the run served this need.
-      this.closeNeed(need, now);
+      this.cascades.close(need, now);
     } else {
       const live = entry.runs.find((r) => r.id === runId);
       if (live) {
         live.own = true;
         // Its first delivery came before this answer and matched it to a need by time: it serves both.
-        if (live.serving && live.serving !== need) this.closeNeed(live.serving, now);
+        if (live.serving && live.serving !== need) this.cascades.close(live.serving, now);
         live.serving = need;
       } else {
         entry.runs.push({
@@ -573,10 +499,7 @@ export class EstateModel {
         secondsToMs(createdAt),
         entry.runs.find((r) => r.id === runId)?.createdMs,
       );
-      if (entry.need && servesNeed({ createdMs }, entry.need)) {
-        this.closeNeed(entry.need, now);
-        entry.need = null;
-      }
+      if (entry.need && servesNeed({ createdMs }, entry.need)) this.dropNeed(entry, now);
     }
     this.refresh(stackId);
   }
@@ -600,6 +523,8 @@ export class EstateModel {
       }
     }
   }
+
+  // ---- polling ---------------------------------------------------------------------------
 
   /** Live runs with no news for `quietMs`: the ones to poll. */
   quietRuns(now: number, quietMs: number): Array<{ stackId: string; runId: string }> {
@@ -630,8 +555,8 @@ export class EstateModel {
     entry.failed = { runId, state: 'UNKNOWN' };
     entry.last = { runId, state: 'UNKNOWN', createdAt: live.createdAt, createdMs: live.createdMs };
     if (live.serving) {
-      this.record(live.serving.cascade, stackId, { runId, state: 'UNKNOWN', own: live.own, at: now });
-      this.closeNeed(live.serving, now);
+      const run = { runId, state: 'UNKNOWN', own: live.own, at: now };
+      this.cascades.closeServed(live.serving, stackId, run, now);
     }
     this.refresh(stackId);
   }
@@ -640,15 +565,14 @@ export class EstateModel {
 
   /** Stops a cascade: its stacks not yet triggered no longer need a run; runs in flight go on. */
   cancel(id: string, now: number): boolean {
-    const cascade = this.cascades.get(this.resolve(id));
+    const cascade = this.cascades.find(id);
     if (!cascade) return false;
     cascade.canceled = true;
     for (const [stackId, entry] of this.stacks) {
-      if (entry.need && this.resolve(entry.need.cascade) === cascade.id) {
+      if (entry.need && this.cascades.resolve(entry.need.cascade) === cascade.id) {
         const record = cascade.stacks[stackId];
         if (record) record.canceled = 'cascade canceled before this stack was triggered';
-        this.closeNeed(entry.need, now);
-        entry.need = null;
+        this.dropNeed(entry, now);
         entry.triggerError = null;
         this.refresh(stackId);
       }
@@ -656,295 +580,46 @@ export class EstateModel {
     return true;
   }
 
-  // ---- cascades --------------------------------------------------------------------------
+  // ---- views (estate-views.ts) -----------------------------------------------------------
 
-  private open(id: string, now: number): CascadeRecord {
-    const existing = this.cascades.get(id);
-    if (existing) return existing;
-    const cascade: CascadeRecord = {
-      id,
-      startedAt: now,
-      endedAt: null,
-      canceled: false,
-      changes: [],
-      stacks: {},
-      open: 0,
-    };
-    this.cascades.set(id, cascade);
-    return cascade;
-  }
-
-  private resolve(id: string): string {
-    let at = id;
-    for (let next = this.merged.get(at); next !== undefined; next = this.merged.get(at)) at = next;
-    return at;
-  }
-
-  /** Two cascades overlapped: the younger joins the older (one burst). Returns the survivor. */
-  private merge(a: string, b: string): string {
-    const [keep, gone] = [this.cascades.get(a)!, this.cascades.get(b)!].sort(
-      (x, y) => x.startedAt - y.startedAt || (x.id < y.id ? -1 : 1),
-    );
-    keep!.changes.push(...gone!.changes);
-    keep!.open += gone!.open;
-    for (const [stackId, record] of Object.entries(gone!.stacks)) {
-      const mine = keep!.stacks[stackId];
-      if (mine) {
-        mine.runs.push(...record.runs);
-        mine.since = Math.min(mine.since, record.since);
-      } else keep!.stacks[stackId] = record;
-    }
-    this.cascades.delete(gone!.id);
-    this.merged.set(gone!.id, keep!.id);
-    return keep!.id;
-  }
-
-  private record(cascadeId: string, stackId: string, run: CascadeRun): void {
-    const cascade = this.cascades.get(this.resolve(cascadeId));
-    if (!cascade) return;
-    const record = (cascade.stacks[stackId] ??= { since: run.at, runs: [] });
-    const known = record.runs.find((r) => r.runId === run.runId);
-    if (known) {
-      known.state = run.state;
-      known.own ||= run.own;
-    } else record.runs.push(run);
-  }
-
-  private closeNeed(need: Need | null, now: number): void {
-    if (!need) return;
-    const cascade = this.cascades.get(this.resolve(need.cascade));
-    if (!cascade) return;
-    cascade.open--;
-    if (cascade.open === 0) {
-      cascade.endedAt = now;
-      this.forgetOldCascades();
-    }
-  }
-
-  private forgetOldCascades(): void {
-    const done = [...this.cascades.values()].filter((c) => c.open === 0);
-    for (const c of done.slice(0, Math.max(0, done.length - KEEP_DONE_CASCADES))) {
-      this.cascades.delete(c.id);
-    }
-    const alive = new Set(this.cascades.keys());
-    for (const [from, to] of this.merged) if (!alive.has(this.resolve(to))) this.merged.delete(from);
-  }
-
-  // ---- views -----------------------------------------------------------------------------
-
-  private runUrl(stackId: string, runId: string): string {
-    return `${this.options.runUrlBase.replace(/\/+$/, '')}/stack/${stackId}/run/${runId}`;
-  }
-
-  /** Why a stack that needs a run cannot go: the first failed, cyclic or untriggerable stack above it. */
-  private blocker(stackId: string): { blockedBy: string; reason: string } | null {
-    const seen = new Set<string>([stackId]);
-    const queue = [...(this.stacks.get(stackId)?.ups ?? [])];
-    for (let i = 0; i < queue.length; i++) {
-      const id = queue[i]!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const e = this.stacks.get(id);
-      if (!e || !this.dirty.has(id)) continue;
-      if (e.failed && !e.need && e.runs.length === 0 && !e.triggering) {
-        return {
-          blockedBy: id,
-          reason: `upstream ${id} failed: run ${e.failed.runId} ended ${e.failed.state}`,
-        };
-      }
-      if (this.cycleOf.has(id) && e.need) {
-        return { blockedBy: id, reason: `upstream ${id} is on a cycle: ${this.cycleOf.get(id)}` };
-      }
-      if (e.triggerError && e.need) {
-        return { blockedBy: id, reason: `upstream ${id} could not be triggered: ${e.triggerError}` };
-      }
-      const overdue = e.runs.map((r) => this.overdueConfirmation(r)).find((why) => why !== null);
-      if (overdue) return { blockedBy: id, reason: `upstream ${id}: ${overdue}` };
-      queue.push(...e.ups);
-    }
-    return null;
-  }
-
-  /** The coordinator's time now (the workflow ticks it each turn; views of time-outs use it). */
-  tick(now: number): void {
-    this.clock = Math.max(this.clock, now);
-  }
-
-  /** Why a run awaiting confirmation too long blocks, or null. */
-  private overdueConfirmation(run: LiveRun): string | null {
-    const timeout = this.options.confirmationTimeoutMs ?? null;
-    if (
-      timeout === null ||
-      run.unconfirmedSince === undefined ||
-      this.clock - run.unconfirmedSince <= timeout
-    ) {
-      return null;
-    }
-    return `run ${run.id} has awaited confirmation for more than ${Math.round(timeout / 1000)} s: confirm or discard it in Spacelift`;
-  }
-
+  /** One stack's state. */
   stackView(stackId: string): StackView {
-    const e = this.stacks.get(stackId);
-    if (!e) return { state: 'idle' };
-    const run = e.runs.find((r) => r.own) ?? e.runs[0];
-    const overdue = run ? this.overdueConfirmation(run) : null;
-    if (overdue) return { state: 'blocked', blockedBy: stackId, reason: overdue };
-    if (run) {
-      const state = QUEUED_STATES.has(run.state)
-        ? 'queued'
-        : run.state === AWAITING_CONFIRMATION
-          ? 'awaiting-confirmation'
-          : 'running';
-      return { state, runId: run.id, runUrl: this.runUrl(stackId, run.id), runState: run.state };
-    }
-    if (e.triggering) return { state: 'triggering' };
-    if (e.need) {
-      const cycle = this.cycleOf.get(stackId);
-      if (cycle) return { state: 'cyclic', cycle };
-      if (e.triggerError)
-        return { state: 'blocked', blockedBy: stackId, reason: `could not trigger a run: ${e.triggerError}` };
-      const blocker = this.blocker(stackId);
-      if (blocker) return { state: 'blocked', ...blocker };
-      return { state: 'waiting', waitingFor: e.ups.filter((u) => this.dirty.has(u)) };
-    }
-    if (e.failed) {
-      return {
-        state: 'failed',
-        runId: e.failed.runId,
-        runUrl: this.runUrl(stackId, e.failed.runId),
-        runState: e.failed.state,
-      };
-    }
-    if (e.last?.state === SUCCESS_STATE) {
-      return { state: 'finished', runId: e.last.runId, runUrl: this.runUrl(stackId, e.last.runId) };
-    }
-    return { state: 'idle' };
+    return views.stackView(this.reading(), stackId);
   }
 
+  /** Every stack's state, the cycles, the unknown dependencies and the running cascades. */
   estate(): EstateView {
-    const stacks: Record<string, StackView> = {};
-    for (const id of this.stacks.keys()) stacks[id] = this.stackView(id);
-    const graph = fromNodes([...this.stacks].map(([id, e]) => ({ id, dependsOn: e.ups })));
-    return {
-      stacks,
-      cycles: this.cycles,
-      unknownDependencies: [...graph.unknownDependencies],
-      graphReadAt: this.graphReadAt,
-      activeCascades: [...this.cascades.values()].filter((c) => c.open > 0).map((c) => c.id),
-    };
+    return views.estateView(this.reading());
   }
 
-  /** Whether a stack's current need, trigger or run belongs to `cascadeId`. */
-  private openIn(stackId: string, cascadeId: string): boolean {
-    const e = this.stacks.get(stackId);
-    if (!e) return false;
-    const mine = (n: Need | null) => n !== null && this.resolve(n.cascade) === cascadeId;
-    return mine(e.need) || mine(e.triggering) || e.runs.some((r) => mine(r.serving));
-  }
-
+  /** One cascade by its id (or the id of one merged into it). */
   cascade(id: string): CascadeView | null {
-    const c = this.cascades.get(this.resolve(id));
-    if (!c) return null;
-    const stacks: CascadeView['stacks'] = {};
-    let blocked = 0;
-    let open = 0;
-    for (const [stackId, record] of Object.entries(c.stacks)) {
-      let view: StackView;
-      if (this.openIn(stackId, c.id)) {
-        open++;
-        view = this.stackView(stackId);
-        if (view.state === 'blocked' || view.state === 'cyclic') blocked++;
-        // The stack's newest run may serve a newer need: show this cascade's own.
-        if (view.state === 'finished' || view.state === 'failed' || view.state === 'idle')
-          view = { state: 'waiting', waitingFor: [] };
-      } else if (record.canceled) {
-        view = { state: 'canceled', reason: record.canceled };
-      } else {
-        const last = record.runs[record.runs.length - 1];
-        view = !last
-          ? { state: 'idle' }
-          : last.state === SUCCESS_STATE
-            ? { state: 'finished', runId: last.runId, runUrl: this.runUrl(stackId, last.runId) }
-            : isTerminal(last.state)
-              ? {
-                  state: 'failed',
-                  runId: last.runId,
-                  runUrl: this.runUrl(stackId, last.runId),
-                  runState: last.state,
-                }
-              : {
-                  state: 'running',
-                  runId: last.runId,
-                  runUrl: this.runUrl(stackId, last.runId),
-                  runState: last.state,
-                };
-      }
-      stacks[stackId] = { ...view, runs: record.runs, since: record.since };
-    }
-    // Canceled at once: runs in flight go on in Spacelift, but nothing more is triggered.
-    const phase: CascadePhase = c.canceled
-      ? 'canceled'
-      : open === 0
-        ? 'completed'
-        : blocked === open
-          ? 'blocked'
-          : 'running';
-    return { id: c.id, phase, startedAt: c.startedAt, endedAt: c.endedAt, changes: c.changes, stacks };
+    return views.cascadeView(this.reading(), id);
   }
 
   /** Cascades, running ones first, then newest first. */
   cascadeList(limit: number): CascadeSummary[] {
-    const views = [...this.cascades.keys()].map((id) => this.cascade(id)!);
-    const rank = (p: CascadePhase) => (p === 'running' ? 0 : p === 'blocked' ? 1 : 2);
-    views.sort((a, b) => rank(a.phase) - rank(b.phase) || b.startedAt - a.startedAt);
-    return views.slice(0, limit).map((v) => {
-      const counts = Object.fromEntries(STACK_STATES.map((s) => [s, 0])) as Record<StackState, number>;
-      for (const s of Object.values(v.stacks)) counts[s.state]++;
-      return {
-        id: v.id,
-        phase: v.phase,
-        startedAt: v.startedAt,
-        endedAt: v.endedAt,
-        roots: [...new Set(v.changes.map((c) => c.stackId))],
-        counts,
-        total: Object.keys(v.stacks).length,
-      };
-    });
-  }
-
-  /** The id a cascade is known by now (merged cascades answer with the survivor). */
-  cascadeId(id: string): string | null {
-    const resolved = this.resolve(id);
-    return this.cascades.has(resolved) ? resolved : null;
+    return views.cascadeList(this.reading(), limit);
   }
 
   /** A cascade by its id, or by the id of a run that started it or that it caused. */
   findCascade(idOrRunId: string): CascadeView | null {
-    const direct = this.cascadeId(idOrRunId) ?? this.cascadeId(`cascade-${idOrRunId}`);
-    if (direct) return this.cascade(direct);
-    for (const c of this.cascades.values()) {
-      const has =
-        c.changes.some((ch) => ch.runId === idOrRunId) ||
-        Object.values(c.stacks).some((s) => s.runs.some((r) => r.runId === idOrRunId));
-      if (has) return this.cascade(c.id);
-    }
-    return null;
+    return views.findCascade(this.reading(), idOrRunId);
+  }
+
+  private reading(): views.EstateReading {
+    return {
+      options: this.options,
+      stacks: this.stacks,
+      cascades: this.cascades,
+      dirty: this.dirty,
+      cycleOf: this.cycleOf,
+      cycles: this.cycles,
+      graphReadAt: this.graphReadAt,
+      clock: this.clock,
+    };
   }
 }
-
-export const STACK_STATES: readonly StackState[] = [
-  'idle',
-  'waiting',
-  'blocked',
-  'cyclic',
-  'triggering',
-  'queued',
-  'running',
-  'awaiting-confirmation',
-  'finished',
-  'failed',
-  'canceled',
-];
 
 /** The latest time (ms) the run certainly was not created after. */
 function createdLowerMs(obs: RunObservation): number | null {
@@ -952,79 +627,8 @@ function createdLowerMs(obs: RunObservation): number | null {
 }
 
 /** The last run's creation: its `createdMs` is kept only when more precise than its second. */
-function lastRunCreation(last: NonNullable<StackEntry['last']>): RunCreation {
+function lastRunCreation(last: LastRun): RunCreation {
   return { createdMs: last.createdMs ?? secondsToMs(last.createdAt) };
-}
-
-function compactEntry(e: StackEntry, ref: (id: string) => number | string): CarriedEntry {
-  const c: CarriedEntry = {};
-  if (e.ups.length > 0) c.u = e.ups.map(ref);
-  if (e.need) c.n = e.need;
-  if (e.triggering) c.t = e.triggering;
-  if (e.runs.length > 0) c.r = e.runs;
-  if (e.failed) c.f = e.failed;
-  if (e.triggerError !== null) c.e = e.triggerError;
-  if (e.last) {
-    c.l =
-      e.last.runId === e.ended[e.ended.length - 1]
-        ? [e.last.state, e.last.createdAt]
-        : [e.last.state, e.last.createdAt, e.last.runId];
-    if (e.last.createdMs != null && e.last.createdMs !== (e.last.createdAt ?? -1) * 1000)
-      c.m = e.last.createdMs;
-  }
-  if (e.ended.length > 0) c.d = e.ended;
-  return c;
-}
-
-function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): StackEntry {
-  const ended = c.d ?? [];
-  return {
-    ups: (c.u ?? []).map(id),
-    need: c.n ?? null,
-    triggering: c.t ?? null,
-    runs: c.r ?? [],
-    failed: c.f ?? null,
-    triggerError: c.e ?? null,
-    last: c.l
-      ? {
-          state: c.l[0],
-          createdAt: c.l[1],
-          runId: c.l[2] ?? ended[ended.length - 1]!,
-          createdMs: c.m ?? null,
-        }
-      : null,
-    ended,
-  };
-}
-
-function compactCascade(c: CascadeRecord, ref: (id: string) => number | string): CarriedCascade {
-  const { stacks, ...rest } = c;
-  return {
-    ...rest,
-    stacks: Object.entries(stacks).map(([stackId, s]): CarriedCascadeStack => {
-      const runs = s.runs.map((r): [string, string, 0 | 1, number] => [
-        r.runId,
-        r.state,
-        r.own ? 1 : 0,
-        r.at - c.startedAt,
-      ]);
-      const carried: CarriedCascadeStack = [ref(stackId), s.since - c.startedAt, runs];
-      if (s.canceled !== undefined) carried.push(s.canceled);
-      return carried;
-    }),
-  };
-}
-
-function expandCascade(c: CarriedCascade, id: (ref: number | string) => string): CascadeRecord {
-  const stacks: CascadeRecord['stacks'] = {};
-  for (const [stack, since, runs, canceled] of c.stacks) {
-    stacks[id(stack)] = {
-      since: since + c.startedAt,
-      runs: runs.map(([runId, state, own, at]) => ({ runId, state, own: own === 1, at: at + c.startedAt })),
-      ...(canceled !== undefined && { canceled }),
-    };
-  }
-  return { ...c, stacks };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

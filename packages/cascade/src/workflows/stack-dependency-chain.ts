@@ -10,7 +10,8 @@ import {
 } from '@temporalio/workflow';
 import type { CascadeActivities, RunRef } from '../activities/types.js';
 import type { CoordinatorInput, RunObservation } from '../cascade-contract.js';
-import { EstateModel, type EstateSnapshot } from '../estate/estate-model.js';
+import { EstateModel } from '../estate/estate-model.js';
+import type { EstateSnapshot } from '../estate/estate-snapshot.js';
 import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
   accountQuery,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CascadeOptions, RunObservation } from '../../src/cascade-contract.js';
-import { EstateModel, type EstateSnapshot } from '../../src/estate/estate-model.js';
+import { EstateModel } from '../../src/estate/estate-model.js';
+import type { EstateSnapshot } from '../../src/estate/estate-snapshot.js';
 
 const options: CascadeOptions = {
   labelPrefix: 'dependsOn:',

@@ -1,0 +1,87 @@
+/**
+ * What the estate model keeps for each stack and each cascade: the state machine changes these
+ * records, the views read them and the snapshot carries them through continue-as-new.
+ */
+import type { CascadeChange, CascadeRun } from '../cascade-contract.js';
+
+/** A need for a run: the changes upstream that the stack has not run since. */
+export interface Need {
+  /** Spacelift ms of the latest change that reached the stack; a run created after it serves it. */
+  latest: number;
+  cascade: string;
+}
+
+/** A run of a stack on its way (not ended yet), ours or anyone's. */
+export interface LiveRun {
+  id: string;
+  state: string;
+  version: number | null;
+  /** Unix seconds (Spacelift). */
+  createdAt: number | null;
+  /** A lower bound of its creation time (ms): it was created at or after this. */
+  createdMs: number | null;
+  own: boolean;
+  /** The need this run serves; consumed when it ends. */
+  serving: Need | null;
+  /** Coordinator ms of the last news of this run (webhook or poll). */
+  heardAt: number;
+  /** Coordinator ms it started to await confirmation (UNCONFIRMED). */
+  unconfirmedSince?: number;
+}
+
+/** The last terminal run of a stack; `createdAt` in Spacelift seconds. */
+export interface LastRun {
+  runId: string;
+  state: string;
+  createdAt: number | null;
+  /** Its creation in ms, when known more precisely than its second. */
+  createdMs?: number | null;
+}
+
+/** One stack as the model knows it. */
+export interface StackEntry {
+  ups: string[];
+  need: Need | null;
+  /** A trigger in flight (the activity has not answered), serving this need. */
+  triggering: Need | null;
+  runs: LiveRun[];
+  failed: { runId: string; state: string } | null;
+  /** Why the last trigger failed; cleared by the next reconciliation pass, which retries. */
+  triggerError: string | null;
+  last: LastRun | null;
+  /** Recent terminal run ids, newest last: duplicates and late deliveries change nothing. */
+  ended: string[];
+}
+
+/** A stack a cascade reached: since when (coordinator ms) and the runs it counted. */
+export interface CascadeStack {
+  since: number;
+  runs: CascadeRun[];
+  /** Why the stack was left out (its cascade was canceled before it was triggered). */
+  canceled?: string;
+}
+
+/** A burst of changes and the runs they cause. */
+export interface CascadeRecord {
+  id: string;
+  startedAt: number;
+  endedAt: number | null;
+  canceled: boolean;
+  changes: CascadeChange[];
+  /** Stacks reached, by id. */
+  stacks: Record<string, CascadeStack>;
+  /** Needs, triggers and serving runs still open in this cascade. */
+  open: number;
+}
+
+/** A stack with nothing pending. */
+export const emptyEntry = (ups: string[]): StackEntry => ({
+  ups,
+  need: null,
+  triggering: null,
+  runs: [],
+  failed: null,
+  triggerError: null,
+  last: null,
+  ended: [],
+});

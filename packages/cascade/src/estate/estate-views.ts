@@ -1,0 +1,230 @@
+/**
+ * Read views of the estate model: each stack's state (waiting for whom, blocked by what, its
+ * run), the whole estate, and each cascade with its progress. Pure functions of what the model
+ * holds; nothing here changes it.
+ */
+import type {
+  CascadeOptions,
+  CascadePhase,
+  CascadeSummary,
+  CascadeView,
+  EstateView,
+  StackState,
+  StackView,
+} from '../cascade-contract.js';
+import { fromNodes } from '../graph/dependency-graph.js';
+import type { CascadeRecords } from './cascade-records.js';
+import type { LiveRun, Need, StackEntry } from './estate-records.js';
+import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
+
+/** Every state a stack can be shown in. */
+export const STACK_STATES: readonly StackState[] = [
+  'idle',
+  'waiting',
+  'blocked',
+  'cyclic',
+  'triggering',
+  'queued',
+  'running',
+  'awaiting-confirmation',
+  'finished',
+  'failed',
+  'canceled',
+];
+
+/** What the views read of the model. */
+export interface EstateReading {
+  readonly options: CascadeOptions;
+  readonly stacks: ReadonlyMap<string, StackEntry>;
+  readonly cascades: CascadeRecords;
+  /** Stacks that hold their downstream back, or have an upstream that does. */
+  readonly dirty: ReadonlySet<string>;
+  /** A stack on a cycle -> the cycle, described. */
+  readonly cycleOf: ReadonlyMap<string, string>;
+  readonly cycles: string[][];
+  readonly graphReadAt: number | null;
+  /** The coordinator's time now (ms): confirmation time-outs are measured against it. */
+  readonly clock: number;
+}
+
+/** One stack's state. */
+export function stackView(estate: EstateReading, stackId: string): StackView {
+  const e = estate.stacks.get(stackId);
+  if (!e) return { state: 'idle' };
+  const run = e.runs.find((r) => r.own) ?? e.runs[0];
+  const overdue = run ? overdueConfirmation(estate, run) : null;
+  if (overdue) return { state: 'blocked', blockedBy: stackId, reason: overdue };
+  if (run) {
+    const state = QUEUED_STATES.has(run.state)
+      ? 'queued'
+      : run.state === AWAITING_CONFIRMATION
+        ? 'awaiting-confirmation'
+        : 'running';
+    return { state, runId: run.id, runUrl: runUrl(estate, stackId, run.id), runState: run.state };
+  }
+  if (e.triggering) return { state: 'triggering' };
+  if (e.need) {
+    const cycle = estate.cycleOf.get(stackId);
+    if (cycle) return { state: 'cyclic', cycle };
+    if (e.triggerError)
+      return { state: 'blocked', blockedBy: stackId, reason: `could not trigger a run: ${e.triggerError}` };
+    const blocked = blocker(estate, stackId);
+    if (blocked) return { state: 'blocked', ...blocked };
+    return { state: 'waiting', waitingFor: e.ups.filter((u) => estate.dirty.has(u)) };
+  }
+  if (e.failed) {
+    return {
+      state: 'failed',
+      runId: e.failed.runId,
+      runUrl: runUrl(estate, stackId, e.failed.runId),
+      runState: e.failed.state,
+    };
+  }
+  if (e.last?.state === SUCCESS_STATE) return ranView(estate, stackId, e.last);
+  return { state: 'idle' };
+}
+
+/** Every stack's state, the cycles, the unknown dependencies and the running cascades. */
+export function estateView(estate: EstateReading): EstateView {
+  const stacks: Record<string, StackView> = {};
+  for (const id of estate.stacks.keys()) stacks[id] = stackView(estate, id);
+  const graph = fromNodes([...estate.stacks].map(([id, e]) => ({ id, dependsOn: e.ups })));
+  return {
+    stacks,
+    cycles: estate.cycles,
+    unknownDependencies: [...graph.unknownDependencies],
+    graphReadAt: estate.graphReadAt,
+    activeCascades: [...estate.cascades.values()].filter((c) => c.open > 0).map((c) => c.id),
+  };
+}
+
+/** One cascade by its id (or the id of one merged into it): each stack and its phase. */
+export function cascadeView(estate: EstateReading, id: string): CascadeView | null {
+  const c = estate.cascades.find(id);
+  if (!c) return null;
+  const stacks: CascadeView['stacks'] = {};
+  let blocked = 0;
+  let open = 0;
+  for (const [stackId, record] of Object.entries(c.stacks)) {
+    let view: StackView;
+    if (openIn(estate, stackId, c.id)) {
+      open++;
+      view = stackView(estate, stackId);
+      if (view.state === 'blocked' || view.state === 'cyclic') blocked++;
+      // The stack's newest run may serve a newer need: show this cascade's own.
+      if (view.state === 'finished' || view.state === 'failed' || view.state === 'idle')
+        view = { state: 'waiting', waitingFor: [] };
+    } else if (record.canceled) {
+      view = { state: 'canceled', reason: record.canceled };
+    } else {
+      const last = record.runs[record.runs.length - 1];
+      view = last ? ranView(estate, stackId, last) : { state: 'idle' };
+    }
+    stacks[stackId] = { ...view, runs: record.runs, since: record.since };
+  }
+  // Canceled at once: runs in flight go on in Spacelift, but nothing more is triggered.
+  const phase: CascadePhase = c.canceled
+    ? 'canceled'
+    : open === 0
+      ? 'completed'
+      : blocked === open
+        ? 'blocked'
+        : 'running';
+  return { id: c.id, phase, startedAt: c.startedAt, endedAt: c.endedAt, changes: c.changes, stacks };
+}
+
+/** Cascades, running ones first, then newest first; at most `limit`. */
+export function cascadeList(estate: EstateReading, limit: number): CascadeSummary[] {
+  const views = [...estate.cascades.values()].map((c) => cascadeView(estate, c.id)!);
+  const rank = (p: CascadePhase) => (p === 'running' ? 0 : p === 'blocked' ? 1 : 2);
+  views.sort((a, b) => rank(a.phase) - rank(b.phase) || b.startedAt - a.startedAt);
+  return views.slice(0, limit).map((v) => {
+    const counts = Object.fromEntries(STACK_STATES.map((s) => [s, 0])) as Record<StackState, number>;
+    for (const s of Object.values(v.stacks)) counts[s.state]++;
+    return {
+      id: v.id,
+      phase: v.phase,
+      startedAt: v.startedAt,
+      endedAt: v.endedAt,
+      roots: [...new Set(v.changes.map((c) => c.stackId))],
+      counts,
+      total: Object.keys(v.stacks).length,
+    };
+  });
+}
+
+/** A cascade by its id, or by the id of a run that started it or that it caused. */
+export function findCascade(estate: EstateReading, idOrRunId: string): CascadeView | null {
+  const { cascades } = estate;
+  const direct = cascades.idOf(idOrRunId) ?? cascades.idOf(`cascade-${idOrRunId}`);
+  if (direct) return cascadeView(estate, direct);
+  for (const c of cascades.values()) {
+    const has =
+      c.changes.some((ch) => ch.runId === idOrRunId) ||
+      Object.values(c.stacks).some((s) => s.runs.some((r) => r.runId === idOrRunId));
+    if (has) return cascadeView(estate, c.id);
+  }
+  return null;
+}
+
+function runUrl(estate: EstateReading, stackId: string, runId: string): string {
+  return `${estate.options.runUrlBase.replace(/\/+$/, '')}/stack/${stackId}/run/${runId}`;
+}
+
+/** A stack shown by a run it had: finished, failed, or still running. */
+function ranView(estate: EstateReading, stackId: string, run: { runId: string; state: string }): StackView {
+  const link = { runId: run.runId, runUrl: runUrl(estate, stackId, run.runId) };
+  if (run.state === SUCCESS_STATE) return { state: 'finished', ...link };
+  if (isTerminal(run.state)) return { state: 'failed', ...link, runState: run.state };
+  return { state: 'running', ...link, runState: run.state };
+}
+
+/** Why a stack that needs a run cannot go: the first failed, cyclic or untriggerable stack above it. */
+function blocker(estate: EstateReading, stackId: string): { blockedBy: string; reason: string } | null {
+  const seen = new Set<string>([stackId]);
+  const queue = [...(estate.stacks.get(stackId)?.ups ?? [])];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const e = estate.stacks.get(id);
+    if (!e || !estate.dirty.has(id)) continue;
+    if (e.failed && !e.need && e.runs.length === 0 && !e.triggering) {
+      return {
+        blockedBy: id,
+        reason: `upstream ${id} failed: run ${e.failed.runId} ended ${e.failed.state}`,
+      };
+    }
+    if (estate.cycleOf.has(id) && e.need) {
+      return { blockedBy: id, reason: `upstream ${id} is on a cycle: ${estate.cycleOf.get(id)}` };
+    }
+    if (e.triggerError && e.need) {
+      return { blockedBy: id, reason: `upstream ${id} could not be triggered: ${e.triggerError}` };
+    }
+    const overdue = e.runs.map((r) => overdueConfirmation(estate, r)).find((why) => why !== null);
+    if (overdue) return { blockedBy: id, reason: `upstream ${id}: ${overdue}` };
+    queue.push(...e.ups);
+  }
+  return null;
+}
+
+/** Why a run awaiting confirmation too long blocks, or null. */
+function overdueConfirmation(estate: EstateReading, run: LiveRun): string | null {
+  const timeout = estate.options.confirmationTimeoutMs ?? null;
+  if (
+    timeout === null ||
+    run.unconfirmedSince === undefined ||
+    estate.clock - run.unconfirmedSince <= timeout
+  ) {
+    return null;
+  }
+  return `run ${run.id} has awaited confirmation for more than ${Math.round(timeout / 1000)} s: confirm or discard it in Spacelift`;
+}
+
+/** Whether a stack's current need, trigger or run belongs to `cascadeId`. */
+function openIn(estate: EstateReading, stackId: string, cascadeId: string): boolean {
+  const e = estate.stacks.get(stackId);
+  if (!e) return false;
+  const mine = (n: Need | null) => n !== null && estate.cascades.resolve(n.cascade) === cascadeId;
+  return mine(e.need) || mine(e.triggering) || e.runs.some((r) => mine(r.serving));
+}
