@@ -1,21 +1,19 @@
 /**
  * Dashboard in Chromium: time from navigation to the estate's graph laid out and drawn (and
  * painted), for 100 (baseline), 1,000 and 10,000 stacks, plus 10,000 filtered to one stack's
- * neighbourhood. The page is served by the real receiver (buildWebhookServer + dashboard) over
- * an in-memory estate. Writes bench/results/dashboard.json.
+ * neighbourhood. The page is served by the real admin listener (buildAdminServer) over an
+ * in-memory estate. Writes bench/results/dashboard.json.
  *
  *   node --conditions=source --import tsx bench/dashboard/run.ts
  */
 import { writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { chromium, type Page } from 'playwright-core';
-import { buildWebhookServer, listenWebhookServer } from '../../packages/cascade/src/webhook/server.js';
+import { buildAdminServer } from '../../packages/cascade/src/admin/admin-server.js';
 import {
   FakeDashboardSource,
   layeredEstate,
 } from '../../packages/cascade/test/dashboard/fake-dashboard-source.js';
-import { FakeCascadePort } from '../../packages/cascade/test/webhook/fake-cascade-port.js';
-import { cascadeOptions } from '../../packages/cascade/test/webhook/webhook-examples.js';
 import { percentiles } from '../percentiles.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,17 +40,14 @@ async function serve(count: number): Promise<{ url: string; close: () => Promise
     ]),
   );
   const source = new FakeDashboardSource(records, states);
-  const app = buildWebhookServer({
-    gateway: new FakeCascadePort(),
-    secrets: ['bench-secret'],
-    estateId: 'bench-estate',
-    taskQueue: 'bench',
-    cascadeOptions,
+  const admin = buildAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    adminToken: null,
+    dashboard: { source, labelPrefix: 'dependsOn:' },
     logger: pino({ level: 'silent' }),
-    dashboard: { source, adminToken: null, labelPrefix: 'dependsOn:' },
   });
-  const url = await listenWebhookServer(app, { port: 0, host: '127.0.0.1' });
-  return { url, close: () => app.close() };
+  return { url: await admin.listen(), close: () => admin.close() };
 }
 
 async function firstDraw(page: Page, url: string): Promise<Sample> {

@@ -275,6 +275,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       CASCADE_DATA_DIR: options.dataDir,
       PORT: String(webhookPort),
       HOST: '127.0.0.1',
+      CASCADE_ADMIN_PORT: '0',
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       CASCADE_RECONCILE_INTERVAL_MS: String(RECONCILE_MS),

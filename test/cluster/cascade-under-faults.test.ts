@@ -123,7 +123,8 @@ describe.skipIf(INNER)(
             new CascadeProcess(
               `receiver-${'ab'[i]}`,
               'webhook',
-              env({ HOST: '127.0.0.1', PORT: String(port) }),
+              // Two receivers on one machine: each admin listener on a free port.
+              env({ HOST: '127.0.0.1', PORT: String(port), CASCADE_ADMIN_PORT: '0' }),
               logOf(`receiver-${'ab'[i]}`),
             ),
         ) as [CascadeProcess, CascadeProcess];

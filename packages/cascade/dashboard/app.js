@@ -21,7 +21,18 @@ import {
 
 const POLL_MS = 1000;
 const CASCADES_EVERY = 2;
+/** The service's own problems (GET /api/status) are read every this many polls, and on any failure. */
+const STATUS_EVERY = 5;
 const TOKEN_KEY = 'spacelift-cascade-admin-token';
+/** @type {Record<string, string>} */
+const PART_NAMES = {
+  spacelift: 'Spacelift',
+  temporal: 'Temporal',
+  worker: 'Worker',
+  account: 'Account',
+  webhooks: 'Webhooks',
+  config: 'Configuration',
+};
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -38,9 +49,14 @@ function h(tag, attrs = {}, children = []) {
   return el;
 }
 
-/** Fetches JSON; throws with the API's message on an error answer. @param {string} url @param {RequestInit} [init] */
-async function getJson(url, init) {
-  const res = await fetch(url, init);
+/**
+ * Fetches JSON with the tab's admin token, if it has one; throws with the API's message on an
+ * error answer. @param {string} url @param {RequestInit} [init]
+ */
+async function getJson(url, init = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = token ? { authorization: `Bearer ${token}`, ...init.headers } : init.headers;
+  const res = await fetch(url, { ...init, headers });
   const body = await res.json().catch(() => null);
   if (!res.ok) {
     const error = new Error(body?.message ?? `${res.status} ${res.statusText}`);
@@ -64,6 +80,10 @@ const state = {
   mode: 'all',
   filter: '',
   tick: 0,
+  /** The service's open problems; null until read (or when it cannot be read). */
+  /** @type {Array<{ part: string, message: string }> | null} */ serviceProblems: null,
+  /** The API refused the tab's token (or it has none): reads wait for one. */
+  needToken: false,
   timings: /** @type {Record<string, number>} */ ({}),
 };
 
@@ -635,14 +655,86 @@ async function loadEstate() {
   state.timings.firstDrawMs = state.timings.firstDrawMs ?? performance.now();
 }
 
-function setStatus(text, ok = true) {
+/** @param {string} text @param {boolean} [ok] @param {string} [detail] shown on hover */
+function setStatus(text, ok = true, detail = '') {
   const el = $('status');
   el.textContent = text;
+  el.title = detail;
   el.classList.toggle('error', !ok);
 }
 
-async function poll() {
+// ---- the admin token and the service's problems -----------------------------------------
+/** Asks for the admin token once per tab (kept in session storage, never shown). @param {string} [why] */
+function askForToken(why) {
+  state.needToken = true;
+  sessionStorage.removeItem(TOKEN_KEY);
+  $('token-form').hidden = false;
+  $('token-message').textContent = why ?? '';
+  setStatus('Waiting for the admin token.', false);
+  /** @type {HTMLInputElement} */ ($('token-input')).focus();
+}
+
+$('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ ($('token-input'));
+  const token = input.value.trim();
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  input.value = '';
+  $('token-form').hidden = true;
+  state.needToken = false;
+  void loadEstate().catch(onReadFailure);
+});
+
+/** One line per problem: the part in words, then what is wrong and what to do. */
+function renderServiceProblems() {
+  const problems = state.serviceProblems ?? [];
+  $('service-problems').hidden = problems.length === 0;
+  $('service-problems').replaceChildren(
+    ...problems.map((p) =>
+      h('li', {}, [h('span', { class: 'part' }, [`${PART_NAMES[p.part] ?? p.part}: `]), p.message]),
+    ),
+  );
+}
+
+async function loadStatus() {
   try {
+    state.serviceProblems = (await getJson('/api/status')).problems;
+  } catch (err) {
+    if (/** @type {any} */ (err).status === 401) throw err;
+    state.serviceProblems = null;
+  }
+  renderServiceProblems();
+}
+
+/** What the status line says when a read failed: the service's problems in words, if it can say them. @param {unknown} err */
+async function onReadFailure(err) {
+  const status = /** @type {any} */ (err).status;
+  if (status === 401) {
+    askForToken(sessionStorage.getItem(TOKEN_KEY) ? 'The token was refused: check it and try again.' : '');
+    return;
+  }
+  await loadStatus().catch(() => undefined);
+  const problems = state.serviceProblems ?? [];
+  const message = String(/** @type {Error} */ (err).message);
+  setStatus(
+    problems.length > 0
+      ? `${problems.map((p) => `${PART_NAMES[p.part] ?? p.part}: ${p.message}`).join(' · ')}. Retrying…`
+      : status === undefined
+        ? `The service does not answer (${message}): is it running? Retrying…`
+        : `${message}. Retrying…`,
+    false,
+    message,
+  );
+}
+
+async function poll() {
+  if (state.needToken) {
+    setTimeout(() => void poll(), POLL_MS);
+    return;
+  }
+  try {
+    if (state.tick % STATUS_EVERY === 0) await loadStatus();
     const states = await getJson('/api/estate/states');
     if (!state.estate || states.graphVersion !== state.estate.graphVersion) {
       await loadEstate();
@@ -669,13 +761,22 @@ async function poll() {
         await loadCascade();
     }
     const active = states.activeCascades.length;
+    const open = state.serviceProblems?.length ?? 0;
     setStatus(
-      states.coordinator === 'not-started'
-        ? `Live · ${state.stacks.size} stacks · the coordinator has not started yet (no run has finished since the service started) · ${clock(Date.now())}`
-        : `Live · ${state.stacks.size} stacks · ${active ? `${active} cascade${active > 1 ? 's' : ''} running` : 'no cascade running'} · ${clock(Date.now())}`,
+      [
+        open > 0 ? `Running, but ${open} problem${open > 1 ? 's' : ''} (below)` : 'Live',
+        `${state.stacks.size} stacks`,
+        states.coordinator === 'not-started'
+          ? 'the coordinator has not started yet (no run has finished since the service started)'
+          : active
+            ? `${active} cascade${active > 1 ? 's' : ''} running`
+            : 'no cascade running',
+        clock(Date.now()),
+      ].join(' · '),
+      open === 0,
     );
   } catch (err) {
-    setStatus(`Connection problem: ${/** @type {Error} */ (err).message}. Retrying…`, false);
+    await onReadFailure(err);
   } finally {
     state.tick++;
     setTimeout(() => void poll(), POLL_MS);
@@ -689,7 +790,7 @@ void (async () => {
   try {
     await loadEstate();
   } catch (err) {
-    setStatus(`Could not load the estate: ${/** @type {Error} */ (err).message}. Retrying…`, false);
+    await onReadFailure(err);
   }
   void poll();
 })();

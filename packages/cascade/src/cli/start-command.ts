@@ -30,6 +30,10 @@ import {
   type TemporalConnectionConfig,
 } from '../temporal/connection.js';
 import { buildWebhookServer, listenWebhookServer } from '../webhook/server.js';
+import { WebhookMetrics } from '../webhook/webhook-metrics.js';
+import { buildAdminServer } from '../admin/admin-server.js';
+import { adminExposureProblem } from '../admin/admin-exposure.js';
+import { ConfigError } from '../config/config-error.js';
 import { createCascadeWorker } from '../worker/index.js';
 import { tally } from './cascade-report.js';
 import { followRun } from './follow-cascade.js';
@@ -90,6 +94,9 @@ export async function startService(
   const log = pino({ level, base: { service: 'spacelift-cascade' } }, pino.destination(2));
   const shutdown = new ShutdownStack();
   const lines: string[] = [];
+  // Refused before anything starts: the admin side leaves this machine only behind a token.
+  const exposure = options.webhook ? adminExposureProblem(config.admin.host, config.admin.token) : null;
+  if (exposure) throw new ConfigError([exposure]);
   try {
     await mkdir(config.dataDir, { recursive: true });
     const dataDir = resolve(config.dataDir);
@@ -199,6 +206,7 @@ export async function startService(
       const dashboardConnection = Connection.lazy(connectOptions);
       shutdown.push('dashboard connection', () => dashboardConnection.close());
       const dashboardClient = new Client({ connection: dashboardConnection, namespace: temporal.namespace });
+      const webhookMetrics = new WebhookMetrics();
       const app = buildWebhookServer({
         gateway,
         secrets: webhookConfig.secrets,
@@ -213,6 +221,19 @@ export async function startService(
         connectionTimeoutMs: webhookConfig.connectionTimeoutMs,
         retryAfterSeconds: webhookConfig.retryAfterSeconds,
         logger: log.child({ component: 'webhook' }),
+        metrics: webhookMetrics,
+      });
+      const publicUrl = await listenWebhookServer(app, { port: webhookPort, host: webhookConfig.host });
+      receiver = app;
+      // Stop taking webhooks first (Fastify drains in-flight requests on close).
+      shutdown.push('webhook receiver', () => app.close());
+      lines.push(`Webhook:            ${publicUrl}/webhook`);
+      lines.push(`Health:             ${publicUrl}/healthz, ${publicUrl}/readyz`);
+      // The dashboard, API, docs and metrics: on their own listener (loopback unless exposed with a token).
+      const admin = buildAdminServer({
+        host: config.admin.host,
+        port: config.admin.port,
+        adminToken: config.admin.token,
         dashboard: {
           source: createDashboardSource({
             coordinator: new Coordinator(dashboardClient, {
@@ -223,19 +244,17 @@ export async function startService(
             labelPrefix: config.cascade.labelPrefix,
             runUrlBase: cascadeOptions.runUrlBase,
           }),
-          adminToken: config.admin.token,
           labelPrefix: config.cascade.labelPrefix,
         },
+        metrics: [webhookMetrics.registry],
+        receiverUrl: publicUrl,
+        logger: log.child({ component: 'admin' }),
       });
-      await listenWebhookServer(app, { port: webhookPort, host: webhookConfig.host });
-      receiver = app;
-      // Stop taking webhooks first (Fastify drains in-flight requests on close).
-      shutdown.push('webhook receiver', () => app.close());
-      const local = `http://${localHost}:${webhookPort}`;
-      lines.push(`Dashboard:          ${local}/`);
-      lines.push(`Webhook:            ${local}/webhook`);
-      lines.push(`API docs:           ${local}/docs (OpenAPI: ${local}/openapi.json)`);
-      lines.push(`Health:             ${local}/healthz, ${local}/readyz, ${local}/metrics`);
+      const adminUrl = await admin.listen();
+      shutdown.push('admin listener', () => admin.close());
+      lines.push(`Dashboard:          ${adminUrl}/`);
+      lines.push(`API docs:           ${adminUrl}/docs (OpenAPI: ${adminUrl}/openapi.json)`);
+      lines.push(`Metrics:            ${adminUrl}/metrics`);
     }
 
     // Webhooks are taken (and spooled) from here on, so a restart of the whole service is short

@@ -16,6 +16,7 @@ import {
   cascadeViewSchema,
   estateSchema,
   estateStatesSchema,
+  ID_MAX_LENGTH,
   idParamsSchema,
   stackDetailSchema,
 } from './dashboard-schemas.js';
@@ -33,6 +34,12 @@ const errorSchema = z.object({
   error: z.string().describe('Machine-readable error code'),
   message: z.string().describe('What was wrong and how to fix it'),
 });
+
+/** Answers of a route with an id in its path besides its own: a malformed id, a too long one. */
+const idErrors = {
+  400: errorSchema.describe('The id is not a stack, cascade or run id (letters, digits, - _ . : @)'),
+  414: errorSchema.describe(`The id is longer than ${ID_MAX_LENGTH} characters`),
+};
 
 /** The page's files, shipped in this package's `dashboard/` folder (same path from src/ and dist/). */
 const ASSETS_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
@@ -59,7 +66,8 @@ export function hasAdminBearer(header: string | undefined, token: string): boole
 
 /**
  * The dashboard: `GET /` (the page), its files, and the JSON API it reads (`/api/...`),
- * documented in /openapi.json. Read-only unless an admin token is configured.
+ * documented in /openapi.json; mounted on the admin listener (`admin/admin-server.ts`), which
+ * also guards it with the token. Read-only unless an admin token is configured.
  */
 export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallback {
   const { source } = options;
@@ -188,7 +196,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
             'One stack: labels, upstreams and downstreams, recent runs, and what a change of it would trigger',
           tags: ['dashboard'],
           params: idParamsSchema,
-          response: { 200: stackDetailSchema, 400: errorSchema, 404: errorSchema, 503: errorSchema },
+          response: { 200: stackDetailSchema, ...idErrors, 404: errorSchema, 503: errorSchema },
         },
       },
       async (request, reply) => {
@@ -248,7 +256,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           summary: 'One cascade (by its id or the id of a run in it): each stack, its runs and since when',
           tags: ['dashboard'],
           params: idParamsSchema,
-          response: { 200: cascadeViewSchema, 400: errorSchema, 404: errorSchema, 503: errorSchema },
+          response: { 200: cascadeViewSchema, ...idErrors, 404: errorSchema, 503: errorSchema },
         },
       },
       async (request, reply) => {
@@ -276,6 +284,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           params: idParamsSchema,
           response: {
             202: cancelAnswerSchema,
+            ...idErrors,
             401: errorSchema,
             403: errorSchema,
             404: errorSchema,

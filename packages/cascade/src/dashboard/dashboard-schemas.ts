@@ -8,23 +8,26 @@ const runLink = {
   runUrl: z.string().describe('Link to the run in Spacelift (or the simulator)'),
 };
 
+/** One object per state; a cascade's stacks extend each with their runs (one object, one schema). */
+const stackViewVariants = [
+  z.object({ state: z.literal('idle') }),
+  z.object({
+    state: z.literal('waiting'),
+    waitingFor: z.array(z.string()).describe('Upstreams that still need or run a run'),
+  }),
+  z.object({ state: z.literal('blocked'), blockedBy: z.string(), reason: z.string() }),
+  z.object({ state: z.literal('cyclic'), cycle: z.string() }),
+  z.object({ state: z.literal('triggering') }),
+  z.object({ state: z.literal('queued'), ...runLink, runState: z.string() }),
+  z.object({ state: z.literal('running'), ...runLink, runState: z.string() }),
+  z.object({ state: z.literal('awaiting-confirmation'), ...runLink, runState: z.string() }),
+  z.object({ state: z.literal('finished'), ...runLink }),
+  z.object({ state: z.literal('failed'), ...runLink, runState: z.string() }),
+  z.object({ state: z.literal('canceled'), reason: z.string() }),
+] as const;
+
 export const stackViewSchema = z
-  .discriminatedUnion('state', [
-    z.object({ state: z.literal('idle') }),
-    z.object({
-      state: z.literal('waiting'),
-      waitingFor: z.array(z.string()).describe('Upstreams that still need or run a run'),
-    }),
-    z.object({ state: z.literal('blocked'), blockedBy: z.string(), reason: z.string() }),
-    z.object({ state: z.literal('cyclic'), cycle: z.string() }),
-    z.object({ state: z.literal('triggering') }),
-    z.object({ state: z.literal('queued'), ...runLink, runState: z.string() }),
-    z.object({ state: z.literal('running'), ...runLink, runState: z.string() }),
-    z.object({ state: z.literal('awaiting-confirmation'), ...runLink, runState: z.string() }),
-    z.object({ state: z.literal('finished'), ...runLink }),
-    z.object({ state: z.literal('failed'), ...runLink, runState: z.string() }),
-    z.object({ state: z.literal('canceled'), reason: z.string() }),
-  ])
+  .discriminatedUnion('state', stackViewVariants)
   .describe("A stack's state in the cascade model");
 
 const stateName = z.enum(STACK_STATES as [StackState, ...StackState[]]);
@@ -115,21 +118,25 @@ const cascadeRunSchema = z.object({
   at: z.number().describe('Unix ms the run was triggered or first seen'),
 });
 
+const [firstInCascade, ...restInCascade] = stackViewVariants.map((variant) =>
+  variant.extend({
+    runs: z.array(cascadeRunSchema),
+    since: z.number().describe('Unix ms the stack entered its state'),
+  }),
+);
+
 export const cascadeDetailSchema = z.object({
   id: z.string(),
   phase: z.enum(['running', 'blocked', 'completed', 'canceled']),
   startedAt: z.number(),
   endedAt: z.number().nullable(),
   changes: z.array(z.object({ stackId: z.string(), runId: z.string(), at: z.number() })),
+  // Not an intersection: its JSON Schema (allOf of two closed objects) would refuse every answer.
   stacks: z.record(
     z.string(),
-    z.intersection(
-      stackViewSchema,
-      z.object({
-        runs: z.array(cascadeRunSchema),
-        since: z.number().describe('Unix ms the stack entered its state'),
-      }),
-    ),
+    z
+      .discriminatedUnion('state', [firstInCascade!, ...restInCascade])
+      .describe("A stack's state in the cascade, its runs and since when"),
   ),
 });
 
@@ -151,11 +158,14 @@ export const cascadeSummarySchema = z.object({
 
 export const cascadeListSchema = z.object({ cascades: z.array(cascadeSummarySchema) });
 
+/** Longest id in a path; a longer one is refused before routing (414). */
+export const ID_MAX_LENGTH = 200;
+
 export const idParamsSchema = z.object({
   id: z
     .string()
     .min(1)
-    .max(200)
+    .max(ID_MAX_LENGTH)
     .regex(/^[\w.:@-]+$/, 'must be a stack, cascade or run id (letters, digits, - _ . : @)'),
 });
 

@@ -1,13 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -19,11 +12,12 @@ import { SIGNATURE_256_HEADER } from 'spacelift-client';
 import { z } from 'zod';
 import type { CascadeOptions } from '../cascade-contract.js';
 import { MERGEABLE_SIGNALS } from '../coordinator-contract.js';
-import { dashboardRoutes, type DashboardOptions } from '../dashboard/dashboard-routes.js';
+import { ConfigError } from '../config/config-error.js';
+import { listenerUrl } from '../http/listener-url.js';
+import { noRouteHandler } from '../http/no-route.js';
 import { TemporalUnavailableError, type CascadePort } from './cascade-port.js';
 import { dispatchRunEvent, type DispatchResult } from './dispatch-run-event.js';
 import { parseWebhookPayload, webhookPayloadSchema } from './run-event.js';
-import { ConfigError } from '../config/config-error.js';
 import { webhookSecretProblem } from './webhook-config.js';
 import { readSignedBody } from './signed-body.js';
 import {
@@ -63,8 +57,11 @@ export interface WebhookServerOptions {
   /** `Retry-After` seconds of a 503 answer; default 5. */
   retryAfterSeconds?: number;
   logger?: FastifyBaseLogger;
-  /** Serve the dashboard (`GET /`) and its JSON API (`/api/...`). */
-  dashboard?: DashboardOptions;
+  /**
+   * Where deliveries are counted; the admin listener serves its registry on `/metrics`. Default:
+   * a registry of this receiver alone.
+   */
+  metrics?: WebhookMetrics;
 }
 
 const errorBodySchema = z.object({
@@ -81,9 +78,6 @@ const acceptedBodySchema = z.object({
   action: z.enum(['signalled', 'spooled', 'forwarded', 'ignored']),
   workflowId: z.string().optional().describe('The workflow signalled (the estate coordinator)'),
 });
-
-/** Methods a 405 answer may list in `Allow`, in that order. */
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** Fastify error codes mapped to our outcome, status and error code. */
 const FASTIFY_ERRORS: Record<string, { outcome: WebhookOutcome; status: number; message: string }> = {
@@ -156,9 +150,11 @@ function headerCopies(rawHeaders: readonly string[], name: string): string[] {
 }
 
 /**
- * Builds the webhook receiver: `POST /webhook` (signed Spacelift run webhooks), `/healthz`,
- * `/readyz`, `/metrics`, `/docs` and `/openapi.json`. Throws {@link ConfigError} when
- * no secret is set and unsigned webhooks were not explicitly allowed.
+ * Builds the webhook receiver, the public listener: `POST /webhook` (signed Spacelift run
+ * webhooks), `GET /healthz` and `GET /readyz`, nothing else (the dashboard, API, docs and metrics
+ * are on the admin listener, `admin/admin-server.ts`). Its routes are documented by
+ * {@link webhookOpenApiDocument}. Throws {@link ConfigError} when no secret is set and
+ * unsigned webhooks were not explicitly allowed.
  */
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
   const secrets = options.secrets.filter((s) => s.length > 0);
@@ -166,7 +162,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   if (secretProblem) throw new ConfigError([secretProblem]);
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const metrics = new WebhookMetrics();
+  const metrics = options.metrics ?? new WebhookMetrics();
   const logger = options.logger ?? pino({ level: 'info' });
   // Deliveries that come while a signal is in flight reach the coordinator together.
   const gateway = new SignalBatcher(options.gateway, MERGEABLE_SIGNALS);
@@ -203,25 +199,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     },
     transform: jsonSchemaTransform,
   });
-  void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   const rateLimit = options.rateLimit ?? { max: 0, windowMs: 60_000 };
   if (rateLimit.max > 0) void app.register(fastifyRateLimit, { global: false });
 
   // A known path asked with another method is 405 + Allow (RFC 9110), not "no route".
-  const answerNoRoute = (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    const allow = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
-    if (allow.length > 0) {
-      return reply
-        .code(405)
-        .header('allow', allow.join(', '))
-        .send({
-          error: 'method_not_allowed',
-          message: `${request.method} ${path} is not supported; use ${allow.join(', ')}`,
-        });
-    }
-    return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url}` });
-  };
+  const answerNoRoute = noRouteHandler(app);
   app.setNotFoundHandler(answerNoRoute);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -370,25 +352,50 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         return { status: 'ready' as const };
       },
     );
-
-    scope.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
-      const body = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(body);
-    });
     done();
   });
-
-  if (options.dashboard) void app.register(dashboardRoutes(options.dashboard));
-
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   return app;
 }
 
-/** Starts listening; resolves to the address (e.g. `http://127.0.0.1:8000`). */
+/** An OpenAPI document as @fastify/swagger generates it. */
+export type OpenApiDocument = Exclude<ReturnType<FastifyInstance['swagger']>, string>;
+
+/** A receiver that is never listened on: what its OpenAPI document is generated from. */
+const idlePort: CascadePort = {
+  signalWithStart: () => Promise.reject(new TemporalUnavailableError('documentation only')),
+  checkReady: () => Promise.resolve(),
+};
+
+/**
+ * The OpenAPI document of the receiver's routes (`/webhook`, `/healthz`, `/readyz`), generated
+ * from their schemas; the admin listener's `/openapi.json` includes it, since the public listener
+ * serves no documentation.
+ */
+export async function webhookOpenApiDocument(): Promise<OpenApiDocument> {
+  const app = buildWebhookServer({
+    gateway: idlePort,
+    secrets: [],
+    allowUnsigned: true,
+    estateId: 'documentation',
+    taskQueue: 'documentation',
+    // Never read: this receiver takes no delivery.
+    cascadeOptions: {} as CascadeOptions,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    await app.ready();
+    return app.swagger();
+  } finally {
+    await app.close();
+  }
+}
+
+/** Starts listening; resolves to the bound address (e.g. `http://0.0.0.0:8000`). */
 export async function listenWebhookServer(
   app: FastifyInstance,
   at: { port: number; host: string },
 ): Promise<string> {
-  return app.listen({ port: at.port, host: at.host });
+  await app.listen({ port: at.port, host: at.host });
+  return listenerUrl(app);
 }

@@ -32,6 +32,8 @@ async function start(extraArgs: string[] = []): Promise<Spawned> {
   const service = spawnCli(
     ['--env-file', emptyEnvFile, 'start', '--data-dir', dataDir, '--port', '0', ...extraArgs],
     {
+      HOST: '127.0.0.1',
+      CASCADE_ADMIN_PORT: '0',
       TEMPORAL_PORT: String(await quietPort()),
       TEMPORAL_UI_PORT: String(await quietPort()),
       SIMULATOR_PORT: String(await quietPort()),
@@ -114,6 +116,21 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
 
+    // The admin side is on its own listener (a free port here), printed with its real address.
+    const admin = /^Dashboard: +(http:\/\/127\.0\.0\.1:\d+)\/$/m.exec(out)?.[1];
+    expect(admin).toBeTruthy();
+    expect(admin).not.toBe(webhook);
+    expect(out).toContain(`API docs:           ${admin}/docs (OpenAPI: ${admin}/openapi.json)`);
+    expect(out).toContain(`Metrics:            ${admin}/metrics`);
+    expect(out).toContain(`Health:             ${webhook}/healthz, ${webhook}/readyz\n`);
+    for (const path of ['/api/estate', '/api/status', '/metrics', '/docs', '/openapi.json', '/']) {
+      expect((await fetch(`${webhook}${path}`)).status, `public ${path}`).toBe(404);
+      expect((await fetch(`${admin}${path}`)).status, `admin ${path}`).toBe(200);
+    }
+    expect(await (await fetch(`${admin}/metrics`)).text()).toContain(
+      'cascade_webhooks_total{outcome="accepted"',
+    );
+
     // The simulator answers real GraphQL with the key `start` wrote (0600) for other commands.
     const demoEnvFile = join(dataDir, 'demo.env');
     expect((await stat(demoEnvFile)).mode & 0o777).toBe(0o600);
@@ -180,5 +197,19 @@ describe('spacelift-cascade webhook (a real process)', () => {
       'SPACELIFT_WEBHOOK_SECRET is not set: set it to the secret of your Spacelift webhook',
     );
     expect(service.stderr()).toContain('CASCADE_ALLOW_UNSIGNED_WEBHOOKS=true');
+  });
+
+  it('refuses to expose the admin side beyond loopback without a token: exit 2, saying why', async () => {
+    const service = spawnCli(['--env-file', emptyEnvFile, 'webhook', '--data-dir', dataDir, '--port', '0'], {
+      SPACELIFT_WEBHOOK_SECRET: 'webhook-secret',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      CASCADE_ADMIN_HOST: '0.0.0.0',
+      CASCADE_ADMIN_PORT: '0',
+    });
+    started.push(service);
+    expect(await service.exited).toBe(2);
+    expect(service.stderr()).toContain('CASCADE_ADMIN_HOST=0.0.0.0 would expose the dashboard');
+    expect(service.stderr()).toContain('set CASCADE_ADMIN_TOKEN');
+    expect(service.stderr()).toContain('keep CASCADE_ADMIN_HOST=127.0.0.1');
   });
 });

@@ -28,6 +28,8 @@ async function start(dataDir: string, temporalPort: number, extraEnv: Record<str
   const service = spawnCli(
     ['--env-file', emptyEnvFile, 'start', '--no-demo', '--data-dir', dataDir, '--port', '0'],
     {
+      HOST: '127.0.0.1',
+      CASCADE_ADMIN_PORT: '0',
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(await quietPort()),
       SIMULATOR_PORT: String(await quietPort()),

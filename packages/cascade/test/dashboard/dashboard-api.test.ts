@@ -6,9 +6,7 @@ import type { CascadeView } from '../../src/cascade-contract.js';
 import { DashboardUnavailableError } from '../../src/dashboard/dashboard-source.js';
 import { hasAdminBearer } from '../../src/dashboard/dashboard-routes.js';
 import type { estateSchema, stackDetailSchema } from '../../src/dashboard/dashboard-schemas.js';
-import { buildWebhookServer } from '../../src/webhook/server.js';
-import { FakeCascadePort } from '../webhook/fake-cascade-port.js';
-import { cascadeOptions, TEST_SECRET } from '../webhook/webhook-examples.js';
+import { buildAdminServer } from '../../src/admin/admin-server.js';
 import { FakeDashboardSource } from './fake-dashboard-source.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -48,18 +46,19 @@ const runningCascade: CascadeView = {
 
 let app: FastifyInstance | null = null;
 
+/** The admin listener over `source`; with a token, its reads need it too (see bearer). */
 function build(source: FakeDashboardSource, adminToken: string | null = null): FastifyInstance {
-  app = buildWebhookServer({
-    gateway: new FakeCascadePort(),
-    secrets: [TEST_SECRET],
-    estateId: 'test-estate',
-    taskQueue: 'test',
-    cascadeOptions,
+  app = buildAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    adminToken,
+    dashboard: { source, labelPrefix: 'dependsOn:' },
     logger: pino({ level: 'silent' }),
-    dashboard: { source, adminToken, labelPrefix: 'dependsOn:' },
-  });
+  }).app;
   return app;
 }
+
+const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function source(): FakeDashboardSource {
   const s = new FakeDashboardSource(records, {
@@ -286,7 +285,9 @@ describe('POST /api/cascades/{id}/cancel', () => {
   it('needs the admin token as a bearer token, and never echoes it', async () => {
     const s = source();
     const server = build(s, ADMIN_TOKEN);
-    expect((await server.inject({ method: 'GET', url: '/api/estate' })).json().actions).toEqual({
+    expect(
+      (await server.inject({ method: 'GET', url: '/api/estate', headers: bearer })).json().actions,
+    ).toEqual({
       cancel: true,
     });
     for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${ADMIN_TOKEN}`, ADMIN_TOKEN]) {
@@ -309,7 +310,7 @@ describe('POST /api/cascades/{id}/cancel', () => {
     expect(ok.json()).toEqual({ id: 'cascade-run-1', action: 'cancel-requested' });
     expect(s.canceled).toEqual(['cascade-run-1']);
     // The page never receives the token: no answer carries it.
-    const estate = await server.inject({ method: 'GET', url: '/api/estate' });
+    const estate = await server.inject({ method: 'GET', url: '/api/estate', headers: bearer });
     expect(estate.body).not.toContain(ADMIN_TOKEN);
   });
 
@@ -340,7 +341,7 @@ describe('POST /api/cascades/{id}/cancel', () => {
 });
 
 describe('/openapi.json', () => {
-  it('documents the dashboard API with its schemas', async () => {
+  it('documents the dashboard API with its schemas, and the answers of malformed and too long ids', async () => {
     const doc = (await build(source()).inject({ method: 'GET', url: '/openapi.json' })).json();
     for (const path of [
       '/api/estate',
@@ -358,5 +359,63 @@ describe('/openapi.json', () => {
       expect.arrayContaining(['stacks', 'problems', 'actions']),
     );
     expect(doc.paths['/api/cascades/{id}/cancel'].post.responses).toHaveProperty('401');
+    for (const [path, method] of [
+      ['/api/stacks/{id}', 'get'],
+      ['/api/cascades/{id}', 'get'],
+      ['/api/cascades/{id}/cancel', 'post'],
+    ] as const) {
+      expect(Object.keys(doc.paths[path][method].responses as object), path).toEqual(
+        expect.arrayContaining(['400', '414']),
+      );
+    }
+  });
+
+  it('publishes schemas its answers can meet: no allOf of objects that each refuse extra properties', async () => {
+    const doc = (await build(source()).inject({ method: 'GET', url: '/openapi.json' })).json();
+    const closed = (schema: unknown) =>
+      typeof schema === 'object' && schema !== null && 'additionalProperties' in schema
+        ? schema.additionalProperties === false
+        : false;
+    const contradictions: string[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (typeof node !== 'object' || node === null) return;
+      const allOf = (node as { allOf?: unknown[] }).allOf;
+      if (Array.isArray(allOf) && allOf.filter(closed).length > 1) contradictions.push(at);
+      for (const [key, child] of Object.entries(node)) walk(child, `${at}/${key}`);
+    };
+    walk(doc.paths, '#/paths');
+    expect(contradictions).toEqual([]);
+    // The cascade's stacks: one object per state, each with its runs.
+    const cascade = doc.paths['/api/cascades/{id}'].get.responses['200'].content['application/json'].schema;
+    const stack = cascade.properties.stacks.additionalProperties;
+    expect(stack.oneOf ?? stack.anyOf).toHaveLength(11);
+  });
+});
+
+describe('ids refused before and by routing', () => {
+  it('answers 414 in the API error shape for an id longer than 200 characters', async () => {
+    const server = build(source());
+    for (const url of [`/api/stacks/${'a'.repeat(201)}`, `/api/cascades/${'b'.repeat(500)}`]) {
+      const res = await server.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(414);
+      expect(res.json()).toEqual({
+        error: 'uri_too_long',
+        message: 'An id in the path is longer than 200 characters',
+      });
+    }
+    expect((await server.inject({ method: 'GET', url: `/api/stacks/${'a'.repeat(200)}` })).statusCode).toBe(
+      404,
+    );
+  });
+
+  it('answers 400 in the API error shape for non-ASCII ids and broken percent-encoding', async () => {
+    const server = build(source(), ADMIN_TOKEN);
+    for (const url of ['/api/cascades/%C3%A9t%C3%A9', '/api/stacks/%E9', '/api/cascades/%ZZ/cancel']) {
+      const method = url.endsWith('/cancel') ? 'POST' : 'GET';
+      const res = await server.inject({ method, url, headers: bearer });
+      expect(res.statusCode, url).toBe(400);
+      expect(Object.keys(res.json()).sort(), url).toEqual(['error', 'message']);
+      expect(res.json().error).toBe('bad_request');
+    }
   });
 });

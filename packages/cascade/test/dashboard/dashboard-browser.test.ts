@@ -19,7 +19,11 @@ import { createDashboardSource } from '../../src/dashboard/dashboard-source.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { buildAdminServer, type AdminServer } from '../../src/admin/admin-server.js';
+import type { Problem } from '../../src/admin/service-status.js';
+import { DashboardUnavailableError } from '../../src/dashboard/dashboard-source.js';
 import { buildWebhookServer, listenWebhookServer } from '../../src/webhook/server.js';
+import { FakeDashboardSource } from './fake-dashboard-source.js';
 import { CascadeHarness } from '../workflows/cascade-harness.js';
 import { cascadeOptions } from '../webhook/webhook-examples.js';
 
@@ -34,8 +38,11 @@ let client: Client;
 let receiver: FastifyInstance;
 let simulator: Simulator;
 let browser: Browser;
+/** The admin listener the page is on (no token: open on loopback, read-only). */
+let admin: AdminServer;
 let url: string;
-let adminReceiver: FastifyInstance;
+/** A second admin listener of the same estate, with CASCADE_ADMIN_TOKEN set. */
+let tokenAdmin: AdminServer;
 let adminUrl: string;
 const ADMIN_TOKEN = `admin-${randomUUID()}`;
 
@@ -70,14 +77,20 @@ beforeAll(async () => {
     keyId: simulator.apiKey.id,
     keySecret: simulator.apiKey.secret,
   });
-  const receiverWith = (adminToken: string | null) =>
-    buildWebhookServer({
-      gateway: new TemporalCascadeGateway({ connection }),
-      secrets: [SECRET],
-      estateId: ESTATE_ID,
-      taskQueue: harness.taskQueue,
-      cascadeOptions: options,
-      logger: pino({ level: 'silent' }),
+  receiver = buildWebhookServer({
+    gateway: new TemporalCascadeGateway({ connection }),
+    secrets: [SECRET],
+    estateId: ESTATE_ID,
+    taskQueue: harness.taskQueue,
+    cascadeOptions: options,
+    logger: pino({ level: 'silent' }),
+  });
+  await listenWebhookServer(receiver, { port, host: '127.0.0.1' });
+  const adminWith = (adminToken: string | null) =>
+    buildAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      adminToken,
       dashboard: {
         source: createDashboardSource({
           coordinator: new Coordinator(client, {
@@ -90,15 +103,14 @@ beforeAll(async () => {
           runUrlBase: simulator.baseUrl,
           graphMaxAgeMs: 1_000,
         }),
-        adminToken,
         labelPrefix: 'dependsOn:',
       },
+      logger: pino({ level: 'silent' }),
     });
-  receiver = receiverWith(null);
-  url = await listenWebhookServer(receiver, { port, host: '127.0.0.1' });
-  // A second receiver of the same estate, with actions on (the simulator's webhooks go to the first).
-  adminReceiver = receiverWith(ADMIN_TOKEN);
-  adminUrl = await listenWebhookServer(adminReceiver, { port: 0, host: '127.0.0.1' });
+  admin = adminWith(null);
+  url = await admin.listen();
+  tokenAdmin = adminWith(ADMIN_TOKEN);
+  adminUrl = await tokenAdmin.listen();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -115,7 +127,8 @@ afterAll(async () => {
   await browser?.close();
   await simulator?.close();
   await receiver?.close();
-  await adminReceiver?.close();
+  await admin?.close();
+  await tokenAdmin?.close();
   await connection?.close();
   await harness?.close();
 });
@@ -313,7 +326,25 @@ describe('dashboard actions', () => {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const errors = watchErrors(page);
       await page.goto(`${adminUrl}/`);
+      // The page loads without the token, then asks for it: the API needs it.
+      const ask = page.locator('#token-form');
+      await ask.waitFor();
+      expect(await page.locator('#graph g.node').count()).toBe(0);
+      // A wrong token is refused and not kept.
+      await ask.getByLabel('Admin token for this tab').fill('not-the-admin-token');
+      await ask.getByRole('button', { name: 'Unlock' }).click();
+      await expect
+        .poll(() => page.locator('#token-message').textContent())
+        .toContain('The token was refused');
+      expect(await ask.isVisible()).toBe(true);
+      await ask.getByLabel('Admin token for this tab').fill(ADMIN_TOKEN);
+      await ask.getByRole('button', { name: 'Unlock' }).click();
       await page.locator('#graph g.node[data-id="network"]').waitFor();
+      expect(await ask.isVisible()).toBe(false);
+      // Asked once per tab: a reload keeps it.
+      await page.reload();
+      await page.locator('#graph g.node[data-id="network"]').waitFor();
+      expect(await ask.isVisible()).toBe(false);
       const api = new Spacelift({
         baseUrl: simulator.baseUrl,
         keyId: simulator.apiKey.id,
@@ -328,11 +359,8 @@ describe('dashboard actions', () => {
           await cascade.click();
           const form = page.locator('form.cancel');
           await form.waitFor();
-          // A wrong token is refused and not kept.
-          await form.getByLabel('Admin token').fill('not-the-admin-token');
-          await form.getByRole('button', { name: 'Cancel cascade' }).click();
-          await expect.poll(() => form.textContent()).toContain('Authorization: Bearer');
-          await form.getByLabel('Admin token').fill(ADMIN_TOKEN);
+          // The tab has the token already: the action does not ask again.
+          expect(await form.getByLabel('Admin token').count()).toBe(0);
           await form.getByRole('button', { name: 'Cancel cascade' }).click();
           await expect
             .poll(() => page.locator('#cascade-body').textContent(), { timeout: 60_000 })
@@ -347,6 +375,77 @@ describe('dashboard actions', () => {
       await page.close();
     },
   );
+});
+
+describe("the service's problems", () => {
+  /** An admin listener over an in-memory estate, answering `problems` on /api/status. */
+  async function adminOver(source: FakeDashboardSource, problems: () => Problem[]) {
+    const server = buildAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      adminToken: null,
+      dashboard: { source, labelPrefix: 'dependsOn:' },
+      problems,
+      logger: pino({ level: 'silent' }),
+    });
+    return { url: await server.listen(), close: () => server.close() };
+  }
+  const records = [{ id: 'network', name: 'Network', space: null, labels: [], nativeUpstreams: [] }];
+
+  it('are shown in words beside the estate, and go when fixed', { timeout: 60_000 }, async () => {
+    let problems: Problem[] = [
+      {
+        part: 'spacelift',
+        message:
+          'Spacelift refused API key 01HXYZ (unauthorized): check SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET',
+      },
+    ];
+    const server = await adminOver(new FakeDashboardSource(records), () => problems);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      const errors = watchErrors(page);
+      await page.goto(`${server.url}/`);
+      await page.locator('#graph g.node[data-id="network"]').waitFor();
+      const shown = page.getByRole('alert', { name: 'What is wrong with the service' });
+      await expect
+        .poll(() => shown.textContent())
+        .toBe(
+          'Spacelift: Spacelift refused API key 01HXYZ (unauthorized): check SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET',
+        );
+      await expect
+        .poll(() => page.locator('#status').textContent())
+        .toMatch(/^Running, but 1 problem \(below\) · 1 stacks · /);
+      problems = [];
+      await expect.poll(() => shown.isVisible(), { timeout: 15_000 }).toBe(false);
+      await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Live · 1 stacks · /);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it('replace "Connection problem" when the API cannot answer', { timeout: 60_000 }, async () => {
+    const source = new FakeDashboardSource(records);
+    source.failWith = new DashboardUnavailableError('estate');
+    const server = await adminOver(source, () => [
+      { part: 'temporal', message: 'Temporal at 127.0.0.1:7233 does not answer: check TEMPORAL_ADDRESS' },
+    ]);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(`${server.url}/`);
+      const status = page.locator('#status');
+      await expect
+        .poll(() => status.textContent())
+        .toBe('Temporal: Temporal at 127.0.0.1:7233 does not answer: check TEMPORAL_ADDRESS. Retrying…');
+      expect(await status.getAttribute('class')).toContain('error');
+      // The read's own error stays at hand.
+      expect(await status.getAttribute('title')).toContain('Temporal did not answer (estate)');
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
 });
 
 async function screenshot(page: Page): Promise<void> {

@@ -9,6 +9,7 @@ import { PARENT_WORKFLOW } from '../../src/constants.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { buildWebhookServer, listenWebhookServer } from '../../src/webhook/server.js';
+import { WebhookMetrics } from '../../src/webhook/webhook-metrics.js';
 import { CascadeHarness } from '../workflows/cascade-harness.js';
 import { eventually } from '../workflows/estate-rig.js';
 import { cascadeOptions } from './webhook-examples.js';
@@ -20,6 +21,8 @@ let harness: CascadeHarness;
 let connection: Connection;
 let client: Client;
 let receiver: FastifyInstance;
+/** The receiver's counters, as the admin listener serves them on /metrics. */
+const receiverMetrics = new WebhookMetrics();
 let simulator: Simulator;
 
 beforeAll(async () => {
@@ -33,6 +36,7 @@ beforeAll(async () => {
     taskQueue: harness.taskQueue,
     cascadeOptions,
     logger: pino({ level: 'silent' }),
+    metrics: receiverMetrics,
   });
   const url = await listenWebhookServer(receiver, { port: 0, host: '127.0.0.1' });
   simulator = await startSimulator({
@@ -120,7 +124,7 @@ describe('simulator -> signed webhook -> receiver -> coordinator -> worker -> si
     expect(simulator.store.stackRuns('network')).toHaveLength(1);
 
     // Every state change was delivered and accepted: significant ones signalled, the rest ignored.
-    const metrics = (await receiver.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = await receiverMetrics.registry.metrics();
     const count = (action: string) =>
       Number(
         new RegExp(`cascade_webhooks_total\\{outcome="accepted",action="${action}"\\} (\\d+)`).exec(

@@ -11,6 +11,7 @@ import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { buildWebhookServer, listenWebhookServer } from '../../src/webhook/server.js';
+import { WebhookMetrics } from '../../src/webhook/webhook-metrics.js';
 import { CascadeHarness } from '../workflows/cascade-harness.js';
 import { eventually } from '../workflows/estate-rig.js';
 import { ScriptedSpacelift } from '../workflows/scripted-spacelift.js';
@@ -47,6 +48,8 @@ afterAll(async () => {
 interface Receiver {
   estateId: string;
   app: FastifyInstance;
+  /** Its counters, as the admin listener serves them on /metrics. */
+  metrics: WebhookMetrics;
   url: string;
   deliver: (body: string) => Promise<{ status: number; json: { action?: string; workflowId?: string } }>;
 }
@@ -57,6 +60,7 @@ interface Receiver {
  */
 async function withReceiver<T>(taskQueue: string, fn: (receiver: Receiver) => Promise<T>): Promise<T> {
   const estateId = `webhook-estate-${randomUUID()}`;
+  const metrics = new WebhookMetrics();
   const app = buildWebhookServer({
     gateway: new TemporalCascadeGateway({ connection }),
     secrets: [TEST_SECRET],
@@ -64,6 +68,7 @@ async function withReceiver<T>(taskQueue: string, fn: (receiver: Receiver) => Pr
     taskQueue,
     cascadeOptions,
     logger: pino({ level: 'silent' }),
+    metrics,
   });
   const url = await listenWebhookServer(app, { port: 0, host: '127.0.0.1' });
   const deliver = async (body: string) => {
@@ -71,7 +76,7 @@ async function withReceiver<T>(taskQueue: string, fn: (receiver: Receiver) => Pr
     return { status: res.status, json: (await res.json()) as { action?: string; workflowId?: string } };
   };
   try {
-    return await fn({ estateId, app, url, deliver });
+    return await fn({ estateId, app, metrics, url, deliver });
   } finally {
     await app.close();
     await terminate(estateId);
@@ -131,7 +136,7 @@ describe('webhook -> real Temporal: deliveries reach the estate coordinator', ()
       expect(description.status.name).toBe('RUNNING');
 
       const { input, signals } = await coordinatorHistory(estateId);
-      expect(input).toEqual({ options: cascadeOptions });
+      expect(input).toEqual({ options: cascadeOptions, account: null });
       expect(signals).toEqual(
         Array(10).fill({
           stackId: 'spacelift-demo',
@@ -214,7 +219,7 @@ describe('webhook -> real Temporal -> worker: a cascade happens end to end', () 
       [{ id: 'network' }, { id: 'database', dependsOn: ['network'] }, { id: 'app', dependsOn: ['database'] }],
       { autoFinish: true, identity: IDENTITY },
     );
-    return withReceiver(harness.taskQueue, async ({ estateId, app, deliver }) => {
+    return withReceiver(harness.taskQueue, async ({ estateId, metrics: receiverMetrics, deliver }) => {
       const answers: Array<{ status: number; action?: string }> = [];
       let deliveries = Promise.resolve();
       spacelift.mock.onRunStateChange((change) => {
@@ -254,7 +259,7 @@ describe('webhook -> real Temporal -> worker: a cascade happens end to end', () 
 
       expect(answers.length).toBeGreaterThan(0);
       expect(answers.every((a) => a.status === 202)).toBe(true);
-      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = await receiverMetrics.registry.metrics();
       return { ...view, spacelift, answers, metrics };
     });
   }

@@ -62,7 +62,7 @@ describe('wrong method on a known path', () => {
   it.each([
     ['GET', '/webhook', 'POST'],
     ['TRACE', '/healthz', 'GET, HEAD'],
-    ['DELETE', '/metrics', 'GET, HEAD'],
+    ['DELETE', '/readyz', 'GET, HEAD'],
     // QUERY is a body method: without a Content-Type it failed body parsing first (400).
     ['QUERY', '/healthz', 'GET, HEAD'],
   ])('%s %s -> 405 with Allow: %s', async (method, path, allow) => {

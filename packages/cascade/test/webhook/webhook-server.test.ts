@@ -4,7 +4,12 @@ import { signWebhookBody } from 'spacelift-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PARENT_WORKFLOW } from '../../src/constants.js';
 import { runStateSignal } from '../../src/coordinator-contract.js';
-import { buildWebhookServer, type WebhookServerOptions } from '../../src/webhook/server.js';
+import {
+  buildWebhookServer,
+  webhookOpenApiDocument,
+  type WebhookServerOptions,
+} from '../../src/webhook/server.js';
+import { WebhookMetrics } from '../../src/webhook/webhook-metrics.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { FakeCascadePort } from './fake-cascade-port.js';
 import {
@@ -78,7 +83,7 @@ describe('POST /webhook: every example body gets its action', () => {
         workflowType: PARENT_WORKFLOW,
         workflowId: TEST_ESTATE_ID,
         taskQueue: 'test-queue',
-        args: [{ options: cascadeOptions }],
+        args: [{ options: cascadeOptions, account: null }],
         signalName: RUN_STATE_SIGNAL,
         signalArgs: [
           {
@@ -367,39 +372,36 @@ describe('operational endpoints', () => {
     expect(ready.json()).toEqual({ status: 'ready' });
   });
 
-  it('GET /metrics counts deliveries by outcome and action, with a latency histogram', async () => {
-    const { app } = server();
+  it('counts deliveries by outcome and action, with a latency histogram (served by the admin listener)', async () => {
+    const metrics = new WebhookMetrics();
+    const { app } = server({ metrics });
     const body = exampleBody('run-finished-tracked.json');
     const proposed = exampleBody('run-finished-proposed.json');
     await post(app, body);
     await post(app, body);
     await post(app, proposed);
     await post(app, body, signedHeaders(body, 'wrong'));
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toMatch(/text\/plain/);
-    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="signalled"} 2');
-    expect(res.body).toContain('cascade_webhooks_total{outcome="accepted",action="ignored"} 1');
-    expect(res.body).toContain('cascade_webhooks_total{outcome="invalid_signature",action="none"} 1');
-    expect(res.body).toContain('cascade_webhook_duration_seconds_count{outcome="accepted"} 3');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('cascade_webhooks_total{outcome="accepted",action="signalled"} 2');
+    expect(text).toContain('cascade_webhooks_total{outcome="accepted",action="ignored"} 1');
+    expect(text).toContain('cascade_webhooks_total{outcome="invalid_signature",action="none"} 1');
+    expect(text).toContain('cascade_webhook_duration_seconds_count{outcome="accepted"} 3');
   });
 
   it('keeps metrics per server', async () => {
-    const a = server();
-    const b = server();
-    await post(a.app, exampleBody('run-finished-tracked.json'));
-    const res = await b.app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.body).not.toContain('action="signalled"');
+    const [a, b] = [new WebhookMetrics(), new WebhookMetrics()];
+    server({ metrics: a });
+    const other = server({ metrics: b });
+    await post(other.app, exampleBody('run-finished-tracked.json'));
+    expect(await a.registry.metrics()).not.toContain('action="signalled"');
+    expect(await b.registry.metrics()).toContain('action="signalled"');
   });
 
-  it('GET /openapi.json documents POST /webhook with its body and answers', async () => {
-    const { app } = server();
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
-    expect(res.statusCode).toBe(200);
-    const spec = res.json<{
+  it('its OpenAPI document (published by the admin listener) has POST /webhook with its body and answers', async () => {
+    const spec = (await webhookOpenApiDocument()) as unknown as {
       openapi: string;
       paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
-    }>();
+    };
     expect(spec.openapi).toMatch(/^3\./);
     const webhook = spec.paths['/webhook']?.post;
     expect(webhook?.requestBody).toBeDefined();
@@ -407,14 +409,7 @@ describe('operational endpoints', () => {
       expect.arrayContaining(['202', '400', '401', '413', '415', '503']),
     );
     expect(JSON.stringify(webhook?.requestBody)).toContain('run_updated');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics']));
-  });
-
-  it('GET /docs serves the Swagger UI', async () => {
-    const { app } = server();
-    const res = await app.inject({ method: 'GET', url: '/docs/' });
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('swagger');
+    expect(Object.keys(spec.paths).sort()).toEqual(['/healthz', '/readyz', '/webhook']);
   });
 
   it('unknown routes answer the JSON error body', async () => {
@@ -422,6 +417,37 @@ describe('operational endpoints', () => {
     const res = await app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('the public listener serves nothing of the admin side', () => {
+  it.each([
+    ['GET', '/'],
+    ['GET', '/dashboard/app.js'],
+    ['GET', '/dashboard/vendor/dagre.js'],
+    ['GET', '/api/estate'],
+    ['GET', '/api/estate/states'],
+    ['GET', '/api/stacks/network'],
+    ['GET', '/api/cascades'],
+    ['GET', '/api/cascades/cascade-1'],
+    ['POST', '/api/cascades/cascade-1/cancel'],
+    ['GET', '/api/status'],
+    ['GET', '/docs'],
+    ['GET', '/docs/'],
+    ['GET', '/docs/json'],
+    ['GET', '/openapi.json'],
+    ['GET', '/metrics'],
+    ['HEAD', '/metrics'],
+  ] as const)('%s %s -> 404', async (method, url) => {
+    const { app } = server();
+    const res = await app.inject({
+      method,
+      url,
+      headers: { authorization: 'Bearer admin-token-0123456789abcdef' },
+    });
+    expect(res.statusCode).toBe(404);
+    if (method !== 'HEAD')
+      expect(res.json()).toEqual({ error: 'not_found', message: `No route ${method} ${url}` });
   });
 });
 
