@@ -21,8 +21,15 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
-    files: ['packages/cascade/src/workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O. Every file
+    // the workflow bundle contains (test/worker/workflow-bundle-lint.test.ts checks the list).
+    files: [
+      'packages/cascade/src/workflows/**/*.ts',
+      'packages/cascade/src/estate/**/*.ts',
+      'packages/cascade/src/graph/**/*.ts',
+      'packages/cascade/src/coordinator-contract.ts',
+      'packages/cascade/src/constants.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
