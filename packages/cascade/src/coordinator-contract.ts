@@ -67,7 +67,9 @@ export function coordinatorSignal<Args extends unknown[]>(
   signal: SignalDefinition<Args>,
   ...args: Args
 ): SignalWithStartRequest {
-  const input: CoordinatorInput = { options: ref.options, account: ref.account ?? null };
+  const input: CoordinatorInput = ref.account
+    ? { options: ref.options, account: ref.account }
+    : { options: ref.options };
   return {
     workflowType: PARENT_WORKFLOW,
     workflowId: ref.estateId,
