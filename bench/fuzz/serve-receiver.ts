@@ -1,14 +1,17 @@
 /**
- * Starts a webhook receiver for schemathesis (or any fuzzer) to hit; prints its URL and, on
- * SIGINT/SIGTERM, the peak RSS seen while it ran (a fuzz run should not grow it without bound).
+ * Starts a webhook receiver for schemathesis (or any fuzzer) to hit; prints its URL and the file
+ * holding its OpenAPI document (the receiver serves none: the admin listener publishes it) and,
+ * on SIGINT/SIGTERM, the peak RSS seen while it ran (a fuzz run should not grow it without bound).
  *
  *   node --conditions=source --import tsx bench/fuzz/serve-receiver.ts [options]
  *     --signed            require X-Signature-256 (secret: fuzz-secret); default unsigned
  *     --gateway <kind>    temporal (a dev server of its own; default), noop, or down
  *                         (a Temporal address nothing listens on: every signal is a 503)
  *     --port <n>          default 8123
+ *     --openapi <file>    where its OpenAPI document is written; default
+ *                         <tmp>/cascade-receiver-openapi.json
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,13 +21,18 @@ import type { CascadeOptions } from '../../packages/cascade/src/cascade-contract
 import { TemporalCascadeGateway } from '../../packages/cascade/src/temporal/cascade-gateway.js';
 import { freePort, startDevServer } from '../../packages/cascade/src/temporal/dev-server.js';
 import type { CascadePort } from '../../packages/cascade/src/webhook/cascade-port.js';
-import { buildWebhookServer, listenWebhookServer } from '../../packages/cascade/src/webhook/server.js';
+import {
+  buildWebhookServer,
+  listenWebhookServer,
+  webhookOpenApiDocument,
+} from '../../packages/cascade/src/webhook/server.js';
 
 const { values } = parseArgs({
   options: {
     signed: { type: 'boolean', default: false },
     gateway: { type: 'string', default: 'temporal' },
     port: { type: 'string', default: '8123' },
+    openapi: { type: 'string', default: join(tmpdir(), 'cascade-receiver-openapi.json') },
   },
 });
 
@@ -81,7 +89,9 @@ const app = buildWebhookServer({
   logger: pino({ level: 'error' }),
 });
 const url = await listenWebhookServer(app, { port: Number(values.port), host: '127.0.0.1' });
+await writeFile(values.openapi, JSON.stringify(await webhookOpenApiDocument(), null, 2));
 console.log(`receiver ${values.signed ? 'signed' : 'unsigned'} gateway=${values.gateway} at ${url}`);
+console.log(`its OpenAPI document: ${values.openapi}`);
 
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);

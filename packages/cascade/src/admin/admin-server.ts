@@ -136,24 +136,19 @@ function documentBothSides<D extends object>(
   };
 }
 
-/** Answers of requests refused before routing, in the API's error shape (documented on each route). */
+/**
+ * Answers of requests refused before routing, in the API's error shape. A too long id is a bad
+ * request like any id its schema refuses (400, documented), not an undocumented 414.
+ */
 function answerRoutingError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const [status, body] =
-    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? [
-          414,
-          { error: 'uri_too_long', message: `An id in the path is longer than ${ID_MAX_LENGTH} characters` },
-        ]
-      : err.code === 'FST_ERR_BAD_URL'
-        ? [
-            400,
-            {
-              error: 'bad_request',
-              message: 'The path is not a valid URL: check its percent-encoding (UTF-8)',
-            },
-          ]
-        : [500, { error: 'internal_error', message: 'The request could not be routed' }];
-  void reply.code(status).send(body);
+  const known: Record<string, string> = {
+    FST_ERR_MAX_PARAM_LENGTH: `An id in the path is longer than ${ID_MAX_LENGTH} characters`,
+    FST_ERR_BAD_URL: 'The path is not a valid URL: check its percent-encoding (UTF-8)',
+  };
+  const message = err.code ? known[err.code] : undefined;
+  void (message
+    ? reply.code(400).send({ error: 'bad_request', message })
+    : reply.code(500).send({ error: 'internal_error', message: 'The request could not be routed' }));
 }
 
 /**
@@ -202,14 +197,17 @@ export function buildAdminServer(options: AdminServerOptions): AdminServer {
 
   const app = Fastify({
     loggerInstance: logger,
-    // Longer ids are refused as 414 before routing; shorter ones are validated by their schema.
+    // Longer ids are refused before routing, shorter ones by their schema: 400 either way.
     routerOptions: { maxParamLength: ID_MAX_LENGTH },
     frameworkErrors: answerRoutingError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setNotFoundHandler(noRouteHandler(app));
+  const answerNoRoute = noRouteHandler(app);
+  app.setNotFoundHandler(answerNoRoute);
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // Without a route, a body error (e.g. QUERY without Content-Type) is still "no such route".
+    if (request.is404) return answerNoRoute(request, reply);
     if (err.validation || (typeof err.statusCode === 'number' && err.statusCode < 500)) {
       return reply.code(err.statusCode ?? 400).send({ error: 'bad_request', message: err.message });
     }

@@ -35,10 +35,11 @@ const errorSchema = z.object({
   message: z.string().describe('What was wrong and how to fix it'),
 });
 
-/** Answers of a route with an id in its path besides its own: a malformed id, a too long one. */
+/** The answer of a route with an id in its path to an id that cannot be one (too long included). */
 const idErrors = {
-  400: errorSchema.describe('The id is not a stack, cascade or run id (letters, digits, - _ . : @)'),
-  414: errorSchema.describe(`The id is longer than ${ID_MAX_LENGTH} characters`),
+  400: errorSchema.describe(
+    `The id is not a stack, cascade or run id (1 to ${ID_MAX_LENGTH} letters, digits, - _ . : @)`,
+  ),
 };
 
 /** The page's files, shipped in this package's `dashboard/` folder (same path from src/ and dist/). */
@@ -67,7 +68,8 @@ export function hasAdminBearer(header: string | undefined, token: string): boole
 /**
  * The dashboard: `GET /` (the page), its files, and the JSON API it reads (`/api/...`),
  * documented in /openapi.json; mounted on the admin listener (`admin/admin-server.ts`), which
- * also guards it with the token. Read-only unless an admin token is configured.
+ * guards it with the token and answers its bad requests and failures. Read-only unless an admin
+ * token is configured.
  */
 export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallback {
   const { source } = options;
@@ -84,13 +86,8 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           .header('retry-after', '2')
           .send({ error: 'temporal_unavailable', message: err.message });
       }
-      if (err.validation || (typeof err.statusCode === 'number' && err.statusCode < 500)) {
-        return reply.code(err.statusCode ?? 400).send({ error: 'bad_request', message: err.message });
-      }
-      request.log.error({ err }, 'dashboard request failed');
-      return reply
-        .code(500)
-        .send({ error: 'internal_error', message: 'The request failed; see the service log' });
+      // The rest (bad requests, failures) is answered by the server it is mounted on.
+      throw err;
     });
 
     const page = (file: string, type: string) => async () => ({

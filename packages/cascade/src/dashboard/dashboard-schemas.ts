@@ -158,7 +158,7 @@ export const cascadeSummarySchema = z.object({
 
 export const cascadeListSchema = z.object({ cascades: z.array(cascadeSummarySchema) });
 
-/** Longest id in a path; a longer one is refused before routing (414). */
+/** Longest id in a path; a longer one is refused before routing (400, like any id that cannot be one). */
 export const ID_MAX_LENGTH = 200;
 
 export const idParamsSchema = z.object({

@@ -177,6 +177,11 @@ describe('without a token, on loopback', () => {
     const wrong = await app.inject({ method: 'DELETE', url: '/api/status' });
     expect(wrong.statusCode).toBe(405);
     expect(wrong.headers.allow).toBe('GET, HEAD');
+    // QUERY is a body method: without a Content-Type it failed body parsing first (400).
+    for (const url of ['/api/estate', '/api/cascades/c-1', '/metrics']) {
+      const query = await app.inject({ method: 'QUERY' as 'GET', url });
+      expect(query.statusCode, url).toBe(405);
+    }
     expect((await app.inject({ method: 'GET', url: '/api/nothing' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'POST', url: '/webhook' })).statusCode).toBe(404);
   });

@@ -136,7 +136,7 @@ describe('webhook -> real Temporal: deliveries reach the estate coordinator', ()
       expect(description.status.name).toBe('RUNNING');
 
       const { input, signals } = await coordinatorHistory(estateId);
-      expect(input).toEqual({ options: cascadeOptions, account: null });
+      expect(input).toEqual({ options: cascadeOptions });
       expect(signals).toEqual(
         Array(10).fill({
           stackId: 'spacelift-demo',

@@ -83,7 +83,7 @@ describe('POST /webhook: every example body gets its action', () => {
         workflowType: PARENT_WORKFLOW,
         workflowId: TEST_ESTATE_ID,
         taskQueue: 'test-queue',
-        args: [{ options: cascadeOptions, account: null }],
+        args: [{ options: cascadeOptions }],
         signalName: RUN_STATE_SIGNAL,
         signalArgs: [
           {
