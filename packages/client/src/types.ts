@@ -72,8 +72,13 @@ export type Blueprint = BlueprintFieldsFragment;
 
 /** `timestamp` is unix seconds. */
 export type RunHistoryEntry = RunFieldsFragment['history'][number];
-/** `createdAt` is unix seconds. */
+/** `createdAt` is unix seconds; `delta` is null until planning has ended. */
 export type Run = RunFieldsFragment;
+/**
+ * What a run's plan adds, changes and deletes (`addCount`, `changeCount`, `deleteCount`; the
+ * webhook payload's `added`, `changed`, `deleted`). `resources` is the stack's total, not a change.
+ */
+export type RunDelta = NonNullable<Run['delta']>;
 
 export type StackDependency = StackDependencyFieldsFragment;
 export type StackDependencies = NonNullable<GetStackDependenciesQuery['stack']>;

@@ -27,6 +27,7 @@ const run: Run = {
   title: 'Trigger',
   commit: { hash: 'abc', authorLogin: null, message: 'msg', url: null },
   history: [{ state: 'QUEUED', stateVersion: 1, timestamp: 1_767_225_600, terminal: false }],
+  delta: null,
 };
 
 /** The selection of the root field, with whitespace collapsed. */
@@ -338,6 +339,15 @@ describe('run methods', () => {
     await expect(client.getRun('network', 'run-2')).resolves.toBeNull();
     await expect(client.getRun('nope', 'run-1')).resolves.toBeNull();
     expect(fake.apiCalls()[0]!.variables).toEqual({ stack: 'network', run: 'run-1' });
+  });
+
+  it("getRun reads the run's delta under the API's names (spacectl's run list)", async () => {
+    const planned = { ...run, delta: { addCount: 1, changeCount: 2, deleteCount: 0, resources: 11 } };
+    const { fake, client } = clientAnswering({ GetRun: () => ({ stack: { id: 'network', run: planned } }) });
+    expect((await client.getRun('network', 'run-1'))?.delta).toEqual(planned.delta);
+    expect(selectionOf(fake.apiCalls()[0]!)).toContain(
+      'delta { addCount changeCount deleteCount resources }',
+    );
   });
 
   it('getStackRuns returns the runs, or null for an unknown stack', async () => {

@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from './cli-options.js';
-import {
-  defaultSimulatorUrl,
-  describeRuns,
-  runSourceCommands,
-  sendRunSourceRequest,
-  simulatorBaseUrl,
-} from './run-source-commands.js';
+import { runSourceCommands } from './run-source-commands.js';
+import { defaultSimulatorUrl, simulatorBaseUrl, type SimulatorAction } from './simulator-requests.js';
 import { startSimulator } from './simulator.js';
+import { stackBehaviourCommand } from './stack-behaviour-command.js';
 
 /** Exit code for bad command-line input (and refused run-source commands). */
 const USAGE = 2;
@@ -42,6 +38,7 @@ async function serve(flags: CliFlags): Promise<void> {
         "; each stack's webhook integrations get its runs too",
       `  pages: ${sim.baseUrl}/stack/<id> and ${sim.baseUrl}/stack/<id>/run/<run id>`,
       `  start runs from outside: spacelift-simulator push --url ${sim.baseUrl} --stack <id> (also ui-run, drift-run)`,
+      `  change how a stack's runs end: spacelift-simulator behave <id> --url ${sim.baseUrl} --outcome no-changes`,
       '',
     ].join('\n'),
   );
@@ -58,14 +55,15 @@ async function serve(flags: CliFlags): Promise<void> {
 const program = cliProgram()
   .exitOverride()
   .action((flags: CliFlags) => serve(flags));
-for (const command of runSourceCommands(async (url, request) => {
+const simulatorAction: SimulatorAction = async (url, perform) => {
   try {
     const baseUrl = simulatorBaseUrl(url ?? defaultSimulatorUrl(process.env));
-    process.stdout.write(`${describeRuns(baseUrl, await sendRunSourceRequest(baseUrl, request))}\n`);
+    process.stdout.write(`${await perform(baseUrl)}\n`);
   } catch (error) {
     fail(error);
   }
-})) {
+};
+for (const command of [...runSourceCommands(simulatorAction), stackBehaviourCommand(simulatorAction)]) {
   program.addCommand(command.exitOverride());
 }
 try {

@@ -13,6 +13,7 @@ const SIMULATOR_ONLY_MUTATIONS: ReadonlySet<string> = new Set([
   'simulatorPush',
   'simulatorUiRun',
   'simulatorDriftRun',
+  'simulatorSetStackBehaviour',
 ]);
 
 /** Far deeper than any real query; far below where graphql-js's recursive parser overflows. */
@@ -66,8 +67,8 @@ function authAndStats({ stats }: SimulatorYogaOptions): Plugin<RequestContext & 
       const operation = getOperationAST(document, operationName);
       const name = operation?.name?.value ?? 'anonymous';
       stats.apiCalls[name] = (stats.apiCalls[name] ?? 0) + 1;
-      // Logins, and the simulator-only run sources (a git push, the UI, drift detection do not
-      // come through the API), need no JWT.
+      // Logins, and the simulator-only mutations (a git push, the UI, drift detection and a
+      // stack's code do not come through the API), need no JWT.
       const needsNoJwt =
         operation?.selectionSet.selections.every(
           (s) =>

@@ -66,7 +66,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   const { now = Date.now, fetch: fetchImpl = fetch, log = writeStderr, ...configInput } = options;
   const config = SimulatorConfigSchema.parse(configInput);
   const keys = apiKeys(config);
-  const store = new SpaceliftStore({ seed: config.seed, now });
+  const store = new SpaceliftStore({ seed: config.seed, now, randomSeed: config.faults.randomSeed });
   const stats = emptyStats();
   // Separate streams, so turning one knob does not change what another one draws.
   const apiRandom = seededRandom(config.faults.randomSeed);

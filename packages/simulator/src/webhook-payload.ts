@@ -28,7 +28,10 @@ export interface RunStateWebhookPayload {
       url: string | null;
     };
     createdAt: number;
-    /** Known once a plan has run (null while the run is queued or preparing). */
+    /**
+     * Known once planning has ended (null while the run is queued, preparing or planning): what
+     * the run adds, changes and deletes; `resources` is the stack's total, not a change.
+     */
     delta: { added: number; changed: number; deleted: number; resources: number } | null;
     driftDetection: boolean;
     triggeredBy: string | null;
@@ -47,10 +50,10 @@ export interface RunStateWebhookPayload {
   workerPool: { id: string | null; name: string | null; public: boolean };
 }
 
-/** States before planning has produced a delta. */
-const BEFORE_PLAN = new Set(['QUEUED', 'READY', 'PREPARING', 'INITIALIZING', 'PLANNING', 'CANCELED']);
-
-/** The payload for one state change; `baseUrl` is the account URL that run and stack links start with. Pure. */
+/**
+ * The payload for one state change; `baseUrl` is the account URL that run and stack links start
+ * with. Build it when the change happens: the run (its delta) is read as it is then.
+ */
 export function runStateWebhookPayload(
   account: string,
   baseUrl: string,
@@ -80,7 +83,12 @@ export function runStateWebhookPayload(
         url: commit.url,
       },
       createdAt: run.createdAt,
-      delta: BEFORE_PLAN.has(transition.state) ? null : { added: 0, changed: 0, deleted: 0, resources: 0 },
+      delta: run.delta && {
+        added: run.delta.addCount,
+        changed: run.delta.changeCount,
+        deleted: run.delta.deleteCount,
+        resources: run.delta.resources,
+      },
       driftDetection: run.driftDetection,
       triggeredBy: run.triggeredBy,
       type: run.type,

@@ -1,26 +1,11 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Spacelift } from 'spacelift-client';
 import { describe, expect, it } from 'vitest';
 import { cliConfig, cliProgram, CliUsageError, type CliFlags } from '../src/cli-options.js';
+import { spawnCli } from './cli-helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const DEMO_SEED = fileURLToPath(new URL('../../cascade/seeds/demo-seed.json', import.meta.url));
-
-/** Runs the CLI from source; resolves with its exit code and output once it exits. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exited, stdout: () => stdout };
-}
 
 const flags = (args: string[]): CliFlags => cliProgram().parse(args, { from: 'user' }).opts<CliFlags>();
 
@@ -114,9 +99,9 @@ describe('spacelift-simulator CLI options', () => {
 describe('spacelift-simulator process', () => {
   it('exits with code 2 and a clear message on bad flags, never echoing the secret', async () => {
     const results = await Promise.all([
-      runCli(['--port', 'abc', '--api-key', 'a:topsecret']).exited,
-      runCli(['--bogus']).exited,
-      runCli(['--api-key', 'a:topsecret', '--drop-rate', '5']).exited,
+      spawnCli(['--port', 'abc', '--api-key', 'a:topsecret']).exited,
+      spawnCli(['--bogus']).exited,
+      spawnCli(['--api-key', 'a:topsecret', '--drop-rate', '5']).exited,
     ]);
     expect(results.map((r) => r.code)).toEqual([2, 2, 2]);
     expect(results[0].stderr).toContain("option '--port <n>' argument 'abc' is invalid");
@@ -126,14 +111,14 @@ describe('spacelift-simulator process', () => {
   });
 
   it('prints --help and exits 0', async () => {
-    const { code, stdout } = await runCli(['--help']).exited;
+    const { code, stdout } = await spawnCli(['--help']).exited;
     expect(code).toBe(0);
     expect(stdout).toContain('--state-duration-ms <n>');
     expect(stdout).toContain('--webhook-header');
   });
 
   it('serves the demo seed until SIGTERM, logging no secret', async () => {
-    const cli = runCli(['--port', '0', '--seed', DEMO_SEED, '--api-key', 'DEMO:topsecret']);
+    const cli = spawnCli(['--port', '0', '--seed', DEMO_SEED, '--api-key', 'DEMO:topsecret']);
     let url: string | undefined;
     await expect
       .poll(

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { startSimulator, type Simulator } from '../src/index.js';
 import { CliUsageError } from '../src/cli-options.js';
-import { defaultSimulatorUrl } from '../src/run-source-commands.js';
+import { defaultSimulatorUrl } from '../src/simulator-requests.js';
+import { runCli } from './cli-helpers.js';
 import { post } from './http-helpers.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const seed = { stacks: [{ id: 'a' }, { id: 'b' }, { id: 'off', isDisabled: true }] };
 const RUN = 'id simulatorStackId type state triggeredBy driftDetection commit { hash message }';
 let sim: Simulator | undefined;
@@ -25,21 +23,6 @@ interface RunResult {
   triggeredBy: string | null;
   driftDetection: boolean;
   commit: { hash: string; message: string };
-}
-
-/** Runs the CLI from source; resolves once it exits. */
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 describe('simulator-only run sources, over HTTP and without a JWT', () => {

@@ -94,7 +94,8 @@ describe('simulated webhooks', () => {
         branch: 'main',
         commit: expect.objectContaining({ hash: expect.stringMatching(/^[0-9a-f]{40}$/) }),
         createdAt: expect.any(Number),
-        delta: { added: 0, changed: 0, deleted: 0, resources: 0 },
+        // A FINISHED stack's run applies changes (see run-outcomes.test.ts for each outcome).
+        delta: expect.objectContaining({ resources: expect.any(Number) }),
         driftDetection: false,
         triggeredBy: 'api::simulator',
         type: 'TRACKED',
@@ -112,6 +113,9 @@ describe('simulated webhooks', () => {
       workerPool: { id: null, name: null, public: true },
     });
     expect(Math.floor((finished.timestamp_millis as number) / 1000)).toBe(finished.timestamp);
+    const { delta } = finished.run as { delta: Record<string, number> };
+    expect(Object.keys(delta)).toEqual(Object.keys((EXAMPLE as { run: { delta: object } }).run.delta));
+    expect(delta.added! + delta.changed! + delta.deleted!).toBeGreaterThan(0);
     // Before planning there is no delta yet, as in a real QUEUED delivery.
     expect((JSON.parse(hook.received[0]!.body) as { run: { delta: unknown } }).run.delta).toBeNull();
   });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isTerminalRunState, type RunState, type RunType } from 'spacelift-client';
+import { seededRandom } from '../seeded-random.js';
 import { ulid } from './ids.js';
 import { nextRunState, takesStackLock } from './run-lifecycle.js';
+import { planRun, stackSeed, zeroDelta, type RunDeltaRecord, type RunPlan } from './stack-behaviour.js';
 import type { StackRecord, Stacks } from './stacks.js';
 import { notFound, SpaceliftStoreError } from './store-error.js';
 
@@ -41,6 +43,11 @@ export interface RunRecord {
   commit: CommitRecord;
   /** Oldest first (the API lists it newest first). */
   history: RunTransitionRecord[];
+  /**
+   * Known once planning has ended (null while queued, preparing or planning, and for a run
+   * canceled before); zero when the run failed or stopped before that. Tasks change nothing.
+   */
+  delta: RunDeltaRecord | null;
 }
 
 /** A run's state change, as the store reports it to listeners (the simulator's lifecycle and webhooks). */
@@ -80,18 +87,42 @@ const STACK_STATES: ReadonlySet<string> = new Set([
   'UNCONFIRMED',
 ]);
 
+/** States before a plan exists: a run in them has no delta yet. */
+const BEFORE_PLAN: ReadonlySet<RunState> = new Set<RunState>([
+  'QUEUED',
+  'READY',
+  'PREPARING',
+  'INITIALIZING',
+  'PLANNING',
+  'CANCELED',
+]);
+
+/** Run types whose FINISHED run has applied its plan to the stack (resources, outputs). */
+const APPLIES: ReadonlySet<RunType> = new Set<RunType>(['TRACKED', 'DESTROY']);
+
 /**
  * Runs of every stack and their state changes. Tracked runs, tasks and destroy runs hold
  * the stack one at a time, oldest first (later ones wait QUEUED); proposed runs never wait.
+ *
+ * A run's plan (how it ends, its delta, an output it changes) is decided from its stack's
+ * behaviour when it starts planning, with the stack's own seeded random stream; its delta is
+ * published once planning ends, and a FINISHED tracked run applies it to the stack before
+ * anyone hears of the FINISHED state, so an outputs read after it sees the new values.
  */
 export class Runs {
   /** Per stack, in creation order. */
   private readonly byStack = new Map<string, RunRecord[]>();
   private readonly listeners = new Set<RunStateListener>();
+  /** Plans of runs that have started planning and not ended, by run id. */
+  private readonly plans = new Map<string, RunPlan>();
+  /** Per stack: its random stream, so one stack's runs draw the same whatever others do. */
+  private readonly randoms = new Map<string, () => number>();
 
   constructor(
     private readonly stacks: Stacks,
     private readonly now: () => number,
+    /** Seeds every stack's random stream (with the stack id). */
+    private readonly randomSeed = 1,
   ) {}
 
   /** The stack's runs, oldest first; `null` for an unknown stack. */
@@ -174,6 +205,7 @@ export class Runs {
       title: request.driftDetection ? 'Drift detection' : commit.message,
       commit,
       history: [],
+      delta: null,
     };
     const runs = this.byStack.get(stackId) ?? [];
     runs.push(run);
@@ -218,7 +250,8 @@ export class Runs {
   /** The state the run moves to next on its own; `null` when it has ended or waits for someone. */
   nextState(run: RunRecord): RunState | null {
     const stack = this.stacks.require(run.stackId);
-    return nextRunState(run.type, stack.outcome, stack.autodeploy, run.state);
+    const outcome = this.plans.get(run.id)?.outcome ?? stack.outcome;
+    return nextRunState(run.type, outcome, stack.autodeploy, run.state);
   }
 
   /** Moves a run one step along its lifecycle (see `nextRunState`); `null` when it cannot move on its own. */
@@ -275,7 +308,9 @@ export class Runs {
   }
 
   removeStack(stackId: string): void {
+    for (const run of this.byStack.get(stackId) ?? []) this.plans.delete(run.id);
     this.byStack.delete(stackId);
+    this.randoms.delete(stackId);
   }
 
   /** Calls `listener` after every run state change (QUEUED included); returns an unsubscribe function. */
@@ -303,10 +338,44 @@ export class Runs {
       note,
       username,
     };
+    const stack = this.stacks.require(run.stackId);
+    const previous = run.state;
     run.state = state;
     run.updatedAt = at;
     run.history.push(transition);
-    const stack = this.stacks.require(run.stackId);
+    this.followPlan(run, stack, previous);
     for (const listener of this.listeners) listener({ run, stack, transition });
+  }
+
+  /** Decides the run's plan when it starts planning, publishes its delta after, applies it when it finishes. */
+  private followPlan(run: RunRecord, stack: StackRecord, previous: RunState): void {
+    // A test may move a run past PLANNING directly: it gets a plan all the same. Tasks plan nothing.
+    const planned = run.state === 'PLANNING' || !BEFORE_PLAN.has(run.state);
+    if (run.type !== 'TASK' && planned && !this.plans.has(run.id)) {
+      this.plans.set(run.id, planRun(stack, stack, this.randomOf(stack.id)));
+    }
+    const plan = this.plans.get(run.id);
+    if (run.delta === null && !BEFORE_PLAN.has(run.state)) {
+      // A run that failed or was stopped while planning has no plan to show.
+      const endedPlanning =
+        BEFORE_PLAN.has(previous) && isTerminalRunState(run.state) && run.state !== 'FINISHED';
+      run.delta = plan && !endedPlanning ? { ...plan.delta } : zeroDelta(stack.resources);
+    }
+    if (!isTerminalRunState(run.state)) return;
+    this.plans.delete(run.id);
+    if (run.state !== 'FINISHED' || !plan || !APPLIES.has(run.type)) return;
+    stack.resources = plan.delta.resources;
+    const change = plan.outputChange;
+    if (change)
+      stack.outputs = stack.outputs.map((o) => (o.id === change.id ? { ...o, value: change.value } : o));
+  }
+
+  private randomOf(stackId: string): () => number {
+    let random = this.randoms.get(stackId);
+    if (!random) {
+      random = seededRandom(stackSeed(stackId, this.randomSeed));
+      this.randoms.set(stackId, random);
+    }
+    return random;
   }
 }

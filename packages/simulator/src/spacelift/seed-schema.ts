@@ -9,12 +9,25 @@ import { z } from 'zod';
 const labels = z.array(z.string().min(1)).default([]);
 
 /**
- * What a stack's runs end in; the simulator and `MockSpacelift.finishRun` follow it. FAILED
- * fails after planning; NO_CHANGES finishes a tracked run after planning (nothing to apply);
- * UNCONFIRMED waits for confirmation even with autodeploy.
+ * What a stack's runs end in; the simulator and `MockSpacelift.finishRun` follow it, and it
+ * decides each run's delta (see `planRun` in stack-behaviour.ts). FINISHED applies changes
+ * (a non-zero delta); NO_CHANGES finishes a tracked run after planning (a zero delta, outputs
+ * untouched); OUTPUTS_ONLY applies a change to one output and to no resource (a zero delta);
+ * FAILED fails after planning; UNCONFIRMED is FINISHED but waits for confirmation even with
+ * autodeploy.
  */
-export const RunOutcomeSchema = z.enum(['FINISHED', 'FAILED', 'UNCONFIRMED', 'NO_CHANGES']);
+export const RunOutcomeSchema = z.enum(['FINISHED', 'FAILED', 'UNCONFIRMED', 'NO_CHANGES', 'OUTPUTS_ONLY']);
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
+
+/**
+ * Whether a run that applies resource changes also changes one of the stack's outputs: a
+ * probability from 0 to 1, or true (always) and false (never), read as 1 and 0.
+ */
+export const ChangesOutputsSchema = z
+  .union([z.boolean(), z.number().min(0).max(1)], {
+    error: 'expected a probability from 0 to 1, or true or false',
+  })
+  .transform((v) => (typeof v === 'boolean' ? Number(v) : v));
 
 export const SeedSpaceSchema = z.strictObject({
   id: z.string().min(1),
@@ -36,33 +49,42 @@ export const SeedStackOutputSchema = z.strictObject({
   description: z.string().nullable().default(null),
 });
 
-export const SeedStackSchema = z.strictObject({
-  id: z.string().min(1),
-  name: z.string().min(1).optional(),
-  description: z.string().nullable().default(null),
-  space: z.string().min(1).default('root'),
-  repository: z.string().min(1).default('infra'),
-  branch: z.string().min(1).default('main'),
-  projectRoot: z.string().nullable().default(null),
-  administrative: z.boolean().default(false),
-  /**
-   * True by default so seeded graphs flow without confirmations (the real API and the
-   * Terraform provider default to false: runs then wait in UNCONFIRMED for `runConfirm`).
-   */
-  autodeploy: z.boolean().default(true),
-  /** A disabled stack refuses every run. */
-  isDisabled: z.boolean().default(false),
-  labels,
-  /** How this stack's runs end (see `RunOutcomeSchema`). */
-  outcome: RunOutcomeSchema.default('FINISHED'),
-  outputs: z
-    .array(SeedStackOutputSchema)
-    .refine(
-      (outputs) => new Set(outputs.map((o) => o.id)).size === outputs.length,
-      'output ids must be unique',
-    )
-    .default([]),
-});
+export const SeedStackSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    name: z.string().min(1).optional(),
+    description: z.string().nullable().default(null),
+    space: z.string().min(1).default('root'),
+    repository: z.string().min(1).default('infra'),
+    branch: z.string().min(1).default('main'),
+    projectRoot: z.string().nullable().default(null),
+    administrative: z.boolean().default(false),
+    /**
+     * True by default so seeded graphs flow without confirmations (the real API and the
+     * Terraform provider default to false: runs then wait in UNCONFIRMED for `runConfirm`).
+     */
+    autodeploy: z.boolean().default(true),
+    /** A disabled stack refuses every run. */
+    isDisabled: z.boolean().default(false),
+    labels,
+    /** How this stack's runs end (see `RunOutcomeSchema`). */
+    outcome: RunOutcomeSchema.default('FINISHED'),
+    /** Whether a run that changes resources also changes an output (see `ChangesOutputsSchema`). */
+    changesOutputs: ChangesOutputsSchema.default(0),
+    /** Resources the stack manages (a delta's `resources`); runs that add or delete some change it. */
+    resources: z.number().int().min(0).default(10),
+    outputs: z
+      .array(SeedStackOutputSchema)
+      .refine(
+        (outputs) => new Set(outputs.map((o) => o.id)).size === outputs.length,
+        'output ids must be unique',
+      )
+      .default([]),
+  })
+  .refine((s) => s.outcome !== 'OUTPUTS_ONLY' || s.outputs.length > 0, {
+    path: ['outcome'],
+    message: 'OUTPUTS_ONLY changes an output: give the stack outputs',
+  });
 
 export const SeedConfigElementSchema = z.strictObject({
   id: z.string().min(1),

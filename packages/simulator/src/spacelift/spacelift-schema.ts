@@ -12,6 +12,7 @@ import type { BlueprintRecord } from './blueprints.js';
 import type { ContextRecord, ContextSettings } from './contexts.js';
 import { driftRun, pushCommit, uiRun } from './run-sources.js';
 import type { RunRecord } from './runs.js';
+import type { RunOutcome } from './seed-schema.js';
 import { search, type SearchInput } from './search.js';
 import type { SpaceSettings } from './spaces.js';
 import type { SpaceliftStore } from './spacelift-store.js';
@@ -245,6 +246,20 @@ const resolvers: Record<string, Record<string, Resolver<never, never>>> = {
       { store },
     ) => uiRun(store, stack, user, runType ?? 'TRACKED'),
     simulatorDriftRun: (_, { stack }: { stack: string }, { store }) => driftRun(store, stack),
+    simulatorSetStackBehaviour: (
+      _,
+      {
+        stack,
+        input,
+      }: { stack: string; input: { outcome?: RunOutcome | null; changesOutputs?: number | null } },
+      { store },
+    ) => {
+      const { id, outcome, changesOutputs, resources } = store.stacks.setBehaviour(stack, {
+        outcome: input.outcome ?? undefined,
+        changesOutputs: input.changesOutputs ?? undefined,
+      });
+      return { stackId: id, outcome, changesOutputs, resources };
+    },
   },
   Stack: {
     spaceDetails: (s: StackRecord, _, { store }) => ({

@@ -11,6 +11,8 @@ export interface SpaceliftStoreOptions {
   seed?: SeedInput;
   /** Clock in milliseconds; tests pass a fake one. */
   now?: () => number;
+  /** Seeds the random streams behind run plans (each stack has its own); default 1. */
+  randomSeed?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export class SpaceliftStore {
     this.blueprints = new Blueprints(this.spaces, nowSeconds);
     this.dependencies = new StackDependencies(this.stacks, this.now);
     this.webhooks = new StackWebhooks(this.stacks, this.now);
-    this.runs = new Runs(this.stacks, this.now);
+    this.runs = new Runs(this.stacks, this.now, options.randomSeed);
     const seed = SeedSchema.parse(options.seed ?? {});
     this.account = seed.account;
     this.applySeed(seed);

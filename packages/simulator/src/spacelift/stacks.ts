@@ -1,11 +1,13 @@
 import { slugify } from './ids.js';
 import {
+  ChangesOutputsSchema,
   SeedStackSchema,
   type RunOutcome,
   type SeedStack,
   type SeedStackInput,
   type SeedStackOutput,
 } from './seed-schema.js';
+import type { StackBehaviour } from './stack-behaviour.js';
 import type { Spaces } from './spaces.js';
 import { ROOT_SPACE_ID } from './spaces.js';
 import { notFound, SpaceliftStoreError } from './store-error.js';
@@ -34,8 +36,19 @@ export interface StackRecord {
   lockNote: string | null;
   createdAt: number;
   outputs: StackOutputRecord[];
-  /** Not in the API: how the simulator ends this stack's runs. */
+  /** Not in the API: how the simulator ends this stack's runs (see `planRun`). */
   outcome: RunOutcome;
+  /** Not in the API: probability that a run changing resources changes an output too. */
+  changesOutputs: number;
+  /** Not in the API: resources the stack manages (the total in run deltas). */
+  resources: number;
+}
+
+/** What `setBehaviour` takes: knobs left out keep their value. */
+export interface StackBehaviourInput {
+  outcome?: RunOutcome;
+  /** A probability from 0 to 1, or true (1) or false (0). */
+  changesOutputs?: number | boolean;
 }
 
 /** `StackInput` of `stackCreate` / `stackUpdate`. */
@@ -117,6 +130,9 @@ export class Stacks {
       createdAt: this.nowSeconds(),
       outputs: [],
       outcome: 'FINISHED',
+      changesOutputs: 0,
+      // A new stack has applied nothing yet.
+      resources: 0,
     };
     this.byId.set(id, stack);
     return stack;
@@ -140,6 +156,38 @@ export class Stacks {
   setOutputs(id: string, outputs: NonNullable<SeedStackInput['outputs']>): StackRecord {
     const stack = this.require(id);
     stack.outputs = SeedStackSchema.shape.outputs.parse(outputs);
+    return stack;
+  }
+
+  /**
+   * Sets how the stack's runs end and whether they change its outputs, from the next run that
+   * starts planning (runs already past that keep their plan). Not in Spacelift's API: the
+   * simulator's `simulatorSetStackBehaviour` and `spacelift-simulator behave` call it.
+   *
+   * @throws {SpaceliftStoreError} INVALID_INPUT for a probability outside 0 to 1, or
+   *   OUTPUTS_ONLY on a stack without outputs.
+   */
+  setBehaviour(id: string, input: StackBehaviourInput): StackRecord {
+    const stack = this.require(id);
+    const outcome = input.outcome ?? stack.outcome;
+    let changesOutputs = stack.changesOutputs;
+    if (input.changesOutputs !== undefined) {
+      const parsed = ChangesOutputsSchema.safeParse(input.changesOutputs);
+      if (!parsed.success) {
+        throw new SpaceliftStoreError(
+          'INVALID_INPUT',
+          `changesOutputs must be a probability from 0 to 1 (or true or false), not ${String(input.changesOutputs)}`,
+        );
+      }
+      changesOutputs = parsed.data;
+    }
+    if (outcome === 'OUTPUTS_ONLY' && stack.outputs.length === 0) {
+      throw new SpaceliftStoreError(
+        'INVALID_INPUT',
+        `stack "${id}" has no outputs for OUTPUTS_ONLY to change; give it some first (seed outputs, store.stacks.setOutputs)`,
+      );
+    }
+    Object.assign(stack, { outcome, changesOutputs } satisfies StackBehaviour);
     return stack;
   }
 

@@ -5,7 +5,8 @@
 export { MockSpacelift, MockedSpacelift, type MockSpaceliftOptions } from './mock-spacelift.js';
 export { SpaceliftStore, type SpaceliftStoreOptions } from '../spacelift/spacelift-store.js';
 export { ROOT_SPACE_ID, type SpaceRecord } from '../spacelift/spaces.js';
-export type { StackOutputRecord, StackRecord } from '../spacelift/stacks.js';
+export type { StackBehaviourInput, StackOutputRecord, StackRecord } from '../spacelift/stacks.js';
+export type { RunDeltaRecord } from '../spacelift/stack-behaviour.js';
 export type { ContextRecord } from '../spacelift/contexts.js';
 export type { BlueprintRecord } from '../spacelift/blueprints.js';
 export type { DependencyRecord } from '../spacelift/stack-dependencies.js';

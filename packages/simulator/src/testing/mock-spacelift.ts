@@ -87,9 +87,10 @@ export class MockSpacelift extends Spacelift {
   }
 
   /**
-   * Moves a run through the rest of its lifecycle, ending as the stack's seeded `outcome`
-   * says (FINISHED by default; FAILED after planning); a run that needs confirmation
-   * (UNCONFIRMED outcome, or autodeploy off) stops in UNCONFIRMED.
+   * Moves a run through the rest of its lifecycle, ending as the stack's `outcome` says
+   * (FINISHED by default; FAILED after planning; see `store.stacks.setBehaviour` to change
+   * it); a run that needs confirmation (UNCONFIRMED outcome, or autodeploy off) stops in
+   * UNCONFIRMED. Its `delta` and the stack's outputs follow the outcome, as in the simulator.
    */
   finishRun(stackId: string, runId: string): Run {
     while (this.store.runs.step(stackId, runId));
