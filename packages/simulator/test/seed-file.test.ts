@@ -12,7 +12,23 @@ describe("the public entry's seed loader", () => {
   it('loads and validates a seed file, defaults applied', () => {
     const seed = loadSeed(DEMO_SEED);
     expect(seed.stacks).toHaveLength(12);
-    expect(seed.stacks[0]).toMatchObject({ autodeploy: true, outcome: 'FINISHED', outputs: [] });
+    expect(seed.stacks[0]).toMatchObject({
+      autodeploy: true,
+      outcome: 'FINISHED',
+      changesOutputs: 0,
+      resources: 10,
+      outputs: [
+        { id: 'vpc_id', sensitive: false, description: 'The shared VPC' },
+        { id: 'private_subnet_ids', sensitive: false },
+      ],
+    });
+    // The demo's meaning: warehouse fails; the database password is sensitive.
+    const byId = new Map(seed.stacks.map((s) => [s.id, s]));
+    expect(byId.get('warehouse')!.outcome).toBe('FAILED');
+    expect(byId.get('database')!.outputs).toContainEqual(
+      expect.objectContaining({ id: 'password', sensitive: true }),
+    );
+    expect(seed.stacks.every((s) => s.outputs.length > 0)).toBe(true);
     expect(SeedSchema.parse(seed)).toEqual(seed);
   });
 
