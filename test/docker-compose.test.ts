@@ -46,7 +46,8 @@ describe('docker-compose.yml', () => {
       expect(service.build).toBe('.');
       expect(service.command).toEqual([name]);
       expect(service.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
-      expect(service.environment?.CASCADE_TASK_QUEUE).toBe('spacelift-task-queue');
+      // Both name the same account, so both default to its coordinator and task queue.
+      expect(service.environment?.SPACELIFT_BASE_URL).toMatch(/^\$\{SPACELIFT_BASE_URL/);
     }
     expect(compose.services.webhook!.environment?.SPACELIFT_WEBHOOK_SECRET).toMatch(
       /^\$\{SPACELIFT_WEBHOOK_SECRET/,
@@ -57,7 +58,7 @@ describe('docker-compose.yml', () => {
 
   it('passes only documented variables, each of which the code reads', () => {
     const sources = [
-      'packages/cascade/src/cli/service-config.ts',
+      'packages/cascade/src/config/service-config.ts',
       'packages/cascade/src/webhook/webhook-config.ts',
       'packages/cascade/src/temporal/connection.ts',
     ]
@@ -73,7 +74,7 @@ describe('docker-compose.yml', () => {
 
   it('documents in the README only variables the code reads', () => {
     const code = [
-      'packages/cascade/src/cli/service-config.ts',
+      'packages/cascade/src/config/service-config.ts',
       'packages/cascade/src/webhook/webhook-config.ts',
       'packages/cascade/src/temporal/dev-server.ts',
       'packages/cascade/src/temporal/connection.ts',

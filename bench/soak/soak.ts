@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { seededRandom, startSimulator, type Simulator } from 'spacelift-simulator';
 import type { EstateView, StackView } from '../../packages/cascade/src/cascade-contract.js';
-import { DEFAULT_ESTATE_ID } from '../../packages/cascade/src/constants.js';
+import { accountOf, defaultEstateId } from '../../packages/cascade/src/account.js';
 import { estateQuery } from '../../packages/cascade/src/coordinator-contract.js';
 import { freePort } from '../../packages/cascade/src/temporal/dev-server.js';
 import { checkOverlappingChanges, type OracleReport, type OracleRun } from '../cascade/contract-oracle.js';
@@ -392,7 +392,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       http429Rate: 0,
     });
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-    const estate = () => new Client({ connection }).workflow.getHandle(DEFAULT_ESTATE_ID).query(estateQuery);
+    const estate = () => new Client({ connection }).workflow.getHandle(defaultEstateId(accountOf(simulator.baseUrl))).query(estateQuery);
     const busy = (v: StackView) =>
       ['waiting', 'triggering', 'queued', 'running', 'awaiting-confirmation'].includes(v.state);
     let view: EstateView | null = null;

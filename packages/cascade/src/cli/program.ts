@@ -130,11 +130,15 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       overrides?: Record<string, string | undefined>;
       requireWebhookSecret?: boolean;
       useDemo?: boolean;
+      accountOnly?: boolean;
     } = {},
   ): Promise<Ctx> => {
     const globals = cmd.optsWithGlobals<{ envFile?: string; json?: boolean; dataDir?: string }>();
     const env = environment(io, globals.envFile, { CASCADE_DATA_DIR: globals.dataDir, ...options.overrides });
-    const rules = { requireWebhookSecret: options.requireWebhookSecret ?? false };
+    const rules = {
+      requireWebhookSecret: options.requireWebhookSecret ?? false,
+      accountOnly: options.accountOnly ?? false,
+    };
     let config = loadServiceConfig(env, rules);
     if (options.useDemo !== false && config.spacelift === null) {
       const demo = await readDemoEnv(config.dataDir);
@@ -151,15 +155,23 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     const overrides = { PORT: flags.port, HOST: flags.host };
     // `start` runs its own demo (and generates its webhook secret); the halves alone join a running one.
     const useDemo = !(parts.webhook && parts.worker);
-    const probe = await ctx(cmd, { overrides, useDemo });
+    // A receiver alone needs only the account it serves (SPACELIFT_BASE_URL), not a key.
+    const accountOnly = parts.webhook && !parts.worker;
+    const probe = await ctx(cmd, { overrides, useDemo, accountOnly });
     const needSecret = parts.webhook && (probe.config.spacelift !== null || useDemo);
     const { config } = needSecret
-      ? await ctx(cmd, { overrides, useDemo, requireWebhookSecret: true })
+      ? await ctx(cmd, { overrides, useDemo, accountOnly, requireWebhookSecret: true })
       : probe;
     if (useDemo) {
       // The halves alone never start an embedded Temporal: they join the one `start` runs, or TEMPORAL_ADDRESS.
       config.temporal.address ??= `127.0.0.1:${config.temporal.port}`;
       if (parts.worker) spaceliftApi(config); // throws the explanatory ConfigError without credentials
+      if (accountOnly && config.account === null) {
+        throw new ConfigError([
+          'SPACELIFT_BASE_URL is not set, and no demo is running ' +
+            `(no ${config.dataDir}/demo.env): a receiver serves one Spacelift account; set it, or run \`spacelift-cascade start\` first`,
+        ]);
+      }
     }
     const service = await startService(
       config,

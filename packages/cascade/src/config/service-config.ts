@@ -17,6 +17,7 @@ import {
 } from '../temporal/connection.js';
 import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
 import { ConfigError, describeIssues, withoutEmpty } from './config-error.js';
+import { accountOf, defaultEstateId, defaultTaskQueue } from '../account.js';
 import { duration, integer, nonEmpty, port } from './env-fields.js';
 
 export { ConfigError };
@@ -25,68 +26,64 @@ export { ConfigError };
  * The service's own settings (the receiver's section is `webhook-config.ts`, the Temporal
  * connection's `temporal/connection.ts`). Error messages name variables, never their values.
  */
-const serviceEnvSchema = z
-  .object({
-    SPACELIFT_BASE_URL: z
-      .url({
-        protocol: /^https?$/,
-        error: 'SPACELIFT_BASE_URL must be an http(s) URL like https://acme.app.spacelift.io',
-      })
-      .optional(),
-    SPACELIFT_KEY_ID: nonEmpty('SPACELIFT_KEY_ID').optional(),
-    SPACELIFT_KEY_SECRET: z.string().optional(),
-    TEMPORAL_PORT: port('TEMPORAL_PORT').optional(),
-    TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT').optional(),
-    /** Failed restarts in a row of the embedded dev server before the service gives up. */
-    CASCADE_TEMPORAL_MAX_RESTARTS: integer('CASCADE_TEMPORAL_MAX_RESTARTS', 0).optional(),
-    CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
-    CASCADE_LABEL_PREFIX: nonEmpty('CASCADE_LABEL_PREFIX').optional(),
-    CASCADE_MAX_PARALLEL: integer('CASCADE_MAX_PARALLEL', 1).optional(),
-    CASCADE_RUN_TYPE: z
-      .enum(['TRACKED', 'PROPOSED'], { error: 'CASCADE_RUN_TYPE must be TRACKED or PROPOSED' })
-      .optional(),
-    CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
-    CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
-    /** `45m`, `2h`, `900s` or seconds; off when unset. */
-    CASCADE_CONFIRMATION_TIMEOUT: duration('CASCADE_CONFIRMATION_TIMEOUT').optional(),
-    CASCADE_DRIFT_RUNS: z
-      .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
-      .optional(),
-    CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
-    SIMULATOR_PORT: port('SIMULATOR_PORT').optional(),
-    /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
-    CASCADE_ESTATE_ID: nonEmpty('CASCADE_ESTATE_ID').optional(),
-    CASCADE_TASK_QUEUE: nonEmpty('CASCADE_TASK_QUEUE').optional(),
-    CASCADE_ADMIN_HOST: nonEmpty('CASCADE_ADMIN_HOST').optional(),
-    CASCADE_ADMIN_PORT: port('CASCADE_ADMIN_PORT').optional(),
-    /** Bearer token of the admin side: its actions need it, and all of it when exposed beyond loopback. */
-    CASCADE_ADMIN_TOKEN: z
-      .string()
-      .trim()
-      .min(16, 'CASCADE_ADMIN_TOKEN must be at least 16 characters (use a random value)')
-      .optional(),
-    SIMULATOR_STATE_DURATION_MS: integer('SIMULATOR_STATE_DURATION_MS', 0).optional(),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-      })
-      .optional(),
-  })
-  .superRefine((env, ctx) => {
-    const given = [env.SPACELIFT_BASE_URL, env.SPACELIFT_KEY_ID, env.SPACELIFT_KEY_SECRET].filter(
-      (v) => v !== undefined,
-    ).length;
-    if (given > 0 && given < 3) {
-      const missing = (['SPACELIFT_BASE_URL', 'SPACELIFT_KEY_ID', 'SPACELIFT_KEY_SECRET'] as const).filter(
-        (k) => env[k] === undefined,
-      );
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing[0]!],
-        message: `${missing.join(', ')} not set: set all three Spacelift variables, or none to use the local simulator`,
-      });
-    }
-  });
+const serviceEnvSchema = z.object({
+  SPACELIFT_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'SPACELIFT_BASE_URL must be an http(s) URL like https://acme.app.spacelift.io',
+    })
+    .optional(),
+  SPACELIFT_KEY_ID: nonEmpty('SPACELIFT_KEY_ID').optional(),
+  SPACELIFT_KEY_SECRET: z.string().optional(),
+  TEMPORAL_PORT: port('TEMPORAL_PORT').optional(),
+  TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT').optional(),
+  /** Failed restarts in a row of the embedded dev server before the service gives up. */
+  CASCADE_TEMPORAL_MAX_RESTARTS: integer('CASCADE_TEMPORAL_MAX_RESTARTS', 0).optional(),
+  CASCADE_DATA_DIR: nonEmpty('CASCADE_DATA_DIR').optional(),
+  CASCADE_LABEL_PREFIX: nonEmpty('CASCADE_LABEL_PREFIX').optional(),
+  CASCADE_MAX_PARALLEL: integer('CASCADE_MAX_PARALLEL', 1).optional(),
+  CASCADE_RUN_TYPE: z
+    .enum(['TRACKED', 'PROPOSED'], { error: 'CASCADE_RUN_TYPE must be TRACKED or PROPOSED' })
+    .optional(),
+  CASCADE_POLL_INTERVAL_MS: integer('CASCADE_POLL_INTERVAL_MS', 100).optional(),
+  CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
+  /** `45m`, `2h`, `900s` or seconds; off when unset. */
+  CASCADE_CONFIRMATION_TIMEOUT: duration('CASCADE_CONFIRMATION_TIMEOUT').optional(),
+  CASCADE_DRIFT_RUNS: z
+    .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
+    .optional(),
+  CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
+  SIMULATOR_PORT: port('SIMULATOR_PORT').optional(),
+  /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
+  CASCADE_ESTATE_ID: nonEmpty('CASCADE_ESTATE_ID').optional(),
+  CASCADE_TASK_QUEUE: nonEmpty('CASCADE_TASK_QUEUE').optional(),
+  CASCADE_ADMIN_HOST: nonEmpty('CASCADE_ADMIN_HOST').optional(),
+  CASCADE_ADMIN_PORT: port('CASCADE_ADMIN_PORT').optional(),
+  /** Bearer token of the admin side: its actions need it, and all of it when exposed beyond loopback. */
+  CASCADE_ADMIN_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'CASCADE_ADMIN_TOKEN must be at least 16 characters (use a random value)')
+    .optional(),
+  SIMULATOR_STATE_DURATION_MS: integer('SIMULATOR_STATE_DURATION_MS', 0).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .optional(),
+});
+
+/**
+ * All three Spacelift variables, or none (the simulator stands in); a receiver alone needs only
+ * SPACELIFT_BASE_URL, which names the account it serves.
+ */
+function spaceliftProblem(env: z.output<typeof serviceEnvSchema>, accountOnly: boolean): string | null {
+  const names = ['SPACELIFT_BASE_URL', 'SPACELIFT_KEY_ID', 'SPACELIFT_KEY_SECRET'] as const;
+  const missing = names.filter((k) => env[k] === undefined);
+  if (missing.length === 0 || missing.length === 3) return null;
+  if (accountOnly && env.SPACELIFT_BASE_URL !== undefined) return null;
+  return `${missing.join(', ')} not set: set all three Spacelift variables, or none to use the local simulator`;
+}
 
 export interface SpaceliftCredentials {
   baseUrl: string;
@@ -97,6 +94,8 @@ export interface SpaceliftCredentials {
 export interface ServiceConfig {
   /** null: none configured (the local simulator stands in). */
   spacelift: SpaceliftCredentials | null;
+  /** The Spacelift account (SPACELIFT_BASE_URL's host and port); null until the demo's simulator names it. */
+  account: string | null;
   /** Address null: start the embedded dev server (on `port`, Web UI on `uiPort`). */
   temporal: TemporalConnectionConfig & { port: number; uiPort: number; maxRestarts: number };
   dataDir: string;
@@ -117,6 +116,8 @@ export interface LoadConfigOptions {
    * do not receive webhooks (or demo mode, which generates one) skip that rule.
    */
   requireWebhookSecret: boolean;
+  /** A receiver alone: SPACELIFT_BASE_URL without a key is enough (it names the account). */
+  accountOnly?: boolean;
 }
 
 /** Reads and validates the environment, reporting every problem at once. */
@@ -137,12 +138,15 @@ export function loadServiceConfig(
     throw new ConfigError([...new Set(problems)]);
   }
   const s = service.data;
+  const spaceliftIssue = spaceliftProblem(s, options.accountOnly ?? false);
+  if (spaceliftIssue) throw new ConfigError([spaceliftIssue]);
   const spacelift =
     s.SPACELIFT_BASE_URL && s.SPACELIFT_KEY_ID && s.SPACELIFT_KEY_SECRET
       ? { baseUrl: s.SPACELIFT_BASE_URL, keyId: s.SPACELIFT_KEY_ID, keySecret: s.SPACELIFT_KEY_SECRET }
       : null;
   return {
     spacelift,
+    account: s.SPACELIFT_BASE_URL ? accountOf(s.SPACELIFT_BASE_URL) : null,
     temporal: {
       ...toTemporalConnectionConfig(temporal.data),
       port: s.TEMPORAL_PORT ?? DEFAULT_TEMPORAL_PORT,
@@ -175,9 +179,15 @@ export function loadServiceConfig(
   };
 }
 
-/** Where the coordinator of this configuration is, and the options it runs with. */
-export const coordinatorRef = (config: ServiceConfig): CoordinatorRef => ({
-  estateId: config.coordinator.estateId ?? DEFAULT_ESTATE_ID,
-  taskQueue: config.coordinator.taskQueue ?? TASK_QUEUE,
-  options: config.cascade,
-});
+/**
+ * Where the coordinator of this configuration is, and the options it runs with: by default, the
+ * account's own estate id and task queue, so two accounts on one namespace never share them.
+ */
+export function coordinatorRef(config: ServiceConfig, account = config.account): CoordinatorRef {
+  return {
+    estateId: config.coordinator.estateId ?? (account ? defaultEstateId(account) : DEFAULT_ESTATE_ID),
+    taskQueue: config.coordinator.taskQueue ?? (account ? defaultTaskQueue(account) : TASK_QUEUE),
+    options: config.cascade,
+    account,
+  };
+}

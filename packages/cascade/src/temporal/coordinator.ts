@@ -79,4 +79,16 @@ export class Coordinator {
   estate(): Promise<EstateView> {
     return this.handle.query(estateQuery);
   }
+
+  /** Resolves once the coordinator has read the estate's graph (its first reconciliation pass). */
+  async graphRead(timeoutMs: number, pollMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.handle.query(estateQuery).catch(() => null);
+      if (view?.graphReadAt != null) return;
+      if (Date.now() >= deadline)
+        throw new Error(`the coordinator had not read the estate after ${timeoutMs} ms`);
+      await new Promise((wake) => setTimeout(wake, pollMs));
+    }
+  }
 }

@@ -22,6 +22,8 @@ export interface DispatchOptions {
   estateId: string;
   taskQueue: string;
   cascadeOptions: CascadeOptions;
+  /** The receiver's Spacelift account, recorded by a coordinator its delivery starts. */
+  account?: string;
   /** `triggeredBy` of the cascade's own runs (the worker's API key), when the receiver knows it. */
   ownIdentity?: string;
   /** Where the later progress of our own runs waits for the run's next delivery; sent at once without. */
@@ -118,7 +120,12 @@ export async function dispatchRunEvent(
 ): Promise<DispatchResult> {
   const decision = classifyRunEvent(event, options.cascadeOptions, options.ownIdentity);
   if (!decision.forward) return { action: 'ignored', reason: decision.reason };
-  const ref = { estateId: options.estateId, taskQueue: options.taskQueue, options: options.cascadeOptions };
+  const ref = {
+    estateId: options.estateId,
+    taskQueue: options.taskQueue,
+    options: options.cascadeOptions,
+    account: options.account,
+  };
   const send = () => port.signalWithStart(coordinatorSignal(ref, runStateSignal, toObservation(event)));
   const hold = options.progressHold;
   // A delivery without a state version cannot be ordered against others: it goes at once.

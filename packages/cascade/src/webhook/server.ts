@@ -46,6 +46,8 @@ export interface WebhookServerOptions {
    * are answered without waiting for Temporal. Unset, every forwarded delivery waits.
    */
   ownIdentity?: string;
+  /** The Spacelift account this receiver serves: a coordinator its delivery starts records it. */
+  account?: string;
   /** Largest accepted body in bytes; default 1 MiB. */
   bodyLimit?: number;
   /** Requests per client IP per window on /webhook; max 0 (default) turns it off. */
@@ -291,6 +293,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
             taskQueue: options.taskQueue,
             cascadeOptions: options.cascadeOptions,
             ownIdentity: options.ownIdentity,
+            account: options.account,
             progressHold,
           });
           if (result.background) {

@@ -61,3 +61,13 @@ export class UnsupportedContentEncodingError extends WebhookRequestError {
     super(`Content-Encoding ${encoding} is not supported: send the webhook body uncompressed`);
   }
 }
+
+/**
+ * The coordinator this delivery would go to serves another Spacelift account (409): a misrouted
+ * webhook is a configuration error, so Spacelift must not retry it and nothing is signalled.
+ */
+export class AccountMismatchError extends WebhookRequestError {
+  override readonly name = 'AccountMismatchError';
+  readonly statusCode = 409;
+  readonly code = 'account_mismatch';
+}

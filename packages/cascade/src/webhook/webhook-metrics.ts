@@ -10,6 +10,7 @@ export type WebhookOutcome =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'account_mismatch'
   | 'temporal_unavailable'
   | 'internal_error';
 

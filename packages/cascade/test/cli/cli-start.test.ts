@@ -9,6 +9,8 @@ import { processesMentioning, quietPort, spawnCli, type Spawned } from './cli-pr
 let dir: string;
 let dataDir: string;
 let emptyEnvFile: string;
+/** One simulator port for every start: the demo's account (its host and port) stays the same across restarts. */
+let simulatorPort: number;
 const started: Spawned[] = [];
 
 beforeAll(async () => {
@@ -16,6 +18,7 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   emptyEnvFile = join(dir, 'empty.env');
   await writeFile(emptyEnvFile, '');
+  simulatorPort = await quietPort();
 });
 
 afterAll(async () => {
@@ -36,7 +39,7 @@ async function start(extraArgs: string[] = []): Promise<Spawned> {
       CASCADE_ADMIN_PORT: '0',
       TEMPORAL_PORT: String(await quietPort()),
       TEMPORAL_UI_PORT: String(await quietPort()),
-      SIMULATOR_PORT: String(await quietPort()),
+      SIMULATOR_PORT: String(simulatorPort),
       SIMULATOR_STATE_DURATION_MS: '20',
       CASCADE_POLL_INTERVAL_MS: '100',
     },
@@ -202,6 +205,7 @@ describe('spacelift-cascade webhook (a real process)', () => {
   it('refuses to expose the admin side beyond loopback without a token: exit 2, saying why', async () => {
     const service = spawnCli(['--env-file', emptyEnvFile, 'webhook', '--data-dir', dataDir, '--port', '0'], {
       SPACELIFT_WEBHOOK_SECRET: 'webhook-secret',
+      SPACELIFT_BASE_URL: 'https://acme.app.spacelift.io',
       TEMPORAL_ADDRESS: '127.0.0.1:1',
       CASCADE_ADMIN_HOST: '0.0.0.0',
       CASCADE_ADMIN_PORT: '0',

@@ -14,7 +14,7 @@ import { Spacelift } from 'spacelift-client';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { SeedSchema } from 'spacelift-simulator/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_SEED_PATH } from '../../src/cli/start-command.js';
+import { DEMO_SEED_PATH } from '../../src/service/spacelift-part.js';
 import { createDashboardSource } from '../../src/dashboard/dashboard-source.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
