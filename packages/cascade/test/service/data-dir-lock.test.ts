@@ -95,7 +95,7 @@ describe('data folder lock', () => {
     expect((await runningStartOf(dir))?.pid).toBe(child.pid);
     // Stopped cleanly: the lock goes with it.
     child.kill('SIGTERM');
-    await once(child, 'exit');
+    expect(await once(child, 'exit')).toEqual([0, null]);
     expect(await runningStartOf(dir)).toBeNull();
     await expect(readFile(dataDirLockFile(dir))).rejects.toThrow(/ENOENT/);
     await (await acquireDataDirLock(dir)).release();

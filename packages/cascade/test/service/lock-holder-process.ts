@@ -5,7 +5,8 @@
 import { acquireDataDirLock } from '../../src/service/data-dir-lock.js';
 
 const lock = await acquireDataDirLock(process.argv[2]!);
-console.log(`locked ${process.pid}`);
 process.once('SIGTERM', () => void lock.release().then(() => process.exit(0)));
+// Only now: the test may send SIGTERM as soon as it reads this.
+console.log(`locked ${process.pid}`);
 // Alive until told otherwise.
 setInterval(() => undefined, 1 << 30);

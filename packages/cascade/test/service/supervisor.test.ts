@@ -185,10 +185,14 @@ describe('Supervisor', () => {
   it('stop while a restart is starting stops the part it started', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let waiting = false;
     const parts: FakePart[] = [];
     const { supervisor } = supervise({
       start: async () => {
-        if (parts.length > 0) await gate;
+        if (parts.length > 0) {
+          waiting = true;
+          await gate;
+        }
         const part = new FakePart();
         parts.push(part);
         return part;
@@ -196,7 +200,7 @@ describe('Supervisor', () => {
     });
     await supervisor.start();
     parts[0]!.exit(1);
-    await new Promise((r) => setTimeout(r, 10)); // past the 1 ms backoff: the restart waits at the gate
+    await until(() => waiting); // the restart is under way
     const stopping = supervisor.stop();
     release();
     await stopping;
