@@ -3,7 +3,7 @@
  * the workflow (handlers) and by every client (receiver, CLI, dashboard, service). The names are
  * stored in histories and spooled deliveries: never rename them. Workflow code imports this file.
  */
-import { defineQuery, defineSignal, type SignalDefinition } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type SignalDefinition } from '@temporalio/workflow';
 import type {
   CascadeOptions,
   CascadeSummary,
@@ -32,6 +32,13 @@ export const stackStatusQuery = defineQuery<StackView | null, [string]>('stackSt
 
 /** The Spacelift account the coordinator serves; null for one started before accounts. */
 export const accountQuery = defineQuery<string | null>('account');
+
+/**
+ * Ends this coordinator and returns its carried state (deflated), for the coordinator named in
+ * the argument to continue from: the upgrade from the pre-account default id. It first waits for
+ * what is in flight (triggers, polls, a pass), as continue-as-new does.
+ */
+export const handOverUpdate = defineUpdate<Uint8Array, [string]>('handOver');
 
 /** Signals whose handler takes any number of arguments, so that deliveries may share one call. */
 export const MERGEABLE_SIGNALS: ReadonlySet<string> = new Set([runStateSignal.name]);

@@ -9,6 +9,7 @@ import { ConfigError } from '../config/config-error.js';
 import { coordinatorRef, type ServiceConfig } from '../config/service-config.js';
 import { createDashboardSource } from '../dashboard/dashboard-source.js';
 import { describeNativeConflict, findNativeDependencyConflicts } from '../graph/index.js';
+import { takeOverPreAccountCoordinator } from '../service/coordinator-takeover.js';
 import { acquireDataDirLock } from '../service/data-dir-lock.js';
 import { runDemoCascade } from '../service/demo-cascade.js';
 import { assertPortsFree, type PortClaim } from '../service/port-guard.js';
@@ -166,6 +167,16 @@ export async function startService(
         throw new ConfigError([
           'SPACELIFT_KEY_ID and SPACELIFT_KEY_SECRET are not set: a worker triggers runs with them',
         ]);
+      const taken = await takeOverPreAccountCoordinator(
+        temporal,
+        coordinator,
+        { ...spacelift, api: spacelift.api },
+        log,
+      );
+      if (taken)
+        out(
+          `Took over the coordinator ${taken} of an earlier version: its cascades go on under ${ref.estateId}.`,
+        );
       worker = await startWorkerPart(temporal, { ...spacelift, api: spacelift.api }, ref, log);
       shutdown.push('worker', () => worker!.stop());
       // Warm start: the coordinator runs and holds the graph before the service says ready.

@@ -44,9 +44,14 @@ export class Coordinator {
     return this.client.workflow.getHandle(this.ref.estateId);
   }
 
-  /** Starts the coordinator if needed and hands it these options (a worker does this at start). */
-  configure(): Promise<void> {
-    return sendSignalWithStart(this.client, coordinatorSignal(this.ref, configureSignal, this.ref.options));
+  /**
+   * Starts the coordinator if needed and hands it these options (a worker does this at start).
+   * `carried`: the state a coordinator this one replaces handed over (see `handOverUpdate`).
+   */
+  configure(carried?: Uint8Array): Promise<void> {
+    const request = coordinatorSignal(this.ref, configureSignal, this.ref.options);
+    if (carried) request.args.push(carried);
+    return sendSignalWithStart(this.client, request);
   }
 
   observe(obs: RunObservation): Promise<void> {

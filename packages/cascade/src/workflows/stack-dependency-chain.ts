@@ -1,4 +1,5 @@
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
   log,
@@ -20,6 +21,7 @@ import {
   cascadeStatusQuery,
   configureSignal,
   estateQuery,
+  handOverUpdate,
   runStateSignal,
   stackStatusQuery,
 } from '../coordinator-contract.js';
@@ -82,7 +84,7 @@ interface CarriedState {
 export async function stackDependencyChainWorkflow(
   input: CoordinatorInput,
   packed?: Uint8Array,
-): Promise<never> {
+): Promise<void> {
   const carried = (packed ? unpackSnapshot(packed) : input.snapshot) as CarriedState | undefined;
   let options = input.options;
   /** The account recorded when the coordinator started; activities of another account's worker refuse. */
@@ -102,6 +104,9 @@ export async function stackDependencyChainWorkflow(
   const keepWakeTimer = patched('keep-wake-timer');
   /** When the pending wake timer fires; Infinity with none pending. */
   let timerAt = Infinity;
+  /** Set by a hand-over: nothing new starts, and the coordinator ends once its state is out. */
+  let handingOverTo: string | null = null;
+  const idle = () => triggersInFlight === 0 && !polling && !reconciling;
 
   setHandler(runStateSignal, (...observations) => {
     inbox.push(...observations);
@@ -114,6 +119,24 @@ export async function stackDependencyChainWorkflow(
     model.setOptions(next);
     wake = true;
   });
+  setHandler(
+    handOverUpdate,
+    async (to) => {
+      handingOverTo = to;
+      wake = true;
+      await condition(idle);
+      const now = Date.now();
+      if (model.hasGraph) for (const obs of inbox.splice(0)) model.observe(obs, now);
+      log.info('handing the estate over', { to });
+      return packSnapshot({ model: model.snapshot(), graphDigest } satisfies CarriedState);
+    },
+    {
+      validator: (to) => {
+        if (to === workflowInfo().workflowId) throw new Error('a coordinator cannot hand over to itself');
+        if (handingOverTo !== null) throw new Error(`already handed over to ${handingOverTo}`);
+      },
+    },
+  );
   setHandler(accountQuery, () => account);
   setHandler(estateQuery, () => model.estate());
   setHandler(cascadeStatusQuery, (id) => model.findCascade(id));
@@ -181,6 +204,11 @@ export async function stackDependencyChainWorkflow(
   };
 
   for (;;) {
+    if (handingOverTo !== null) {
+      // Only after the update has answered: its state is the next coordinator's now.
+      await condition(() => idle() && allHandlersFinished());
+      return;
+    }
     const now = Date.now();
     model.tick(now);
     // Deliveries that came before the first read of the graph wait for it.
