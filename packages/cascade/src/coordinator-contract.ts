@@ -30,6 +30,12 @@ export const cascadesQuery = defineQuery<CascadeSummary[], [number]>('cascades')
 /** One stack's state; null when the coordinator does not know the stack. */
 export const stackStatusQuery = defineQuery<StackView | null, [string]>('stackStatus');
 
+/**
+ * Stacks of the dependency graph that no webhook made by `connect` reaches (the last pass's
+ * finding; empty where `connect` was never used): their runs reach the cascade only by polling.
+ */
+export const unconnectedStacksQuery = defineQuery<string[]>('unconnectedStacks');
+
 /** The Spacelift account the coordinator serves; null for one started before accounts. */
 export const accountQuery = defineQuery<string | null>('account');
 

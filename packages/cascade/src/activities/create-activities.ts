@@ -5,7 +5,7 @@ import type { SpaceliftApi } from 'spacelift-client';
 import { silentLogger, type CascadeLogger } from './cascade-logger.js';
 import { withHeartbeat } from './heartbeat.js';
 import { readRuns } from './read-runs.js';
-import { reconcileEstate } from './reconcile-estate.js';
+import { reconcileEstate, type ManagedWebhooks } from './reconcile-estate.js';
 import { triggerStackRunOnce } from './trigger-stack-run.js';
 import type { CascadeActivities } from './types.js';
 
@@ -20,6 +20,8 @@ export interface CascadeActivityDeps {
    */
   identity?: string;
   log?: CascadeLogger;
+  /** CASCADE_MANAGE_WEBHOOKS: each pass gives the graph's stacks their webhook to the receiver. */
+  webhooks?: ManagedWebhooks | null;
   /** The Spacelift account `api` reaches (see `account.ts`); activities for another account's coordinator refuse. */
   account?: string | null;
 }
@@ -56,13 +58,15 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
 
     async reconcileEstate(input) {
       refuseOtherAccount(deps.account, input.account);
-      const result = await withHeartbeat(() => reconcileEstate(api, input));
+      const result = await withHeartbeat(() => reconcileEstate(api, input, deps.webhooks ?? null));
       log.info(
         {
           totalStacks: result.totalStacks,
           stacksRead: result.stacksRead,
           observations: result.observations.length,
           graphChanged: result.nodes !== null,
+          unconnected: result.unconnected?.length,
+          webhooksFixed: result.webhooksFixed,
         },
         'reconciled the estate',
       );

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { SpaceliftApi } from 'spacelift-client';
+import type { SpaceliftApi, StackWebhook } from 'spacelift-client';
+import { isManaged, managedEndpoint, planWebhookChanges, stacksToConnect } from '../connect/webhook-plan.js';
+import { buildDependencyGraph } from '../graph/dependency-graph.js';
 import type { RunObservation } from '../cascade-contract.js';
 import { declaredUpstreams, type GraphNode } from '../graph/dependency-graph.js';
 import { callSpacelift } from './spacelift-failure.js';
@@ -12,9 +14,22 @@ import type { ReconcileInput, ReconcileResult } from './types.js';
  * webhooks were lost and refreshes the graph. The first pass (no cursor) reads the graph only:
  * the estate's past is not a change.
  */
-export async function reconcileEstate(api: SpaceliftApi, input: ReconcileInput): Promise<ReconcileResult> {
+export async function reconcileEstate(
+  api: SpaceliftApi,
+  input: ReconcileInput,
+  managed: ManagedWebhooks | null = null,
+): Promise<ReconcileResult> {
+  // The stacks' webhooks come with the same search pages: checking them costs no request.
   const stacks = await callSpacelift('search stacks', () =>
-    api.searchStacks({ queryFields: ['id', 'labels', 'state', 'stateSetAt'] }),
+    api.searchStacks({
+      queryFields: [
+        'id',
+        'labels',
+        'state',
+        'stateSetAt',
+        'integrations { webhooks { id enabled endpoint } }',
+      ],
+    }),
   );
   const nodes: GraphNode[] = [];
   const changed: string[] = [];
@@ -40,7 +55,9 @@ export async function reconcileEstate(api: SpaceliftApi, input: ReconcileInput):
     }
   }
   const graphDigest = createHash('sha256').update(JSON.stringify(nodes)).digest('base64url');
+  const webhooks = await checkWebhooks(api, stacks, nodes, input.labelPrefix, managed);
   return {
+    ...webhooks,
     nodes: graphDigest === input.graphDigest ? null : nodes,
     graphDigest,
     cursor,
@@ -48,4 +65,63 @@ export async function reconcileEstate(api: SpaceliftApi, input: ReconcileInput):
     stacksRead: since === null ? 0 : changed.length,
     totalStacks: nodes.length,
   };
+}
+
+/** Where `connect` points the stacks' webhooks, when the worker keeps them so (CASCADE_MANAGE_WEBHOOKS). */
+export interface ManagedWebhooks {
+  url: string;
+  secret: string;
+}
+
+/**
+ * The graph's stacks that no webhook made by `connect` reaches; with managed webhooks, fixes
+ * them first. Estates that never ran `connect` (webhooks made by hand, or a notification
+ * policy) are not judged.
+ */
+async function checkWebhooks(
+  api: SpaceliftApi,
+  stacks: ReadonlyArray<{ id?: string | null }>,
+  nodes: readonly GraphNode[],
+  labelPrefix: string,
+  managed: ManagedWebhooks | null,
+): Promise<Pick<ReconcileResult, 'unconnected' | 'webhooksFixed'>> {
+  const existing = new Map<string, StackWebhook[]>();
+  for (const s of stacks) {
+    const hooks = (s as { integrations?: { webhooks?: StackWebhook[] | null } | null }).integrations
+      ?.webhooks;
+    if (typeof s.id === 'string' && hooks) existing.set(s.id, hooks);
+  }
+  const anyManaged = [...existing.values()].some((hooks) => hooks.some(isManaged));
+  if (!anyManaged && managed === null) return {};
+  const graph = buildDependencyGraph(
+    nodes.map((n) => ({ id: n.id, labels: n.dependsOn.map((d) => `${labelPrefix}${d}`) })),
+    labelPrefix,
+  );
+  const wanted = stacksToConnect(graph);
+  let webhooksFixed = 0;
+  if (managed) {
+    const endpoint = managedEndpoint(managed.url, managed.secret);
+    const input = { endpoint, secret: managed.secret, enabled: true, retryOnFailure: true };
+    for (const change of planWebhookChanges(wanted, existing, endpoint, 'connect')) {
+      if (change.kind === 'create') {
+        const hook = await callSpacelift(`create the webhook of ${change.stackId}`, () =>
+          api.createStackWebhook(change.stackId, input),
+        );
+        existing.set(change.stackId, [...(existing.get(change.stackId) ?? []), hook]);
+      } else if (change.kind === 'update') {
+        const hook = await callSpacelift(`fix the webhook of ${change.stackId}`, () =>
+          api.updateStackWebhook(change.stackId, change.webhookId, input),
+        );
+        existing.set(
+          change.stackId,
+          (existing.get(change.stackId) ?? []).map((h) => (h.id === hook.id ? hook : h)),
+        );
+      } else {
+        continue; // A second managed webhook is connect's to remove, not a pass's.
+      }
+      webhooksFixed++;
+    }
+  }
+  const unconnected = wanted.filter((id) => !(existing.get(id) ?? []).some((h) => isManaged(h) && h.enabled));
+  return { unconnected, webhooksFixed };
 }

@@ -60,6 +60,14 @@ export interface ReconcileResult {
   cursor: number | null;
   /** Runs of stacks whose state changed since the cursor, oldest first. */
   observations: RunObservation[];
+  /**
+   * Stacks of the dependency graph with no enabled webhook made by `connect` (after fixing them
+   * when the worker manages webhooks); undefined when the estate has none of its webhooks at all
+   * (webhooks are not managed there).
+   */
+  unconnected?: string[];
+  /** Webhooks this pass created or fixed (the worker manages them). */
+  webhooksFixed?: number;
   /** Stacks whose runs were read (the API calls beyond the search pages). */
   stacksRead: number;
   totalStacks: number;

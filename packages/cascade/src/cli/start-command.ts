@@ -177,7 +177,13 @@ export async function startService(
         out(
           `Took over the coordinator ${taken} of an earlier version: its cascades go on under ${ref.estateId}.`,
         );
-      worker = await startWorkerPart(temporal, { ...spacelift, api: spacelift.api }, ref, log);
+      worker = await startWorkerPart(
+        temporal,
+        { ...spacelift, api: spacelift.api },
+        ref,
+        config.managedWebhooks,
+        log,
+      );
       shutdown.push('worker', () => worker!.stop());
       // Warm start: the coordinator runs and holds the graph before the service says ready.
       await coordinator.configure();

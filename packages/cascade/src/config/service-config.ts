@@ -18,7 +18,7 @@ import {
 import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
 import { ConfigError, describeIssues, withoutEmpty } from './config-error.js';
 import { accountOf, defaultEstateId, defaultTaskQueue } from '../account.js';
-import { duration, integer, nonEmpty, port } from './env-fields.js';
+import { booleanFlag, duration, integer, nonEmpty, port } from './env-fields.js';
 
 export { ConfigError };
 
@@ -57,6 +57,15 @@ const serviceEnvSchema = z.object({
   /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
   CASCADE_ESTATE_ID: nonEmpty('CASCADE_ESTATE_ID').optional(),
   CASCADE_TASK_QUEUE: nonEmpty('CASCADE_TASK_QUEUE').optional(),
+  /** The receiver's public URL (as Spacelift reaches it): where `connect` and managed webhooks point. */
+  CASCADE_WEBHOOK_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'CASCADE_WEBHOOK_URL must be an http(s) URL like https://cascade.example.com/webhook',
+    })
+    .optional(),
+  /** Each reconciliation pass gives the graph's stacks their webhook (needs CASCADE_WEBHOOK_URL). */
+  CASCADE_MANAGE_WEBHOOKS: booleanFlag('CASCADE_MANAGE_WEBHOOKS').optional(),
   CASCADE_ADMIN_HOST: nonEmpty('CASCADE_ADMIN_HOST').optional(),
   CASCADE_ADMIN_PORT: port('CASCADE_ADMIN_PORT').optional(),
   /** Bearer token of the admin side: its actions need it, and all of it when exposed beyond loopback. */
@@ -106,6 +115,8 @@ export interface ServiceConfig {
   webhook: WebhookConfig;
   /** The admin listener: dashboard, /api, /docs, /metrics. */
   admin: { host: string; port: number; token: string | null };
+  /** CASCADE_MANAGE_WEBHOOKS: where each pass points the stacks' webhooks; null when not managed. */
+  managedWebhooks: { url: string; secret: string } | null;
   /** Explicit coordinator names; null: the defaults, which name the account (see `coordinatorRef`). */
   coordinator: { estateId: string | null; taskQueue: string | null };
 }
@@ -140,6 +151,12 @@ export function loadServiceConfig(
   const s = service.data;
   const spaceliftIssue = spaceliftProblem(s, options.accountOnly ?? false);
   if (spaceliftIssue) throw new ConfigError([spaceliftIssue]);
+  const secret = webhook.data.secrets[0];
+  if (s.CASCADE_MANAGE_WEBHOOKS && (s.CASCADE_WEBHOOK_URL === undefined || secret === undefined)) {
+    throw new ConfigError([
+      'CASCADE_MANAGE_WEBHOOKS=true needs CASCADE_WEBHOOK_URL (the receiver as Spacelift reaches it) and SPACELIFT_WEBHOOK_SECRET (what the webhooks are signed with)',
+    ]);
+  }
   const spacelift =
     s.SPACELIFT_BASE_URL && s.SPACELIFT_KEY_ID && s.SPACELIFT_KEY_SECRET
       ? { baseUrl: s.SPACELIFT_BASE_URL, keyId: s.SPACELIFT_KEY_ID, keySecret: s.SPACELIFT_KEY_SECRET }
@@ -176,6 +193,10 @@ export function loadServiceConfig(
       token: s.CASCADE_ADMIN_TOKEN ?? null,
     },
     coordinator: { estateId: s.CASCADE_ESTATE_ID ?? null, taskQueue: s.CASCADE_TASK_QUEUE ?? null },
+    managedWebhooks:
+      s.CASCADE_MANAGE_WEBHOOKS && s.CASCADE_WEBHOOK_URL && secret
+        ? { url: s.CASCADE_WEBHOOK_URL, secret }
+        : null,
   };
 }
 

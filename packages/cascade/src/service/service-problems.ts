@@ -1,7 +1,7 @@
 import { Client, type Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { SpaceliftAuthError, type SpaceliftApi } from 'spacelift-client';
-import { accountQuery, type CoordinatorRef } from '../coordinator-contract.js';
+import { accountQuery, unconnectedStacksQuery, type CoordinatorRef } from '../coordinator-contract.js';
 import type { Problem } from '../admin/service-status.js';
 import type { CascadePort } from '../webhook/cascade-port.js';
 
@@ -108,12 +108,32 @@ export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]>
     }
   };
 
+  const webhooksProblem = async (): Promise<Problem | null> => {
+    try {
+      const missing = await within(() =>
+        client.workflow.getHandle(checks.coordinator.estateId).query(unconnectedStacksQuery),
+      );
+      if (missing.length === 0) return null;
+      const named =
+        missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, and ${missing.length - 5} more` : '');
+      return {
+        part: 'webhooks',
+        message:
+          `${missing.length} stack(s) of the dependency graph have no webhook to this service (${named}): ` +
+          'their runs reach the cascade late, by polling; run `spacelift-cascade connect` again, or set CASCADE_MANAGE_WEBHOOKS=true',
+      };
+    } catch {
+      return null; // Not started yet, or no worker to answer.
+    }
+  };
+
   return async () => {
     const found = await Promise.all([
       spaceliftProblem(),
       temporalProblem(),
       workerProblem(),
       accountProblem(),
+      webhooksProblem(),
     ]);
     return found.filter((p): p is Problem => p !== null);
   };

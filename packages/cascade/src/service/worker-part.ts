@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { SpaceliftApi } from 'spacelift-client';
+import type { ManagedWebhooks } from '../activities/reconcile-estate.js';
 import type { CoordinatorRef } from '../coordinator-contract.js';
 import { routeTemporalLogs } from '../cli/temporal-runtime-logs.js';
 import { connectTemporalWorker } from '../temporal/connection.js';
@@ -20,6 +21,7 @@ export async function startWorkerPart(
   temporal: TemporalPart,
   spacelift: { api: SpaceliftApi; identity: string | null; account: string },
   coordinator: CoordinatorRef,
+  webhooks: ManagedWebhooks | null,
   log: Logger,
 ): Promise<WorkerPart> {
   routeTemporalLogs(log.child({ component: 'worker' }));
@@ -32,6 +34,7 @@ export async function startWorkerPart(
       api: spacelift.api,
       identity: spacelift.identity ?? undefined,
       account: spacelift.account,
+      webhooks,
       log: log.child({ component: 'worker' }),
     });
     const running = worker.run().finally(() => connection.close());

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { SpaceliftApi } from 'spacelift-client';
 import { createActivities } from '../activities/create-activities.js';
+import type { ManagedWebhooks } from '../activities/reconcile-estate.js';
 import type { CascadeLogger } from '../activities/cascade-logger.js';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../constants.js';
 
@@ -15,6 +16,8 @@ export interface CascadeWorkerOptions {
   /** `triggeredBy` of runs this API key triggers; see `createActivities`. */
   identity?: string;
   log?: CascadeLogger;
+  /** CASCADE_MANAGE_WEBHOOKS: where reconciliation passes point the stacks' webhooks. */
+  webhooks?: ManagedWebhooks | null;
   /** The Spacelift account `api` reaches; the worker refuses to act for another account's coordinator. */
   account?: string | null;
   /** A bundle from `bundleWorkflowCode` (production, tests); else the workflows are bundled at start. */
@@ -50,6 +53,7 @@ export async function createCascadeWorker(options: CascadeWorkerOptions): Promis
     identity: options.identity,
     log: options.log,
     account: options.account,
+    webhooks: options.webhooks,
   });
   return Worker.create({
     connection: options.connection,

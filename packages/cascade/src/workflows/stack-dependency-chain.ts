@@ -24,6 +24,7 @@ import {
   handOverUpdate,
   runStateSignal,
   stackStatusQuery,
+  unconnectedStacksQuery,
 } from '../coordinator-contract.js';
 
 // Activities heartbeat every 2 s: a dead worker's task is retried after 10 s, not after the long timeouts.
@@ -138,6 +139,9 @@ export async function stackDependencyChainWorkflow(
     },
   );
   setHandler(accountQuery, () => account);
+  /** The last pass's stacks without a webhook made by `connect`. */
+  let unconnected: string[] = [];
+  setHandler(unconnectedStacksQuery, () => unconnected);
   setHandler(estateQuery, () => model.estate());
   setHandler(cascadeStatusQuery, (id) => model.findCascade(id));
   setHandler(cascadesQuery, (limit) => model.cascadeList(limit));
@@ -191,6 +195,7 @@ export async function stackDependencyChainWorkflow(
           if (result.nodes) model.setGraph(result.nodes, now);
           graphDigest = result.graphDigest;
           model.reconcileCursor = result.cursor;
+          unconnected = result.unconnected ?? [];
           for (const obs of result.observations) model.observe(obs, now);
           model.retryTriggerErrors();
         },

@@ -7,6 +7,9 @@ import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectCommand, countingClient, type ConnectOptions } from '../../src/connect/connect-command.js';
 import { isManaged } from '../../src/connect/webhook-plan.js';
+import { reconcileEstate } from '../../src/activities/reconcile-estate.js';
+import { unconnectedStacksQuery } from '../../src/coordinator-contract.js';
+import { serviceProblems } from '../../src/service/service-problems.js';
 import { TemporalCascadeGateway } from '../../src/temporal/cascade-gateway.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { buildWebhookServer, listenWebhookServer } from '../../src/webhook/server.js';
@@ -157,5 +160,57 @@ describe('spacelift-cascade connect', () => {
     expect(removed.mutations).toBe(3);
     expect(simulator.store.webhooks.list().filter((w) => isManaged(w))).toEqual([]);
     expect(simulator.store.webhooks.list().map((w) => w.id)).toEqual([mine.id]);
+  });
+
+  it('a stack that joins the graph after connect is a problem the service shows; managed webhooks fix it in a pass', async () => {
+    await connect();
+    simulator.store.stacks.create({
+      name: 'cache',
+      repository: 'infra',
+      branch: 'main',
+      administrative: false,
+      labels: ['dependsOn:database'],
+    });
+    const api = new Spacelift({
+      baseUrl: simulator.baseUrl,
+      keyId: simulator.apiKey.id,
+      keySecret: simulator.apiKey.secret,
+    });
+    const input = { labelPrefix: 'dependsOn:', cursor: null, graphDigest: null };
+    // Seen by the pass the coordinator runs anyway: no request beyond its search pages.
+    const seen = await reconcileEstate(api, input);
+    expect(seen.unconnected).toEqual(['cache']);
+
+    // The coordinator holds the pass's finding; the service's status says it in words.
+    // A coordinator of its own, whose first pass sees the estate as it is now.
+    const ref = { estateId: `${ESTATE_ID}-joined`, taskQueue: harness.taskQueue, options: cascadeOptions };
+    const coordinator = new Coordinator(new Client({ connection }), ref);
+    const problems = await harness.withWorker(api, async () => {
+      await coordinator.configure();
+      await eventually(async () =>
+        (await new Client({ connection }).workflow.getHandle(ref.estateId).query(unconnectedStacksQuery))
+          .length > 0
+          ? true
+          : undefined,
+      );
+      return serviceProblems({
+        temporal: { address: 'test', namespace: 'default', connection, gateway: null },
+        coordinator: { ...ref, account: 'acme' },
+        spacelift: { api: null, keyId: null, baseUrl: simulator.baseUrl },
+        worker: () => null,
+      })();
+    });
+    await new Client({ connection }).workflow.getHandle(ref.estateId).terminate('test over');
+    expect(problems).toContainEqual({
+      part: 'webhooks',
+      message: expect.stringMatching(
+        /^1 stack\(s\) of the dependency graph have no webhook to this service \(cache\).*connect/,
+      ),
+    });
+
+    const fixed = await reconcileEstate(api, input, { url: receiverUrl, secret: SECRET });
+    expect(fixed).toMatchObject({ unconnected: [], webhooksFixed: 1 });
+    expect(simulator.store.webhooks.ofStack('cache')).toMatchObject([{ enabled: true, secret: SECRET }]);
+    expect((await connect()).mutations).toBe(0);
   });
 });
