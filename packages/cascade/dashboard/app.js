@@ -107,7 +107,7 @@ const rows = new Map();
 
 /** @param {EstateStack} s */
 function rowLabel(s) {
-  return `${s.name}${s.name !== s.id ? ` (${s.id})` : ''}: ${describeView(s.view)}`;
+  return `${s.name}${s.name !== s.id ? ` (${s.id})` : ''}: ${describeView(s.view, s.id)}`;
 }
 
 function renderList() {
@@ -300,11 +300,11 @@ function idList(title, ids) {
   ]);
 }
 
-/** @param {StackView} view */
-function viewLine(view) {
+/** @param {StackView} view @param {string} stackId */
+function viewLine(view, stackId) {
   const p = h('p', { class: 'view' }, [
     h('span', { class: 'swatch', 'data-state': view.state, 'aria-hidden': 'true' }),
-    describeView(view),
+    describeView(view, stackId),
   ]);
   if (typeof view.runUrl === 'string')
     p.append(' ', h('a', { href: view.runUrl, target: '_blank', rel: 'noopener' }, ['open run']));
@@ -373,7 +373,7 @@ function renderDetail() {
       d.name !== d.id ? ` (${d.id})` : '',
       d.space ? ` · space ${d.space}` : '',
     ]),
-    viewLine(d.view),
+    viewLine(d.view, d.id),
     h('div', { class: 'field' }, [
       h('h3', {}, ['Labels']),
       d.labels.length

@@ -58,16 +58,18 @@ const URGENCY = [
 /**
  * A sentence saying what a stack is doing.
  * @param {StackView} view
+ * @param {string} stackId
  * @returns {string}
  */
-export function describeView(view) {
+export function describeView(view, stackId) {
   switch (view.state) {
     case 'waiting': {
       const waitingFor = /** @type {string[]} */ (view.waitingFor ?? []);
       return waitingFor.length ? `waiting for ${waitingFor.join(', ')}` : 'waiting';
     }
     case 'blocked':
-      return `blocked by ${String(view.blockedBy)}: ${String(view.reason)}`;
+      // As the CLI says it: the reason says what to do; a stack blocked by itself reads as its state.
+      return view.blockedBy === stackId ? String(view.reason) : `blocked: ${String(view.reason)}`;
     case 'cyclic':
       return `on a cycle: ${String(view.cycle)}`;
     case 'queued':

@@ -1,6 +1,7 @@
 import type { SpaceliftApi } from 'spacelift-client';
-import type { CascadeSummary } from '../cascade-contract.js';
+import type { CascadeSummary, CascadeView, StackView } from '../cascade-contract.js';
 import { observationOf } from '../activities/run-observation.js';
+import { runLink } from '../estate/estate-views.js';
 import type { Coordinator } from '../temporal/coordinator.js';
 import { describeCascade, exitCodeOf, EXIT_CASCADE_FAILED, EXIT_SUCCESS } from './cascade-report.js';
 import { followRun } from './follow-cascade.js';
@@ -25,7 +26,13 @@ export async function triggerCommand(
   await coordinator.observe(observationOf(stackId, run));
   if (!o.json) o.out(`Triggered run ${run.id} of stack ${stackId}.`);
   if (!flags.follow) {
-    if (o.json) print(o, { runId: run.id }, () => '');
+    const runUrl = runLink(coordinator.ref.options.runUrlBase, stackId, run.id);
+    const follow = followCommand(run.id);
+    print(
+      o,
+      { runId: run.id, runUrl, follow },
+      () => `Run: ${runUrl}\nFollow the cascade it starts or joins once it finishes: ${follow}`,
+    );
     return EXIT_SUCCESS;
   }
   const result = await followRun(coordinator, stackId, run.id, {
@@ -66,16 +73,50 @@ export class UnknownCascadeError extends Error {
   }
 }
 
-export async function statusCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
+/** Thrown for the id of a run the coordinator knows that has no cascade: not finished yet, or none came of it. */
+export class NoCascadeOfRunError extends Error {
+  override readonly name = 'NoCascadeOfRunError';
+  constructor(
+    readonly runId: string,
+    readonly stackId: string,
+    stack: StackView,
+  ) {
+    super(
+      stack.state === 'finished'
+        ? `run ${runId} of ${stackId} finished and started no cascade: no stack depends on ${stackId}, or the run changed nothing.`
+        : stack.state === 'failed'
+          ? `run ${runId} of ${stackId} ended ${stack.runState}: nothing cascades from it.`
+          : `no cascade yet: run ${runId} of ${stackId} is ${'runState' in stack ? stack.runState : stack.state}; ` +
+            `the cascade it starts (or joins) shows here once it finishes (\`${followCommand(runId)}\`).`,
+    );
+  }
+}
+
+/** The command that shows the cascade a run starts or joins. */
+const followCommand = (runId: string) => `spacelift-cascade cascades status ${runId}`;
+
+/**
+ * The cascade of an id (its own, or that of a run in it); for the id of a run in no cascade (yet),
+ * an error that says what the run is doing.
+ */
+async function cascadeOf(coordinator: Coordinator, id: string): Promise<CascadeView> {
   const view = await coordinator.cascade(id);
-  if (view === null) throw new UnknownCascadeError(id);
+  if (view !== null) return view;
+  const estate = await coordinator.estate();
+  for (const [stackId, stack] of Object.entries(estate.stacks)) {
+    if ('runId' in stack && stack.runId === id) throw new NoCascadeOfRunError(id, stackId, stack);
+  }
+  throw new UnknownCascadeError(id);
+}
+
+export async function statusCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
+  const view = await cascadeOf(coordinator, id);
   print(o, view, () => describeCascade(view));
   return EXIT_SUCCESS;
 }
 
 export async function cancelCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
-  const view = await coordinator.cascade(id);
-  if (view === null) throw new UnknownCascadeError(id);
+  const view = await cascadeOf(coordinator, id);
   await coordinator.cancel(view.id);
   print(
     o,

@@ -27,6 +27,14 @@ export function exitCodeOf(view: CascadeView): number {
   return t.failed + t.blocked + t.cyclic > 0 ? EXIT_STACKS_FAILED_OR_BLOCKED : EXIT_SUCCESS;
 }
 
+/**
+ * A blocked stack in words. Its reason says what to do (see estate/trigger-refusal.ts): a stack
+ * blocked by itself reads as its own state ("disabled in Spacelift: enable it, then …"), one
+ * blocked from above says so ("blocked: upstream warehouse failed: …").
+ */
+export const blockedWords = (stackId: string, s: { blockedBy: string; reason: string }): string =>
+  s.blockedBy === stackId ? s.reason : `blocked: ${s.reason}`;
+
 /** One line for a stack, e.g. `database: finished (run 01H...) https://...`. */
 export function describeStack(stackId: string, s: StackView): string {
   switch (s.state) {
@@ -35,7 +43,7 @@ export function describeStack(stackId: string, s: StackView): string {
     case 'waiting':
       return `${stackId}: waiting${s.waitingFor.length ? ` for ${s.waitingFor.join(', ')}` : ''}`;
     case 'blocked':
-      return `${stackId}: BLOCKED by ${s.blockedBy}: ${s.reason}`;
+      return `${stackId}: ${blockedWords(stackId, s)}`;
     case 'cyclic':
       return `${stackId}: on a cycle (${s.cycle}), never runs`;
     case 'triggering':

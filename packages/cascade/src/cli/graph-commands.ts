@@ -72,7 +72,9 @@ export async function planCommand(
     o.json
       ? JSON.stringify(plan, null, 2)
       : [
-          `A finished tracked run of ${root} would trigger ${count} stack(s):`,
+          count === 0
+            ? `${root} has no dependents: a finished run of it triggers nothing.`
+            : `A finished tracked run of ${root} would trigger ${count} stack(s):`,
           ...(cycles.length
             ? cycles.map((c) => `  refused: cycle ${describeCycle(c)} (nothing would be triggered)`)
             : waves.map((w, i) => `  wave ${i + 1}: ${w.join(', ')}${w.length > 1 ? ' (in parallel)' : ''}`)),

@@ -16,6 +16,7 @@ import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
 import type { LiveRun, Need, StackEntry } from './estate-records.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
+import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
 
 /** Every state a stack can be shown in. */
 export const STACK_STATES: readonly StackState[] = [
@@ -66,8 +67,10 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
   if (e.need) {
     const cycle = estate.cycleOf.get(stackId);
     if (cycle) return { state: 'cyclic', cycle };
-    if (e.triggerError)
-      return { state: 'blocked', blockedBy: stackId, reason: `could not trigger a run: ${e.triggerError}` };
+    if (e.triggerError) {
+      const reason = refusedTriggerReason(stackId, e.triggerError, estate.options.reconcileIntervalMs);
+      return { state: 'blocked', blockedBy: stackId, reason };
+    }
     const blocked = blocker(estate, stackId);
     if (blocked) return { state: 'blocked', ...blocked };
     return { state: 'waiting', waitingFor: e.ups.filter((u) => estate.dirty.has(u)) };
@@ -167,8 +170,13 @@ export function findCascade(estate: EstateReading, idOrRunId: string): CascadeVi
   return null;
 }
 
+/** A run's page: `<runUrlBase>/stack/<stack id>/run/<run id>`. */
+export function runLink(runUrlBase: string, stackId: string, runId: string): string {
+  return `${runUrlBase.replace(/\/+$/, '')}/stack/${stackId}/run/${runId}`;
+}
+
 function runUrl(estate: EstateReading, stackId: string, runId: string): string {
-  return `${estate.options.runUrlBase.replace(/\/+$/, '')}/stack/${stackId}/run/${runId}`;
+  return runLink(estate.options.runUrlBase, stackId, runId);
 }
 
 /** A stack shown by a run it had: finished, failed, or still running. */
@@ -199,7 +207,10 @@ function blocker(estate: EstateReading, stackId: string): { blockedBy: string; r
       return { blockedBy: id, reason: `upstream ${id} is on a cycle: ${estate.cycleOf.get(id)}` };
     }
     if (e.triggerError && e.need) {
-      return { blockedBy: id, reason: `upstream ${id} could not be triggered: ${e.triggerError}` };
+      return {
+        blockedBy: id,
+        reason: refusedUpstreamReason(id, e.triggerError, estate.options.reconcileIntervalMs),
+      };
     }
     const overdue = e.runs.map((r) => overdueConfirmation(estate, r)).find((why) => why !== null);
     if (overdue) return { blockedBy: id, reason: `upstream ${id}: ${overdue}` };

@@ -103,7 +103,7 @@ describe('cascade report', () => {
     expect(text).toContain('cluster: running (run R2, APPLYING) http://x/stack/cluster/run/R2');
     expect(text).toContain('gate: awaiting confirmation (run R3) u3');
     expect(text).toContain('loop: on a cycle (loop -> knot -> loop), never runs');
-    expect(text).toContain('below: BLOCKED by gate: upstream gate failed: run R3 ended DISCARDED');
+    expect(text).toContain('below: blocked: upstream gate failed: run R3 ended DISCARDED');
   });
 
   it('lists only the stack lines that changed, then the phase when it changed', () => {

@@ -214,6 +214,12 @@ describe('plan', () => {
     expect(out).toMatch(/refused: cycle loop-[ab] -> loop-[ab] -> loop-[ab] \(nothing would be triggered\)/);
   });
 
+  it('a stack with no dependents says so in words', async () => {
+    const { code, out } = await cli.run(['plan', 'app']);
+    expect(code).toBe(0);
+    expect(out).toBe('app has no dependents: a finished run of it triggers nothing.');
+  });
+
   it('an unknown stack is a usage error', async () => {
     const { code, err } = await cli.run(['plan', 'nope']);
     expect(code).toBe(2);
@@ -290,6 +296,22 @@ describe('trigger --follow and cascades', () => {
     expect(out).toContain(`cascade cascade-${diamondRunId} from network: completed`);
     for (const stack of ['database', 'cache', 'app'])
       expect(out).toMatch(new RegExp(`^  ${stack}: finished \\(run `, 'm'));
+  });
+
+  it('trigger without --follow prints the run and the command for its cascade, which takes the run id', async () => {
+    const { code, out } = await cli.run(['trigger', 'edge']);
+    expect(code).toBe(0);
+    const [, runId] = /^Triggered run (\S+) of stack edge\.$/m.exec(out) ?? [];
+    expect(out).toContain(`Run: ${simulator.baseUrl}/stack/edge/run/${runId}`);
+    const [, command] =
+      /^Follow the cascade it starts or joins once it finishes: spacelift-cascade (.+)$/m.exec(out) ?? [];
+    expect(command).toBe(`cascades status ${runId}`);
+    const done = await statusUntil(runId!, (s) => s.phase === 'completed');
+    expect(done.id).toBe(`cascade-${runId}`);
+    expect(done.stacks['edge-child']).toMatchObject({ state: 'finished' });
+    const text = await cli.run(command!.split(' '));
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`cascade cascade-${runId} from edge: completed`);
   });
 
   it('cascades cancel: the stack awaiting confirmation is shown so, then nothing more is triggered', async () => {

@@ -110,7 +110,7 @@ describe('spacelift-cascade start (demo mode, a real process)', () => {
     );
     expect(roots!.split(', ').sort()).toEqual([root, child].sort());
     expect(service.stdout()).toMatch(/^ {2}\S+: FAILED, run \S+ ended FAILED /m);
-    expect(service.stdout()).toMatch(/^ {2}\S+: BLOCKED by \S+: upstream \S+ failed/m);
+    expect(service.stdout()).toMatch(/^ {2}\S+: blocked: upstream \S+ failed/m);
     expect(service.stdout()).toMatch(new RegExp(`^ {2}${child}: finished \\(run `, 'm'));
     firstCascade = cascadeId!;
 

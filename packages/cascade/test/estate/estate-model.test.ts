@@ -481,7 +481,9 @@ describe('EstateModel', () => {
     e.model.triggerFailed('a', 'stack a is locked by alice');
     expect(e.view('a')).toMatchObject({
       state: 'blocked',
-      reason: 'could not trigger a run: stack a is locked by alice',
+      reason:
+        'locked by alice in Spacelift: unlock it, then run `spacelift-cascade trigger a` or push to it ' +
+        '(the cascade also tries again by itself within 60 s)',
     });
     expect(e.view('b')).toMatchObject({ state: 'blocked', blockedBy: 'a' });
     expect(e.model.takeReady(10)).toEqual([]);
