@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { SpaceliftApi, StackWebhook } from 'spacelift-client';
-import { isManaged, managedEndpoint, planWebhookChanges, stacksToConnect } from '../connect/webhook-plan.js';
+import type { SpaceliftApi } from 'spacelift-client';
+import {
+  isManaged,
+  managedEndpoint,
+  planWebhookChanges,
+  stacksToConnect,
+  webhooksOf,
+  WEBHOOK_FIELDS,
+} from '../connect/webhook-plan.js';
 import { buildDependencyGraph } from '../graph/dependency-graph.js';
 import type { RunObservation } from '../cascade-contract.js';
 import { declaredUpstreams, type GraphNode } from '../graph/dependency-graph.js';
@@ -22,13 +29,7 @@ export async function reconcileEstate(
   // The stacks' webhooks come with the same search pages: checking them costs no request.
   const stacks = await callSpacelift('search stacks', () =>
     api.searchStacks({
-      queryFields: [
-        'id',
-        'labels',
-        'state',
-        'stateSetAt',
-        'integrations { webhooks { id enabled endpoint } }',
-      ],
+      queryFields: ['id', 'labels', 'state', 'stateSetAt', WEBHOOK_FIELDS],
     }),
   );
   const nodes: GraphNode[] = [];
@@ -85,12 +86,7 @@ async function checkWebhooks(
   labelPrefix: string,
   managed: ManagedWebhooks | null,
 ): Promise<Pick<ReconcileResult, 'unconnected' | 'webhooksFixed'>> {
-  const existing = new Map<string, StackWebhook[]>();
-  for (const s of stacks) {
-    const hooks = (s as { integrations?: { webhooks?: StackWebhook[] | null } | null }).integrations
-      ?.webhooks;
-    if (typeof s.id === 'string' && hooks) existing.set(s.id, hooks);
-  }
+  const existing = webhooksOf(stacks);
   const anyManaged = [...existing.values()].some((hooks) => hooks.some(isManaged));
   if (!anyManaged && managed === null) return {};
   const graph = buildDependencyGraph(

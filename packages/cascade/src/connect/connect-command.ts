@@ -1,16 +1,22 @@
-import {
-  Spacelift,
-  SIGNATURE_256_HEADER,
-  signWebhookBody,
-  type SpaceliftApi,
-  type StackWebhook,
-} from 'spacelift-client';
+import { Spacelift, SIGNATURE_256_HEADER, signWebhookBody, type SpaceliftApi } from 'spacelift-client';
 import type { SpaceliftCredentials } from '../config/service-config.js';
-import { describeCycle, findCycles, findNativeDependencyConflicts, readStackGraph } from '../graph/index.js';
+import {
+  buildDependencyGraph,
+  describeCycle,
+  findCycles,
+  findNativeDependencyConflicts,
+} from '../graph/index.js';
 import type { Output } from '../cli/output.js';
-import { managedEndpoint, planWebhookChanges, stacksToConnect, type WebhookChange } from './webhook-plan.js';
+import {
+  managedEndpoint,
+  planWebhookChanges,
+  stacksToConnect,
+  webhooksOf,
+  WEBHOOK_FIELDS,
+  type WebhookChange,
+} from './webhook-plan.js';
 
-/** Stacks whose webhooks are read or changed at once: a 1,000-stack estate in seconds, gently. */
+/** Webhooks changed at once: a 1,000-stack estate in seconds, gently. */
 const CONCURRENCY = 8;
 
 export interface ConnectOptions {
@@ -81,7 +87,13 @@ export async function connectCommand(
     if (!o.json) o.out(line);
   };
   const endpoint = managedEndpoint(options.url, options.secret);
-  const graph = await readStackGraph(api, options.labelPrefix);
+  // One paged search brings the labels and every stack's webhooks.
+  const stacks = await api.searchStacks({ queryFields: ['id', 'labels', WEBHOOK_FIELDS] });
+  const graph = buildDependencyGraph(
+    stacks.flatMap((s) => (typeof s.id === 'string' ? [{ id: s.id, labels: s.labels ?? [] }] : [])),
+    options.labelPrefix,
+  );
+  const existing = webhooksOf(stacks);
   const spaces = await api.getSpaces();
   const connected = stacksToConnect(graph);
   const cycles = findCycles(graph);
@@ -96,14 +108,6 @@ export async function connectCommand(
       `  warning: ${c.stackId} also has native Spacelift dependencies (${c.native.join(', ')}); keep one kind`,
     );
 
-  // `remove` looks at every stack (a stack may have left the graph since `connect`).
-  const scope = options.remove ? graph.stackIds : connected;
-  const lists = await mapLimited(
-    scope,
-    CONCURRENCY,
-    async (id) => [id, (await api.getStackWebhooks(id)) ?? []] as const,
-  );
-  const existing = new Map<string, readonly StackWebhook[]>(lists);
   const changes = planWebhookChanges(connected, existing, endpoint, options.remove ? 'remove' : 'connect');
   let mutations = 0;
   const input = { endpoint, secret: options.secret, enabled: true, retryOnFailure: true };

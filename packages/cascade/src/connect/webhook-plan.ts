@@ -29,6 +29,20 @@ export function isManaged(webhook: Pick<StackWebhook, 'endpoint'>): boolean {
   }
 }
 
+/** The fields of a stack search that bring each stack's webhooks along (no request per stack). */
+export const WEBHOOK_FIELDS = 'integrations { webhooks { id enabled endpoint } }';
+
+/** Each stack's webhooks, from search results read with {@link WEBHOOK_FIELDS}. */
+export function webhooksOf(stacks: ReadonlyArray<{ id?: string | null }>): Map<string, StackWebhook[]> {
+  const found = new Map<string, StackWebhook[]>();
+  for (const s of stacks) {
+    const hooks = (s as { integrations?: { webhooks?: StackWebhook[] | null } | null }).integrations
+      ?.webhooks;
+    if (typeof s.id === 'string') found.set(s.id, hooks ?? []);
+  }
+  return found;
+}
+
 /** Stacks whose runs the cascade must hear of: every stack with an upstream or a dependent. */
 export function stacksToConnect(graph: DependencyGraph): string[] {
   return graph.stackIds.filter(
