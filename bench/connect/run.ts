@@ -96,7 +96,7 @@ const of = (pass: 'first' | 'second') => {
   };
 };
 const result = {
-  stacks: STACKS,
+  stacks: runs[0]?.stacks,
   connected: runs[0]?.connected,
   repeats: REPEATS,
   first: of('first'),
