@@ -37,6 +37,7 @@ const runs: Array<{
   apiCalls: number;
   mutations: number;
   connected: number;
+  stacks: number;
 }> = [];
 for (let repeat = 0; repeat < REPEATS; repeat++) {
   const simulator = await startSimulator({
@@ -71,6 +72,7 @@ for (let repeat = 0; repeat < REPEATS; repeat++) {
         apiCalls: report.apiCalls,
         mutations: report.mutations,
         connected: report.connected,
+        stacks: report.stacks,
       });
       console.log(
         `repeat ${repeat + 1} ${pass}: ${ms.toFixed(0)} ms, ${report.apiCalls} API calls, ${report.mutations} mutations`,
