@@ -359,6 +359,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 1;
     }
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    // Errors of the setup (a taken port, a data folder in use) carry exit code 2: not a crash.
+    return (err as { exitCode?: unknown } | null)?.exitCode === EXIT_USAGE ? EXIT_USAGE : 1;
   }
 }
