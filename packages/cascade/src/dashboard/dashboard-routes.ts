@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyPluginCallback } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { SpaceliftError } from 'spacelift-client';
 import { z } from 'zod';
 import type { StackView } from '../cascade-contract.js';
 import { SUCCESS_STATE } from '../estate/run-states.js';
@@ -85,6 +86,17 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           .code(503)
           .header('retry-after', '2')
           .send({ error: 'temporal_unavailable', message: err.message });
+      }
+      if ((err as unknown) instanceof SpaceliftError) {
+        // A refused key or an unreachable account: said in words (GET /api/status has the remedy).
+        request.log.warn({ err }, 'dashboard read of Spacelift failed');
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({
+            error: 'spacelift_unavailable',
+            message: `Spacelift could not be read (${err.message}); GET /api/status says what to do`,
+          });
       }
       // The rest (bad requests, failures) is answered by the server it is mounted on.
       throw err;
