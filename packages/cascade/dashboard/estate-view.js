@@ -9,7 +9,10 @@
  * @typedef {{ id: string, name: string, space: string | null, labels: string[], upstreams: string[],
  *   nativeUpstreams: string[], view: StackView }} EstateStack
  */
-/** @typedef {{ id: string, label: string, state: string, kind: 'stack' | 'space' | 'ghost', count?: number }} DrawNode */
+/**
+ * @typedef {{ id: string, label: string, state: string, kind: 'stack' | 'space' | 'ghost', count?: number,
+ *   missing?: string[] }} DrawNode `missing`: the unknown ids its `dependsOn:` labels name.
+ */
 /** @typedef {{ nodes: DrawNode[], edges: Array<[string, string]>, note: string | null }} Drawing */
 
 /** Every state of the cascade model, in legend order, with how the page names it. */
@@ -140,12 +143,33 @@ export function adjacency(stacks) {
 function subgraph(stacks, ids, kind, note = /** @type {string | null} */ (null)) {
   /** @type {DrawNode[]} */ const nodes = [];
   /** @type {Array<[string, string]>} */ const edges = [];
+  const known = new Set(stacks.map((s) => s.id));
   for (const s of stacks) {
     if (!ids.has(s.id)) continue;
-    nodes.push({ id: s.id, label: s.name, state: s.view.state, kind: kind(s) });
+    /** @type {DrawNode} */ const node = { id: s.id, label: s.name, state: s.view.state, kind: kind(s) };
+    const missing = unknownUpstreams(s, known);
+    if (missing.length) node.missing = missing;
+    nodes.push(node);
     for (const u of s.upstreams) if (ids.has(u)) edges.push([u, s.id]);
   }
   return { nodes, edges, note };
+}
+
+/**
+ * The ids a stack's `dependsOn:` labels name that are no stack of the estate (a dangling label).
+ * @param {EstateStack} stack
+ * @param {Set<string>} known every stack id
+ */
+export function unknownUpstreams(stack, known) {
+  return stack.upstreams.filter((u) => !known.has(u));
+}
+
+/**
+ * What a dangling label means, in words (the graph's tooltip, the stack list's accessible name).
+ * @param {string[]} missing
+ */
+export function danglingWords(missing) {
+  return `depends on unknown stack${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (no such stack, or the API key cannot see it)`;
 }
 
 /**

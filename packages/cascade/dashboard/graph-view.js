@@ -5,7 +5,7 @@
  * and highlights change attributes in place.
  */
 import dagre from './vendor/dagre.js';
-import { escapeHtml as escape } from './estate-view.js';
+import { danglingWords, escapeHtml as escape } from './estate-view.js';
 
 /** @typedef {import('./estate-view.js').Drawing} Drawing */
 
@@ -85,6 +85,14 @@ export function layout(drawing) {
   return { positions, edges, width: size.width ?? 0, height: size.height ?? 0 };
 }
 
+/**
+ * A node's tooltip: its name and state, and what is wrong with its labels.
+ * @param {import('./estate-view.js').DrawNode} node
+ */
+function nodeTitle(node) {
+  return `${node.label} (${node.state})${node.missing?.length ? `: ${danglingWords(node.missing)}` : ''}`;
+}
+
 export class GraphView {
   /**
    * @param {SVGSVGElement} svg
@@ -111,7 +119,7 @@ export class GraphView {
    * @returns {{ layoutMs: number, drawMs: number, relaid: boolean }}
    */
   render(drawing) {
-    const key = `${drawing.nodes.map((n) => `${n.id}\u0001${n.label}\u0001${n.kind}`).join('\u0000')}|${drawing.edges.join(';')}`;
+    const key = `${drawing.nodes.map((n) => `${n.id}\u0001${n.label}\u0001${n.kind}\u0001${n.missing ?? ''}`).join('\u0000')}|${drawing.edges.join(';')}`;
     if (key === this.key) {
       this.updateStates(drawing);
       return { layoutMs: 0, drawMs: 0, relaid: false };
@@ -134,12 +142,18 @@ export class GraphView {
         const p = laid.positions.get(node.id);
         if (!p) return '';
         const label = node.label.length > 24 ? `${node.label.slice(0, 23)}…` : node.label;
+        const dangling = node.missing?.length ? ' dangling' : '';
+        // A dangling dependsOn label: a dashed outline and a "?" badge on the node's corner.
+        const badge = dangling
+          ? `<g class="badge" transform="translate(${p.width},0)"><circle r="8"/><text y="4">?</text></g>`
+          : '';
         return (
-          `<g class="node ${node.kind}" data-id="${escape(node.id)}" data-state="${node.state}" ` +
+          `<g class="node ${node.kind}${dangling}" data-id="${escape(node.id)}" data-state="${node.state}" ` +
+          `${dangling ? `data-missing="${escape(node.missing?.join(' ') ?? '')}" ` : ''}` +
           `transform="translate(${(p.x - p.width / 2).toFixed(1)},${(p.y - p.height / 2).toFixed(1)})">` +
           `<rect width="${p.width}" height="${p.height}" rx="5"/>` +
-          `<text x="${p.width / 2}" y="${p.height / 2 + 4}">${escape(label)}</text>` +
-          `<title>${escape(node.label)} (${node.state})</title></g>`
+          `<text x="${p.width / 2}" y="${p.height / 2 + 4}">${escape(label)}</text>${badge}` +
+          `<title>${escape(nodeTitle(node))}</title></g>`
         );
       })
       .join('');
@@ -163,8 +177,8 @@ export class GraphView {
       const el = this.nodes.get(node.id);
       if (el && el.getAttribute('data-state') !== node.state) {
         el.setAttribute('data-state', node.state);
-        const title = el.querySelector('title');
-        if (title) title.textContent = `${node.label} (${node.state})`;
+        const title = el.querySelector(':scope > title');
+        if (title) title.textContent = nodeTitle(node);
       }
     }
   }

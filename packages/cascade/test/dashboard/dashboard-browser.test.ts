@@ -173,6 +173,24 @@ describe('dashboard in Chromium', () => {
         'worker has dependsOn labels (api) and native Spacelift dependencies (network)',
       );
 
+      // The dangling label is marked on its own node (dashed outline, a "?" badge, a tooltip
+      // naming the unknown id) and in the stack list; no other stack is.
+      const legacy = page.locator('#graph g.node[data-id="legacy-vpn"]');
+      expect(await legacy.getAttribute('class')).toContain('dangling');
+      expect(await legacy.getAttribute('data-missing')).toBe('old-network');
+      expect(await legacy.locator('.badge').count()).toBe(1);
+      expect(await legacy.locator(':scope > title').textContent()).toBe(
+        'Legacy VPN (idle): depends on unknown stack old-network (no such stack, or the API key cannot see it)',
+      );
+      expect(await legacy.locator('rect').evaluate((el) => getComputedStyle(el).strokeDasharray)).not.toBe(
+        'none',
+      );
+      expect(await page.locator('#graph g.node.dangling').count()).toBe(1);
+      expect(await page.locator('#graph g.node .badge').count()).toBe(1);
+      const legacyRow = page.getByRole('option', { name: /^Legacy VPN \(legacy-vpn\): / });
+      expect(await legacyRow.getAttribute('aria-label')).toContain('depends on unknown stack old-network');
+      expect(await page.locator('#stack-list .badge').count()).toBe(1);
+
       // Read-only: no action is offered without CASCADE_ADMIN_TOKEN.
       expect(await page.locator('button.danger').count()).toBe(0);
 
@@ -185,16 +203,19 @@ describe('dashboard in Chromium', () => {
       await harness.withWorker(
         api,
         async () => {
+          // Somebody disabled dns in Spacelift: the cascade cannot trigger it.
+          simulator.store.stacks.setDisabled('dns', true);
           // Somebody's push to the network stack.
           const push = simulator.store.triggerRun('network', { type: 'TRACKED', triggeredBy: null });
           const seen = new Map<string, Set<string>>();
-          const watch = ['network', 'database', 'api', 'web', 'warehouse', 'reporting'];
+          const watch = ['network', 'database', 'api', 'web', 'warehouse', 'reporting', 'dns'];
           const finalState = {
             database: 'finished',
             api: 'finished',
             web: 'finished',
             warehouse: 'failed',
             reporting: 'blocked',
+            dns: 'blocked',
           };
           const deadline = Date.now() + 120_000;
           let shot = false;
@@ -248,6 +269,18 @@ describe('dashboard in Chromium', () => {
           await timeline.waitFor();
           expect(await timeline.locator('tbody tr').count()).toBeGreaterThanOrEqual(10);
           expect(await timeline.textContent()).toContain('reporting');
+          // A stack that cannot be triggered says what to do, in the CLI's words.
+          const disabledWords =
+            'disabled in Spacelift: enable it, then run `spacelift-cascade trigger dns` or push to it';
+          expect(await timeline.locator('tr', { hasText: 'dns' }).textContent()).toContain(disabledWords);
+          expect(await timeline.locator('tr', { hasText: 'reporting' }).textContent()).toContain(
+            'blocked: upstream warehouse failed: run ',
+          );
+          await page.locator('#stack-list [data-id="dns"]').click();
+          await expect
+            .poll(() => page.locator('#details-body p.view').textContent())
+            .toContain(disabledWords);
+          expect(await page.locator('#details-body p.view').textContent()).not.toContain('blocked by');
 
           // Select a stack from the graph (queries need the worker up): its runs (from the simulator's API) and its plan.
           await page.locator('#graph g.node[data-id="database"]').click();
@@ -271,10 +304,29 @@ describe('dashboard in Chromium', () => {
             new RegExp(`^${simulator.baseUrl}/stack/database/run/`),
           );
           expect(await details.locator('table.runs').textContent()).toContain('FINISHED');
+          // Whole run ids and identities, wrapped inside the panel, never cut ("AP7T…").
+          const databaseRun = simulator.store.stackRuns('database')![0]!;
+          const row = details.locator('table.runs tbody tr').first();
+          expect(await row.locator('td.id').textContent()).toBe(databaseRun.id);
+          expect(await row.locator('td.by').textContent()).toBe(identity);
+          for (const cell of [row.locator('td.id'), row.locator('td.by')]) {
+            const fits = await cell.evaluate((el) => el.scrollWidth <= el.clientWidth);
+            expect(fits, (await cell.textContent()) ?? undefined).toBe(true);
+          }
+          const panel = (await page.locator('#details').boundingBox())!;
+          const table = (await details.locator('table.runs').boundingBox())!;
+          expect(table.x + table.width).toBeLessThanOrEqual(panel.x + panel.width);
+          if (process.env.DASHBOARD_SCREENSHOT_DIR) {
+            await page.screenshot({ path: `${process.env.DASHBOARD_SCREENSHOT_DIR}/database-runs.png` });
+            await page.locator('#graph g.node[data-id="legacy-vpn"]').click();
+            await page.waitForTimeout(500);
+            await page.screenshot({ path: `${process.env.DASHBOARD_SCREENSHOT_DIR}/dangling.png` });
+          }
           await simulator.webhooksIdle();
         },
         identity,
       );
+      simulator.store.stacks.setDisabled('dns', false);
 
       expect(errors).toEqual([]);
       await page.close();
