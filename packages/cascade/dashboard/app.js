@@ -26,6 +26,8 @@ const CASCADES_EVERY = 2;
 /** The service's own problems (GET /api/status) are read every this many polls, and on any failure. */
 const STATUS_EVERY = 5;
 const TOKEN_KEY = 'spacelift-cascade-admin-token';
+/** Cascades that may still change: under way, or blocked (a later cascade may take their stacks over). */
+const OPEN_PHASES = new Set(['running', 'held', 'blocked']);
 /** @type {Record<string, string>} */
 const PART_NAMES = {
   spacelift: 'Spacelift',
@@ -532,14 +534,22 @@ function renderCascade() {
       : ` · ${duration(Date.now() - c.startedAt)} so far`,
   ]);
   const changes = h('p', { class: 'muted' }, [
-    `Changes: ${c.changes.map((/** @type {any} */ ch) => `${ch.stackId} (run ${ch.runId}, ${clock(ch.at)})`).join(', ')}`,
+    `Changes: ${c.changes.map((/** @type {any} */ ch) => `${ch.stackId} (run ${ch.runId}, ${clock(ch.at)}${ch.joined ? ', joined' : ''})`).join(', ')}`,
   ]);
+  const notes = [
+    ...c.heldOn.map((/** @type {string} */ on) => `Held: ${on}`),
+    c.resumes.length ? `Resumes ${c.resumes.join(', ')} (took over what it left blocked)` : '',
+    c.resumedBy.length ? `Resumed by ${c.resumedBy.join(', ')}` : '',
+    c.merged.length ? `Merged ${c.merged.join(', ')} into it` : '',
+  ]
+    .filter(Boolean)
+    .map((text) => h('p', { class: 'cascade-note' }, [text]));
   const actions = h('div', { class: 'actions' });
-  if (state.estate?.actions.cancel && (c.phase === 'running' || c.phase === 'blocked'))
-    actions.append(cancelForm(c.id));
+  if (state.estate?.actions.cancel && OPEN_PHASES.has(c.phase)) actions.append(cancelForm(c.id));
   $('cascade-body').replaceChildren(
     head,
     changes,
+    ...notes,
     actions,
     h('table', { class: 'timeline-table', 'aria-label': `Timeline of ${c.id}` }, [
       h('thead', {}, [
@@ -778,13 +788,9 @@ async function poll() {
     if (state.tick % CASCADES_EVERY === 0 || states.activeCascades.length > 0) {
       state.cascades = (await getJson('/api/cascades?limit=20')).cascades;
       renderCascades();
-      if (
-        state.cascadeId &&
-        (state.cascade === null || state.cascade.phase === 'running' || state.cascade.phase === 'blocked')
-      )
+      if (state.cascadeId && (state.cascade === null || OPEN_PHASES.has(state.cascade.phase)))
         await loadCascade();
     }
-    const active = states.activeCascades.length;
     const open = state.serviceProblems?.length ?? 0;
     setStatus(
       [
@@ -792,9 +798,7 @@ async function poll() {
         `${state.stacks.size} stacks`,
         states.coordinator === 'not-started'
           ? 'the coordinator has not started yet (no run has finished since the service started)'
-          : active
-            ? `${active} cascade${active > 1 ? 's' : ''} running`
-            : 'no cascade running',
+          : cascadeWords(states.cascadeCounts),
         clock(Date.now()),
       ].join(' · '),
       open === 0,
@@ -805,6 +809,22 @@ async function poll() {
     state.tick++;
     setTimeout(() => void poll(), POLL_MS);
   }
+}
+
+/**
+ * The cascades by their real state, e.g. "1 cascade running, 1 held, 2 blocked".
+ * @param {{ running: number, held: number, blocked: number }} counts
+ */
+function cascadeWords(counts) {
+  const parts = [
+    counts.running ? `${counts.running} running` : '',
+    counts.held ? `${counts.held} held` : '',
+    counts.blocked ? `${counts.blocked} blocked` : '',
+  ].filter(Boolean);
+  const total = counts.running + counts.held + counts.blocked;
+  return total === 0
+    ? 'no cascade under way'
+    : `${total} cascade${total > 1 ? 's' : ''}: ${parts.join(', ')}`;
 }
 
 /** Read by the browser tests and the bench: timings of the first draw. */

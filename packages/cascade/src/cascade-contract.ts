@@ -109,14 +109,36 @@ export interface CascadeChange {
   runId: string;
   /** Unix ms (Spacelift clock) the run finished. */
   at: number;
+  /** true: the change joined the cascade while it was under way (it reached stacks of it). */
+  joined?: boolean;
 }
 
-export type CascadePhase = 'running' | 'blocked' | 'completed' | 'canceled';
+/**
+ * Where a cascade is: `running` or `held` (it waits on a person or a rule, and says on what)
+ * while under way; it ends `completed`, `blocked` (all that is left waits on a failure, a cycle
+ * or a rejection) or `canceled`.
+ */
+export type CascadePhase = 'running' | 'held' | 'blocked' | 'completed' | 'canceled';
+
+/** The phases a cascade has ended in. */
+export const ENDED_PHASES: readonly CascadePhase[] = ['completed', 'blocked', 'canceled'];
+
+/** How a cascade relates to others: the ones it took blocked stacks over from, and merged. */
+export interface CascadeLinks {
+  /** Cascades that ended blocked whose stacks this one took over (a release resumed them). */
+  resumes: string[];
+  /** Cascades that took over stacks this one left blocked. */
+  resumedBy: string[];
+  /** Cascades merged into this one (a change reached both while they were under way). */
+  merged: string[];
+}
 
 /** A cascade: a burst of overlapping changes and the runs they caused. */
-export interface CascadeView {
+export interface CascadeView extends CascadeLinks {
   id: string;
   phase: CascadePhase;
+  /** What a held cascade waits on, in words; empty unless held. */
+  heldOn: string[];
   /** Unix ms (coordinator clock). */
   startedAt: number;
   endedAt: number | null;
@@ -126,12 +148,15 @@ export interface CascadeView {
 }
 
 /** One line of the cascade list. */
-export interface CascadeSummary {
+export interface CascadeSummary extends CascadeLinks {
   id: string;
   phase: CascadePhase;
+  heldOn: string[];
   startedAt: number;
   endedAt: number | null;
   roots: string[];
+  /** Stacks of the changes that joined it while under way. */
+  joinedBy: string[];
   counts: Record<StackState, number>;
   total: number;
 }
@@ -143,7 +168,10 @@ export interface EstateView {
   unknownDependencies: Array<{ stackId: string; dependsOn: string }>;
   /** Unix ms (coordinator clock) of the last full read of the estate; null before the first. */
   graphReadAt: number | null;
+  /** Cascades under way (running or held). */
   activeCascades: string[];
+  /** Cascades by their real state: under way (running, held), and ended blocked with stacks still blocked. */
+  cascadeCounts: { running: number; held: number; blocked: number };
 }
 
 /** Input of stackDependencyChainWorkflow (the estate coordinator). */

@@ -55,7 +55,12 @@ export async function triggerCommand(
 const summaryLine = (c: CascadeSummary) =>
   `${c.id}  ${c.phase.padEnd(9)}  ${new Date(c.startedAt).toISOString()}  from ${c.roots.join(', ') || '?'}  ` +
   `${c.counts.finished}/${c.total} finished` +
-  (c.counts.failed + c.counts.blocked ? `, ${c.counts.failed} failed, ${c.counts.blocked} blocked` : '');
+  (c.counts.failed + c.counts.blocked ? `, ${c.counts.failed} failed, ${c.counts.blocked} blocked` : '') +
+  (c.endedAt !== null ? `, ended after ${Math.round((c.endedAt - c.startedAt) / 1000)} s` : '') +
+  (c.joinedBy.length ? `; joined by ${c.joinedBy.join(', ')}` : '') +
+  (c.resumes.length ? `; resumes ${c.resumes.join(', ')}` : '') +
+  (c.merged.length ? `; merged ${c.merged.join(', ')}` : '') +
+  (c.heldOn.length ? `; held: ${c.heldOn.join('; ')}` : '');
 
 export async function listCommand(coordinator: Coordinator, limit: number, o: Output): Promise<number> {
   const entries = await coordinator.cascades(limit);

@@ -1,4 +1,4 @@
-import type { CascadeView, StackState, StackView } from '../cascade-contract.js';
+import { ENDED_PHASES, type CascadeView, type StackState, type StackView } from '../cascade-contract.js';
 import { STACK_STATES } from '../estate/estate-views.js';
 
 /** Exit codes of commands that follow a cascade (2 is reserved for usage errors). */
@@ -17,8 +17,8 @@ export function tally(view: CascadeView): CascadeTally {
   return t;
 }
 
-/** Nothing more will happen without a person: completed, canceled, or blocked. */
-export const isCascadeOver = (view: CascadeView): boolean => view.phase !== 'running';
+/** The cascade has ended: completed, canceled, or blocked (a held one goes on once what holds it lifts). */
+export const isCascadeOver = (view: CascadeView): boolean => ENDED_PHASES.includes(view.phase);
 
 /** 0: every stack finished; 1: the cascade was canceled; 3: stacks failed or are blocked. */
 export function exitCodeOf(view: CascadeView): number {
@@ -77,12 +77,30 @@ export function progressLine(view: CascadeView): string {
 export function describeCascade(view: CascadeView): string {
   const roots = [...new Set(view.changes.map((c) => c.stackId))];
   const lines = [`cascade ${view.id} from ${roots.join(', ') || '?'}: ${view.phase}`];
+  lines.push(...cascadeNotes(view).map((note) => `  ${note}`));
   for (const [id, s] of Object.entries(view.stacks)) {
     const runs = s.runs.length > 1 ? ` [${s.runs.length} runs]` : '';
     lines.push(`  ${describeStack(id, s)}${runs}`);
   }
   lines.push(`  ${progressLine(view)}`);
   return lines.join('\n');
+}
+
+/**
+ * What a cascade says beside its stacks: what holds it, the changes that started and joined it
+ * (each with its run), and the cascades it resumes, was resumed by and merged.
+ */
+function cascadeNotes(view: CascadeView): string[] {
+  const notes = view.heldOn.map((on) => `held: ${on}`);
+  view.changes.forEach((c, i) => {
+    const how = c.joined ? 'joined it' : i === 0 ? 'started it' : 'started a cascade merged into it';
+    notes.push(`${c.stackId}: changed (run ${c.runId}), ${how}`);
+  });
+  if (view.resumes.length > 0)
+    notes.push(`resumes ${view.resumes.join(', ')} (took over what it left blocked)`);
+  if (view.resumedBy.length > 0) notes.push(`resumed by ${view.resumedBy.join(', ')}`);
+  if (view.merged.length > 0) notes.push(`merged ${view.merged.join(', ')} into it`);
+  return notes;
 }
 
 const withoutRuns = ({ runs: _runs, since: _since, ...view }: CascadeView['stacks'][string]): StackView =>
@@ -101,5 +119,6 @@ export function changedStackLines(before: CascadeView | null, after: CascadeView
   }
   // The phase last: "completed" reads after the stack lines that completed it.
   if (!before || before.phase !== after.phase) out.push(`cascade ${after.phase}`);
+  for (const on of after.heldOn) if (!before?.heldOn.includes(on)) out.push(`held: ${on}`);
   return out;
 }

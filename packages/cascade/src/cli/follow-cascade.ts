@@ -1,8 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { CascadeView } from '../cascade-contract.js';
+import type { CascadeView, StackView } from '../cascade-contract.js';
 import type { Coordinator } from '../temporal/coordinator.js';
-import { changedStackLines, describeCascade, isCascadeOver, progressLine } from './cascade-report.js';
+import {
+  changedStackLines,
+  describeCascade,
+  describeStack,
+  isCascadeOver,
+  progressLine,
+} from './cascade-report.js';
 
 export interface FollowOptions {
   out: (line: string) => void;
@@ -20,8 +26,9 @@ export type FollowResult =
   | { kind: 'nothing-downstream' };
 
 /**
- * Follows the change made by run `runId` of `stackId`: waits for the run to end, then prints
- * the progress of the cascade it fed until nothing more happens without a person.
+ * Follows the change made by run `runId` of `stackId`: the run itself until it ends, then the
+ * cascade it started or joined until that cascade ends (completed, blocked or canceled; a held
+ * one is followed on, saying what holds it).
  */
 export async function followRun(
   coordinator: Coordinator,
@@ -32,19 +39,30 @@ export async function followRun(
   const interval = options.intervalMs ?? 500;
   let previous: CascadeView | null = null;
   let endedAt: number | null = null;
+  /** The last line said of the run itself; null once it has ended and been said. */
+  let ownLine: string | null = '';
   for (;;) {
     let view: CascadeView | null = null;
     try {
       view = await coordinator.cascade(runId);
-      if (view === null) {
+      if (ownLine !== null) {
         const stack = await coordinator.stack(stackId);
-        const ended =
-          stack && (stack.state === 'finished' || stack.state === 'failed') && stack.runId === runId;
-        if (ended && stack.state === 'failed') return { kind: 'run-failed', runState: stack.runState };
+        const mine = stack !== null && 'runId' in stack && stack.runId === runId ? stack : null;
+        // Once its change is in a cascade the stack may run again: its own run finished.
+        const line = mine
+          ? describeStack(stackId, mine)
+          : view
+            ? `${stackId}: finished (run ${runId})`
+            : null;
+        if (line !== null && line !== ownLine) options.out(line);
+        if (line !== null) ownLine = line;
+        const ended = view !== null || (mine !== null && isEnded(mine));
+        if (ended) ownLine = null;
+        if (view === null && mine?.state === 'failed') return { kind: 'run-failed', runState: mine.runState };
         if (ended) endedAt ??= Date.now();
-        if (endedAt !== null && Date.now() - endedAt > (options.waitForCascadeMs ?? 3_000)) {
-          return { kind: 'nothing-downstream' };
-        }
+      }
+      if (view === null && endedAt !== null && Date.now() - endedAt > (options.waitForCascadeMs ?? 3_000)) {
+        return { kind: 'nothing-downstream' };
       }
     } catch (err) {
       // The coordinator starts with the first signal; its worker may not have answered a query yet.
@@ -72,3 +90,5 @@ export async function followRun(
     await sleep(interval);
   }
 }
+
+const isEnded = (stack: StackView): boolean => stack.state === 'finished' || stack.state === 'failed';

@@ -36,6 +36,9 @@ const errorSchema = z.object({
   message: z.string().describe('What was wrong and how to fix it'),
 });
 
+/** Cascade counts before the coordinator runs (or from one started before they were counted). */
+const NO_CASCADES = { running: 0, held: 0, blocked: 0 };
+
 /** The answer of a route with an id in its path to an id that cannot be one (too long included). */
 const idErrors = {
   400: errorSchema.describe(
@@ -169,6 +172,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           })),
           problems: estateProblems(graph, view),
           activeCascades: view?.activeCascades ?? [],
+          cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
           actions: { cancel: adminToken !== null },
         };
       },
@@ -193,6 +197,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           graphVersion: merged.version,
           states,
           activeCascades: view?.activeCascades ?? [],
+          cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
         };
       },
     );

@@ -32,6 +32,21 @@ export const stackViewSchema = z
 
 const stateName = z.enum(STACK_STATES as [StackState, ...StackState[]]);
 
+const cascadePhaseSchema = z
+  .enum(['running', 'held', 'blocked', 'completed', 'canceled'])
+  .describe(
+    'Under way: running, or held (it waits on a person or a rule: heldOn says on what). Ended: ' +
+      'completed, blocked (all that was left waits on a failure, a cycle or a rejection), canceled',
+  );
+
+/** How a cascade relates to others. */
+const cascadeLinks = {
+  heldOn: z.array(z.string()).describe('What a held cascade waits on, in words; empty unless held'),
+  resumes: z.array(z.string()).describe('Cascades that ended blocked whose stacks this one took over'),
+  resumedBy: z.array(z.string()).describe('Cascades that took over stacks this one left blocked'),
+  merged: z.array(z.string()).describe('Cascades merged into this one (a change reached both)'),
+};
+
 export const problemSchema = z.object({
   kind: z.enum(['unknown-dependency', 'cycle', 'labels-and-native']),
   stackIds: z.array(z.string()),
@@ -48,6 +63,10 @@ const estateStackSchema = z.object({
   view: stackViewSchema,
 });
 
+const cascadeCountsSchema = z
+  .object({ running: z.number(), held: z.number(), blocked: z.number() })
+  .describe('Cascades by state: under way (running, held), and ended blocked with stacks still blocked');
+
 export const estateSchema = z.object({
   generatedAt: z.number().describe('Unix ms'),
   coordinator: z
@@ -61,7 +80,8 @@ export const estateSchema = z.object({
   labelPrefix: z.string(),
   stacks: z.array(estateStackSchema),
   problems: z.array(problemSchema),
-  activeCascades: z.array(z.string()),
+  activeCascades: z.array(z.string()).describe('Cascades under way (running or held)'),
+  cascadeCounts: cascadeCountsSchema,
   actions: z.object({
     cancel: z.boolean().describe('Whether cancelling is offered (CASCADE_ADMIN_TOKEN is set)'),
   }),
@@ -73,6 +93,7 @@ export const estateStatesSchema = z.object({
   graphVersion: z.string(),
   states: z.record(z.string(), stackViewSchema),
   activeCascades: z.array(z.string()),
+  cascadeCounts: cascadeCountsSchema,
 });
 
 export const stackRunSchema = z.object({
@@ -127,10 +148,18 @@ const [firstInCascade, ...restInCascade] = stackViewVariants.map((variant) =>
 
 export const cascadeDetailSchema = z.object({
   id: z.string(),
-  phase: z.enum(['running', 'blocked', 'completed', 'canceled']),
+  phase: cascadePhaseSchema,
+  ...cascadeLinks,
   startedAt: z.number(),
   endedAt: z.number().nullable(),
-  changes: z.array(z.object({ stackId: z.string(), runId: z.string(), at: z.number() })),
+  changes: z.array(
+    z.object({
+      stackId: z.string(),
+      runId: z.string(),
+      at: z.number(),
+      joined: z.boolean().optional().describe('The change joined the cascade while it was under way'),
+    }),
+  ),
   // Not an intersection: its JSON Schema (allOf of two closed objects) would refuse every answer.
   stacks: z.record(
     z.string(),
@@ -148,10 +177,12 @@ export const cascadeViewSchema = cascadeDetailSchema.extend({
 
 export const cascadeSummarySchema = z.object({
   id: z.string(),
-  phase: z.enum(['running', 'blocked', 'completed', 'canceled']),
+  phase: cascadePhaseSchema,
+  ...cascadeLinks,
   startedAt: z.number(),
   endedAt: z.number().nullable(),
   roots: z.array(z.string()),
+  joinedBy: z.array(z.string()).describe('Stacks of the changes that joined it while under way'),
   counts: z.record(stateName, z.number()),
   total: z.number(),
 });

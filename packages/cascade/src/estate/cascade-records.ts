@@ -1,7 +1,9 @@
 /**
- * The cascades the estate model keeps. Two cascades that reach the same stack merge into one
- * burst (the younger joins the older; its id stays known, pointing at the survivor). A cascade
- * ends when nothing is open in it; the newest completed ones are kept for the views.
+ * The cascades the estate model keeps. Two cascades under way that reach the same stack merge
+ * into one burst (the younger joins the older; its id stays known, pointing at the survivor). A
+ * cascade ends completed when nothing is open in it, or blocked when all that is open waits on a
+ * failure (the model decides); what it left blocked is taken over by a later cascade, which names
+ * it. The newest ended ones are kept for the views.
  */
 import type { CascadeChange, CascadeRun } from '../cascade-contract.js';
 import type { CascadeRecord, CascadeStack, Need } from './estate-records.js';
@@ -79,6 +81,9 @@ export class CascadeRecords {
     );
     keep!.changes.push(...gone!.changes);
     keep!.open += gone!.open;
+    addAll(keep!, 'merged', [gone!.id, ...(gone!.merged ?? [])]);
+    addAll(keep!, 'resumes', gone!.resumes ?? []);
+    addAll(keep!, 'resumedBy', gone!.resumedBy ?? []);
     for (const [stackId, record] of Object.entries(gone!.stacks)) {
       const mine = keep!.stacks[stackId];
       if (mine) {
@@ -123,9 +128,26 @@ export class CascadeRecords {
     if (!cascade) return;
     cascade.open--;
     if (cascade.open === 0) {
-      cascade.endedAt = now;
+      // A cascade that ended blocked keeps when it ended.
+      cascade.endedAt ??= now;
       this.forgetOld();
     }
+  }
+
+  /**
+   * `into` takes over `need` (of `stackId`, or of the run serving it) from the cascade that has
+   * ended with it open (blocked, or canceled with the run in flight); one left blocked names `into`.
+   */
+  takeOver(need: Need, into: CascadeRecord, stackId: string, now: number): void {
+    const from = this.find(need.cascade);
+    if (from === into) return;
+    if (from && !from.canceled) {
+      addAll(into, 'resumes', [from.id]);
+      addAll(from, 'resumedBy', [into.id]);
+    }
+    this.close(need, now);
+    need.cascade = into.id;
+    this.join(into, stackId, now);
   }
 
   /** The run that served `need` ended: recorded in its cascade, and the need is done with. */
@@ -135,9 +157,21 @@ export class CascadeRecords {
   }
 
   private forgetOld(): void {
-    const done = [...this.byId.values()].filter((c) => c.open === 0);
+    const done = [...this.byId.values()].filter((c) => c.open === 0 && c.endedAt !== null);
     for (const c of done.slice(0, Math.max(0, done.length - KEEP_DONE_CASCADES))) this.byId.delete(c.id);
     const alive = new Set(this.byId.keys());
     for (const [from, to] of this.merged) if (!alive.has(this.resolve(to))) this.merged.delete(from);
+  }
+}
+
+/** Adds `ids` to one of a cascade's lists of other cascades, once each. */
+function addAll(
+  cascade: CascadeRecord,
+  list: 'merged' | 'resumes' | 'resumedBy',
+  ids: readonly string[],
+): void {
+  for (const id of ids) {
+    const known = (cascade[list] ??= []);
+    if (id !== cascade.id && !known.includes(id)) known.push(id);
   }
 }

@@ -10,9 +10,15 @@
  * run, has a tracked run in flight, is being triggered or has failed) or when one of its
  * upstreams is dirty. Each stack counts its dirty upstreams, so a change costs O(what it
  * reaches), not O(stacks x ancestors). Edges inside a cycle are left out of the count, so a
- * cycle cannot keep itself dirty.
+ * cycle cannot keep itself dirty. "Stuck" is kept the same way: a stack that cannot move
+ * without a person (failed and not running again, on a cycle with a need) or below one.
+ *
+ * Cascade lifecycle: a cascade ends completed when nothing is open in it, or blocked when all
+ * that is open in it is stuck; a later change never joins an ended cascade: it starts its own,
+ * which takes over the stacks it reaches that the ended one left blocked, and names it.
  */
 import type {
+  CascadeChange,
   CascadeOptions,
   CascadeSummary,
   CascadeView,
@@ -29,7 +35,14 @@ import {
   type GraphNode,
 } from '../graph/dependency-graph.js';
 import { CascadeRecords } from './cascade-records.js';
-import { emptyEntry, type LastRun, type LiveRun, type Need, type StackEntry } from './estate-records.js';
+import {
+  emptyEntry,
+  type CascadeRecord,
+  type LastRun,
+  type LiveRun,
+  type Need,
+  type StackEntry,
+} from './estate-records.js';
 import { fromSnapshot, toSnapshot, type EstateSnapshot, type LegacySnapshot } from './estate-snapshot.js';
 import * as views from './estate-views.js';
 import { AWAITING_CONFIRMATION, isTerminal, SUCCESS_STATE } from './run-states.js';
@@ -41,6 +54,17 @@ export type ObservationOutcome =
 
 /** Terminal run ids a stack remembers, to know duplicates and late deliveries. */
 const RECENT_ENDED = 4;
+
+/**
+ * Rules that changed how the model decides; the coordinator turns on the new ones with
+ * `patched()` so that histories recorded before them replay the same decisions.
+ */
+export interface ModelRules {
+  /** Cascades end (completed, blocked, canceled) and later changes never join an ended one. */
+  lifecycle: boolean;
+}
+
+const CURRENT_RULES: ModelRules = { lifecycle: true };
 
 /** The estate's cascade state machine (see above): fed observations, asked what to trigger. */
 export class EstateModel {
@@ -56,6 +80,13 @@ export class EstateModel {
   private cycleOf = new Map<string, string>();
   private dirty = new Set<string>();
   private dirtyUps = new Map<string, number>();
+  /** Stacks that cannot move without a person, or below one (a subset of `dirty`). */
+  private stuck = new Set<string>();
+  private stuckUps = new Map<string, number>();
+  /** Something changed since cascades were last checked for their end. */
+  private unsettled = false;
+  /** A stack stopped being stuck since: what ended cascades left blocked may be released. */
+  private released = false;
   private candidates = new Set<string>();
   /** Stacks with a trigger or a run in flight: the scans of every workflow task cost O(in flight), not O(stacks). */
   private busy = new Set<string>();
@@ -67,6 +98,7 @@ export class EstateModel {
   constructor(
     private options: CascadeOptions,
     snapshot?: EstateSnapshot | LegacySnapshot,
+    private readonly rules: ModelRules = CURRENT_RULES,
   ) {
     const restored = snapshot ? fromSnapshot(snapshot) : null;
     this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
@@ -127,6 +159,7 @@ export class EstateModel {
     }
     this.graphReadAt = now;
     this.rebuild();
+    this.settle(now);
   }
 
   /** Labels a delivery carried: the graph follows them at once when they changed. */
@@ -162,13 +195,25 @@ export class EstateModel {
     }
     this.dirty = new Set();
     this.dirtyUps = new Map();
+    this.stuck = new Set();
+    this.stuckUps = new Map();
     this.busy = new Set();
     for (const id of this.stacks.keys()) this.refresh(id);
     this.candidates = new Set(this.stacks.keys());
+    this.released = true;
   }
 
   private holds(e: StackEntry): boolean {
     return e.need !== null || e.triggering !== null || e.runs.length > 0 || e.failed !== null;
+  }
+
+  /**
+   * Whether the stack itself cannot move without a person: failed with nothing to run for (a
+   * run a person started again releases what waits only when it finishes), or a need on a cycle.
+   */
+  private stuckHere(id: string, e: StackEntry): boolean {
+    const idle = e.need === null && e.triggering === null && e.runs.every((r) => r.serving === null);
+    return (idle && e.failed !== null) || (e.need !== null && this.cycleOf.has(id));
   }
 
   private track(id: string): void {
@@ -177,22 +222,32 @@ export class EstateModel {
     else this.busy.delete(id);
   }
 
-  /** Recomputes whether `start` (just changed) is dirty and propagates flips downstream. */
+  /** Recomputes whether `start` (just changed) is dirty and stuck, and propagates flips downstream. */
   private refresh(start: string): void {
     this.track(start);
+    this.unsettled = true;
     const todo = [start];
     while (todo.length > 0) {
       const id = todo.pop()!;
       const entry = this.stacks.get(id);
       if (!entry) continue;
-      const now = this.holds(entry) || (this.dirtyUps.get(id) ?? 0) > 0;
-      if (now === this.dirty.has(id)) continue;
-      if (now) this.dirty.add(id);
-      else this.dirty.delete(id);
+      const dirty = this.holds(entry) || (this.dirtyUps.get(id) ?? 0) > 0;
+      const stuck = this.stuckHere(id, entry) || (this.stuckUps.get(id) ?? 0) > 0;
+      const dirtyFlip = dirty !== this.dirty.has(id);
+      const stuckFlip = stuck !== this.stuck.has(id);
+      if (!dirtyFlip && !stuckFlip) continue;
+      if (dirtyFlip) flip(this.dirty, id, dirty);
+      if (stuckFlip) {
+        flip(this.stuck, id, stuck);
+        if (!stuck) this.released = true;
+      }
       for (const down of this.countedDowns.get(id) ?? []) {
-        const count = (this.dirtyUps.get(down) ?? 0) + (now ? 1 : -1);
-        this.dirtyUps.set(down, count);
-        if (count === 0) this.candidates.add(down);
+        if (dirtyFlip) {
+          const count = (this.dirtyUps.get(down) ?? 0) + (dirty ? 1 : -1);
+          this.dirtyUps.set(down, count);
+          if (count === 0) this.candidates.add(down);
+        }
+        if (stuckFlip) this.stuckUps.set(down, (this.stuckUps.get(down) ?? 0) + (stuck ? 1 : -1));
         todo.push(down);
       }
     }
@@ -204,6 +259,14 @@ export class EstateModel {
   /** A run state from a webhook, a poll or the reconciliation pass. `now`: coordinator ms. */
   observe(obs: RunObservation, now: number): ObservationOutcome {
     this.tick(now);
+    // A change decides which cascades it joins: those that have ended say so first (after a restore).
+    this.settle(now);
+    const outcome = this.heed(obs, now);
+    this.settle(now);
+    return outcome;
+  }
+
+  private heed(obs: RunObservation, now: number): ObservationOutcome {
     this.updateLabels(obs.stackId, obs.stackLabels);
     const entry = this.stacks.get(obs.stackId);
     if (!entry) return 'ignored';
@@ -241,6 +304,7 @@ export class EstateModel {
     };
     if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
     if (entry.need && servesNeed(run, entry.need)) this.claimNeed(obs.stackId, entry, run, now);
+    delete entry.canceledBy;
     entry.runs.push(run);
     this.refresh(obs.stackId);
     return 'progress';
@@ -317,9 +381,11 @@ export class EstateModel {
     const cascadeHint = served?.cascade ?? (live?.own ? null : (entry.triggering?.cascade ?? null));
     if (served) {
       const run = { runId: obs.runId, state: obs.state, own: live?.own ?? false, at: now };
-      this.cascades.closeServed(served, obs.stackId, run, now);
+      this.cascades.record(served.cascade, obs.stackId, run);
     }
     const outcome = this.endConsequence(entry, live, obs, served, cascadeHint, now);
+    // Closed after its consequence joined the cascade: a cascade does not end between the two.
+    this.cascades.close(served, now);
     this.refresh(obs.stackId);
     return outcome;
   }
@@ -347,12 +413,20 @@ export class EstateModel {
     return 'failure';
   }
 
-  /** `run` serves the stack's need from now on; its cascade counts the run. */
+  /**
+   * `run` serves the stack's need from now on; its cascade counts the run. A need left blocked by
+   * a cascade that has ended is served, but the run is no part of that cascade: its end is a
+   * change like any other.
+   */
   private claimNeed(stackId: string, entry: StackEntry, run: LiveRun, now: number): void {
     const need = entry.need;
     if (!need) return;
-    run.serving = need;
     entry.need = null;
+    if (!this.underWay(need.cascade)) {
+      this.cascades.close(need, now);
+      return;
+    }
+    run.serving = need;
     this.recordRun(need.cascade, stackId, run, now);
   }
 
@@ -366,12 +440,25 @@ export class EstateModel {
     this.cascades.record(cascadeId, stackId, { runId: run.id, state: run.state, own: run.own, at: now });
   }
 
-  /** Marks everything downstream of `stackId` as needing a run because of this change. */
+  /** Whether cascade `id` is under way: a change may join it (before the lifecycle rule, any kept one). */
+  private underWay(id: string): boolean {
+    const cascade = this.cascades.find(id);
+    if (!cascade) return false;
+    return !this.rules.lifecycle || (cascade.endedAt === null && !cascade.canceled);
+  }
+
+  /**
+   * Marks everything downstream of `stackId` as needing a run because of this change. It joins
+   * the cascades under way it reaches (merging them when it reaches several), or starts one; it
+   * takes over what it reaches that cascades which have ended left pending.
+   */
   private change(stackId: string, runId: string, at: number, hint: string | null, now: number): void {
     let target = hint === null ? null : this.cascades.idOf(hint);
     // A canceled cascade triggers nothing more, not even through the runs it had started.
     if (target !== null && this.cascades.get(target)!.canceled) return;
     const fresh: string[] = [];
+    /** Stacks whose need (or serving run) an ended cascade left: this change's cascade takes them over. */
+    const taken: Array<{ stackId: string; need: Need }> = [];
     /** This change as a need: a run created after it includes it. */
     const news = { latest: at };
     /** Stacks with a run created after this change already on its way: that run includes it. */
@@ -390,6 +477,10 @@ export class EstateModel {
       const pending = entry.need ?? coveringRun?.serving ?? null;
       if (pending) {
         pending.latest = Math.max(pending.latest, at);
+        if (!this.underWay(pending.cascade)) {
+          taken.push({ stackId: id, need: pending });
+          continue;
+        }
         const theirs = this.cascades.resolve(pending.cascade);
         if (target === null) target = theirs;
         else if (theirs !== target) target = this.cascades.merge(target, theirs);
@@ -405,21 +496,127 @@ export class EstateModel {
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }
-    if (fresh.length === 0 && covered.length === 0 && target === null) return;
+    if (fresh.length === 0 && covered.length === 0 && taken.length === 0 && target === null) return;
     const cascade =
       target === null ? this.cascades.open(`cascade-${runId}`, now) : this.cascades.get(target)!;
-    // The cascade's own runs are changes too, but only the others started it.
-    if (hint === null) this.cascades.noteChange(cascade, { stackId, runId, at });
+    // The cascade's own runs are changes too, but only the others started it (or joined it).
+    if (hint === null) {
+      const change: CascadeChange = { stackId, runId, at };
+      if (target !== null) change.joined = true;
+      this.cascades.noteChange(cascade, change);
+    }
     for (const id of fresh) {
-      this.stacks.get(id)!.need = { latest: at, cascade: cascade.id };
+      const entry = this.stacks.get(id)!;
+      entry.need = { latest: at, cascade: cascade.id };
+      delete entry.canceledBy;
       delete this.cascades.join(cascade, id, now).canceled;
       this.refresh(id);
     }
+    for (const { stackId: id, need } of taken) this.takeOver(id, need, cascade, now);
     for (const { stackId: id, run } of covered) {
       run.serving = { latest: at, cascade: cascade.id };
       this.cascades.join(cascade, id, now);
       this.recordRun(cascade.id, id, run, now);
     }
+  }
+
+  /**
+   * `into` takes over what an ended cascade left pending at `start` (a need, or a run serving one),
+   * and that cascade's needs below it: they move with it, not with a resume of their own.
+   */
+  private takeOver(start: string, need: Need, into: CascadeRecord, now: number): void {
+    const from = this.cascades.resolve(need.cascade);
+    const run = this.stacks.get(start)?.runs.find((r) => r.serving === need);
+    this.cascades.takeOver(need, into, start, now);
+    if (run) this.recordRun(into.id, start, run, now);
+    const seen = new Set<string>([start]);
+    const queue = [...(this.downs.get(start) ?? [])];
+    for (let i = 0; i < queue.length; i++) {
+      const id = queue[i]!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const below = this.stacks.get(id)?.need;
+      if (!below || this.cascades.resolve(below.cascade) !== from) continue;
+      this.cascades.takeOver(below, into, id, now);
+      queue.push(...(this.downs.get(id) ?? []));
+    }
+  }
+
+  /**
+   * Ends the cascades that can no longer move (all that is open in them is stuck: ended blocked,
+   * each blocked stack saying why), and resumes what ended ones left blocked that is no longer
+   * stuck (a failure cleared without a change, a cycle broken) in a cascade naming them.
+   */
+  private settle(now: number): void {
+    if (!this.rules.lifecycle || !this.unsettled) return;
+    this.unsettled = false;
+    const released = this.released;
+    this.released = false;
+    const moving = new Set<string>();
+    for (const id of this.busy) {
+      const e = this.stacks.get(id)!;
+      if (e.triggering) moving.add(this.cascades.resolve(e.triggering.cascade));
+      for (const r of e.runs) if (r.serving) moving.add(this.cascades.resolve(r.serving.cascade));
+    }
+    for (const cascade of [...this.cascades.values()]) {
+      if (cascade.open === 0 || cascade.canceled) continue;
+      if (cascade.endedAt === null) {
+        if (!moving.has(cascade.id)) this.endIfStuck(cascade, now);
+        continue;
+      }
+      if (!released) continue;
+      const free = this.needsOf(cascade).filter((id) => !this.stuck.has(id));
+      if (free.length === 0) continue;
+      const into = this.cascades.open(this.resumeId(cascade.id), now);
+      for (const id of free) {
+        const need = this.stacks.get(id)!.need!;
+        if (this.cascades.resolve(need.cascade) === cascade.id) this.takeOver(id, need, into, now);
+      }
+    }
+  }
+
+  /** Ends `cascade` blocked when every need open in it is stuck (nothing of it is in flight). */
+  private endIfStuck(cascade: CascadeRecord, now: number): void {
+    const needs = this.needsOf(cascade);
+    if (needs.some((id) => !this.stuck.has(id))) return;
+    for (const id of needs) (cascade.stacks[id] ??= { since: now, runs: [] }).blocked = this.whyStuck(id);
+    cascade.endedAt = now;
+  }
+
+  /** Why a stuck stack cannot move, as its view says (or, below a failed stack run again by a person, that failure). */
+  private whyStuck(stackId: string): { blockedBy: string; reason: string } {
+    const view = views.stackView(this.reading(), stackId);
+    if (view.state === 'blocked') return { blockedBy: view.blockedBy, reason: view.reason };
+    if (view.state === 'cyclic') return { blockedBy: stackId, reason: `on a cycle: ${view.cycle}` };
+    const seen = new Set<string>();
+    for (let id: string | undefined = stackId; id !== undefined && !seen.has(id);) {
+      seen.add(id);
+      const failed = this.stacks.get(id)!.failed;
+      if (id !== stackId && failed && this.stuckHere(id, this.stacks.get(id)!)) {
+        return {
+          blockedBy: id,
+          reason: `upstream ${id} failed: run ${failed.runId} ended ${failed.state} (it is running again)`,
+        };
+      }
+      id = this.stacks.get(id)!.ups.find((u) => this.stuck.has(u));
+    }
+    return { blockedBy: stackId, reason: 'waits on a person' };
+  }
+
+  /** Stacks whose need belongs to `cascade`. */
+  private needsOf(cascade: CascadeRecord): string[] {
+    return Object.keys(cascade.stacks).filter((id) => {
+      const need = this.stacks.get(id)?.need;
+      return need != null && this.cascades.resolve(need.cascade) === cascade.id;
+    });
+  }
+
+  /** A new id for a cascade resuming `id` without a change (`<id>-resumed-<n>`). */
+  private resumeId(id: string): string {
+    const base = id.replace(/-resumed-\d+$/, '');
+    let n = 1;
+    while (this.cascades.idOf(`${base}-resumed-${n}`) !== null) n++;
+    return `${base}-resumed-${n}`;
   }
 
   // ---- triggering ------------------------------------------------------------------------
@@ -502,6 +699,7 @@ export class EstateModel {
       if (entry.need && servesNeed({ createdMs }, entry.need)) this.dropNeed(entry, now);
     }
     this.refresh(stackId);
+    this.settle(now);
   }
 
   /** No run could be triggered: the need stays, blocked with the reason until the next pass. */
@@ -512,6 +710,7 @@ export class EstateModel {
     entry.triggering = null;
     entry.triggerError = reason;
     this.refresh(stackId);
+    this.settle(this.clock);
   }
 
   /** A reconciliation pass ended: stacks that could not be triggered are tried again. */
@@ -559,6 +758,7 @@ export class EstateModel {
       this.cascades.closeServed(live.serving, stackId, run, now);
     }
     this.refresh(stackId);
+    this.settle(now);
   }
 
   // ---- cancellation ----------------------------------------------------------------------
@@ -574,9 +774,12 @@ export class EstateModel {
         if (record) record.canceled = 'cascade canceled before this stack was triggered';
         this.dropNeed(entry, now);
         entry.triggerError = null;
+        // The estate shows it canceled, not as its last run left it, until it needs or gets a run.
+        entry.canceledBy = cascade.id;
         this.refresh(stackId);
       }
     }
+    this.settle(now);
     return true;
   }
 
@@ -613,6 +816,7 @@ export class EstateModel {
       stacks: this.stacks,
       cascades: this.cascades,
       dirty: this.dirty,
+      stuck: this.stuck,
       cycleOf: this.cycleOf,
       cycles: this.cycles,
       graphReadAt: this.graphReadAt,
@@ -629,6 +833,11 @@ function createdLowerMs(obs: RunObservation): number | null {
 /** The last run's creation: its `createdMs` is kept only when more precise than its second. */
 function lastRunCreation(last: LastRun): RunCreation {
   return { createdMs: last.createdMs ?? secondsToMs(last.createdAt) };
+}
+
+function flip(set: Set<string>, id: string, on: boolean): void {
+  if (on) set.add(id);
+  else set.delete(id);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -51,6 +51,8 @@ export interface StackEntry {
   last: LastRun | null;
   /** Recent terminal run ids, newest last: duplicates and late deliveries change nothing. */
   ended: string[];
+  /** The cascade whose cancel dropped the stack's need; cleared by its next need or run. */
+  canceledBy?: string;
 }
 
 /** A stack a cascade reached: since when (coordinator ms) and the runs it counted. */
@@ -59,6 +61,8 @@ export interface CascadeStack {
   runs: CascadeRun[];
   /** Why the stack was left out (its cascade was canceled before it was triggered). */
   canceled?: string;
+  /** Why the stack was blocked when its cascade ended blocked. */
+  blocked?: { blockedBy: string; reason: string };
 }
 
 /** A burst of changes and the runs they cause. */
@@ -70,8 +74,17 @@ export interface CascadeRecord {
   changes: CascadeChange[];
   /** Stacks reached, by id. */
   stacks: Record<string, CascadeStack>;
-  /** Needs, triggers and serving runs still open in this cascade. */
+  /**
+   * Needs, triggers and serving runs still open in this cascade. After it ended blocked: its
+   * blocked needs not yet taken over by a later cascade.
+   */
   open: number;
+  /** Cascades whose blocked stacks this one took over. */
+  resumes?: string[];
+  /** Cascades that took over stacks this one left blocked. */
+  resumedBy?: string[];
+  /** Cascades merged into this one. */
+  merged?: string[];
 }
 
 /** A stack with nothing pending. */

@@ -2,7 +2,9 @@
  * The estate model's snapshot: what the coordinator carries through continue-as-new. Compact,
  * because at 10,000 stacks it must stay well under Temporal's 2 MB payload limit: fields at
  * their default left out, stacks named by index. Coordinators continued before compaction carry
- * the uncompacted form (`LegacySnapshot`); it is still restored.
+ * the uncompacted form (`LegacySnapshot`); it is still restored. Snapshots from before cascades
+ * ended blocked (no `lifecycle` mark) may say a cascade ended while it has open stacks: restored
+ * as under way (the model ends it again when it is).
  */
 import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
 
@@ -23,10 +25,21 @@ interface CarriedEntry {
   d?: string[];
   /** The last run's creation in ms, when known more precisely than its second. */
   m?: number;
+  /** The cascade whose cancel dropped the stack's need. */
+  x?: string;
 }
 
-/** [stack index or id, since, runs as [runId, state, own 0/1, at], canceled]; times from the cascade's start. */
-type CarriedCascadeStack = [number | string, number, Array<[string, string, 0 | 1, number]>, string?];
+/**
+ * [stack index or id, since, runs as [runId, state, own 0/1, at], canceled (or null), blocked as
+ * [blockedBy, reason]]; times from the cascade's start.
+ */
+type CarriedCascadeStack = [
+  number | string,
+  number,
+  Array<[string, string, 0 | 1, number]>,
+  (string | null)?,
+  [string, string]?,
+];
 
 interface CarriedCascade extends Omit<CascadeRecord, 'stacks'> {
   stacks: CarriedCascadeStack[];
@@ -42,6 +55,8 @@ export interface EstateSnapshot {
   graphReadAt: number | null;
   /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
   reconcileCursor: number | null;
+  /** 1: cascades end blocked (a cascade ended with open stacks did); absent in older snapshots. */
+  lifecycle?: 1;
 }
 
 /** The uncompacted snapshot coordinators carried before compaction; still restored. */
@@ -71,6 +86,7 @@ export function toSnapshot(state: EstateState): EstateSnapshot {
     merged: state.merged,
     graphReadAt: state.graphReadAt,
     reconcileCursor: state.reconcileCursor,
+    lifecycle: 1,
   };
 }
 
@@ -80,20 +96,26 @@ export function fromSnapshot(snapshot: EstateSnapshot | LegacySnapshot): EstateS
   if ('stacks' in snapshot) {
     return {
       stacks: new Map(Object.entries(snapshot.stacks)),
-      cascades: snapshot.cascades,
+      cascades: snapshot.cascades.map(underWayUnlessClosed),
       merged,
       graphReadAt,
       reconcileCursor,
     };
   }
   const id = (ref: number | string) => (typeof ref === 'number' ? snapshot.ids[ref]! : ref);
+  const cascades = snapshot.cascades.map((c) => expandCascade(c, id));
   return {
     stacks: new Map(snapshot.entries.map((c, i) => [snapshot.ids[i]!, expandEntry(c, id)])),
-    cascades: snapshot.cascades.map((c) => expandCascade(c, id)),
+    cascades: snapshot.lifecycle === 1 ? cascades : cascades.map(underWayUnlessClosed),
     merged,
     graphReadAt,
     reconcileCursor,
   };
+}
+
+/** Before the lifecycle rule a cascade with open stacks had not ended, whatever `endedAt` said. */
+function underWayUnlessClosed(c: CascadeRecord): CascadeRecord {
+  return c.open > 0 && !c.canceled ? { ...c, endedAt: null } : c;
 }
 
 function compactEntry(e: StackEntry, ref: (id: string) => number | string): CarriedEntry {
@@ -113,6 +135,7 @@ function compactEntry(e: StackEntry, ref: (id: string) => number | string): Carr
       c.m = e.last.createdMs;
   }
   if (e.ended.length > 0) c.d = e.ended;
+  if (e.canceledBy !== undefined) c.x = e.canceledBy;
   return c;
 }
 
@@ -134,6 +157,7 @@ function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): Sta
         }
       : null,
     ended,
+    ...(c.x !== undefined && { canceledBy: c.x }),
   };
 }
 
@@ -149,7 +173,8 @@ function compactCascade(c: CascadeRecord, ref: (id: string) => number | string):
         r.at - c.startedAt,
       ]);
       const carried: CarriedCascadeStack = [ref(stackId), s.since - c.startedAt, runs];
-      if (s.canceled !== undefined) carried.push(s.canceled);
+      if (s.canceled !== undefined || s.blocked) carried.push(s.canceled ?? null);
+      if (s.blocked) carried.push([s.blocked.blockedBy, s.blocked.reason]);
       return carried;
     }),
   };
@@ -157,11 +182,12 @@ function compactCascade(c: CascadeRecord, ref: (id: string) => number | string):
 
 function expandCascade(c: CarriedCascade, id: (ref: number | string) => string): CascadeRecord {
   const stacks: CascadeRecord['stacks'] = {};
-  for (const [stack, since, runs, canceled] of c.stacks) {
+  for (const [stack, since, runs, canceled, blocked] of c.stacks) {
     stacks[id(stack)] = {
       since: since + c.startedAt,
       runs: runs.map(([runId, state, own, at]) => ({ runId, state, own: own === 1, at: at + c.startedAt })),
-      ...(canceled !== undefined && { canceled }),
+      ...(canceled != null && { canceled }),
+      ...(blocked && { blocked: { blockedBy: blocked[0], reason: blocked[1] } }),
     };
   }
   return { ...c, stacks };

@@ -4,6 +4,7 @@
  * holds; nothing here changes it.
  */
 import type {
+  CascadeLinks,
   CascadeOptions,
   CascadePhase,
   CascadeSummary,
@@ -14,7 +15,7 @@ import type {
 } from '../cascade-contract.js';
 import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
-import type { LiveRun, Need, StackEntry } from './estate-records.js';
+import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
 
@@ -40,6 +41,8 @@ export interface EstateReading {
   readonly cascades: CascadeRecords;
   /** Stacks that hold their downstream back, or have an upstream that does. */
   readonly dirty: ReadonlySet<string>;
+  /** Stacks that cannot move without a person, or are below one. */
+  readonly stuck: ReadonlySet<string>;
   /** A stack on a cycle -> the cycle, described. */
   readonly cycleOf: ReadonlyMap<string, string>;
   readonly cycles: string[][];
@@ -75,6 +78,12 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
     if (blocked) return { state: 'blocked', ...blocked };
     return { state: 'waiting', waitingFor: e.ups.filter((u) => estate.dirty.has(u)) };
   }
+  if (e.canceledBy !== undefined) {
+    return {
+      state: 'canceled',
+      reason: `cascade ${e.canceledBy} was canceled before this stack was triggered`,
+    };
+  }
   if (e.failed) {
     return {
       state: 'failed',
@@ -87,17 +96,27 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
   return { state: 'idle' };
 }
 
-/** Every stack's state, the cycles, the unknown dependencies and the running cascades. */
+/** Every stack's state, the cycles, the unknown dependencies and the cascades under way. */
 export function estateView(estate: EstateReading): EstateView {
   const stacks: Record<string, StackView> = {};
   for (const id of estate.stacks.keys()) stacks[id] = stackView(estate, id);
   const graph = fromNodes([...estate.stacks].map(([id, e]) => ({ id, dependsOn: e.ups })));
+  const activeCascades: string[] = [];
+  const cascadeCounts = { running: 0, held: 0, blocked: 0 };
+  for (const c of estate.cascades.values()) {
+    const { phase } = cascadePhase(estate, c);
+    if (phase === 'running' || phase === 'held') {
+      activeCascades.push(c.id);
+      cascadeCounts[phase]++;
+    } else if (phase === 'blocked' && c.open > 0) cascadeCounts.blocked++;
+  }
   return {
     stacks,
     cycles: estate.cycles,
     unknownDependencies: [...graph.unknownDependencies],
     graphReadAt: estate.graphReadAt,
-    activeCascades: [...estate.cascades.values()].filter((c) => c.open > 0).map((c) => c.id),
+    activeCascades,
+    cascadeCounts,
   };
 }
 
@@ -106,54 +125,143 @@ export function cascadeView(estate: EstateReading, id: string): CascadeView | nu
   const c = estate.cascades.find(id);
   if (!c) return null;
   const stacks: CascadeView['stacks'] = {};
-  let blocked = 0;
-  let open = 0;
   for (const [stackId, record] of Object.entries(c.stacks)) {
     let view: StackView;
-    if (openIn(estate, stackId, c.id)) {
-      open++;
-      view = stackView(estate, stackId);
-      if (view.state === 'blocked' || view.state === 'cyclic') blocked++;
-      // The stack's newest run may serve a newer need: show this cascade's own.
-      if (view.state === 'finished' || view.state === 'failed' || view.state === 'idle')
-        view = { state: 'waiting', waitingFor: [] };
-    } else if (record.canceled) {
+    if (record.canceled) {
       view = { state: 'canceled', reason: record.canceled };
+    } else if (openIn(estate, stackId, c.id)) {
+      view = stackView(estate, stackId);
+      // The stack's newest run may serve a newer need: show this cascade's own.
+      if (
+        view.state === 'finished' ||
+        view.state === 'failed' ||
+        view.state === 'idle' ||
+        view.state === 'canceled'
+      )
+        view = { state: 'waiting', waitingFor: [] };
+    } else if (record.blocked) {
+      // Ended blocked, taken over since by a later cascade: the stack as this one left it.
+      view = { state: 'blocked', ...record.blocked };
     } else {
       const last = record.runs[record.runs.length - 1];
       view = last ? ranView(estate, stackId, last) : { state: 'idle' };
     }
     stacks[stackId] = { ...view, runs: record.runs, since: record.since };
   }
-  // Canceled at once: runs in flight go on in Spacelift, but nothing more is triggered.
-  const phase: CascadePhase = c.canceled
-    ? 'canceled'
-    : open === 0
-      ? 'completed'
-      : blocked === open
-        ? 'blocked'
-        : 'running';
-  return { id: c.id, phase, startedAt: c.startedAt, endedAt: c.endedAt, changes: c.changes, stacks };
+  return {
+    id: c.id,
+    ...cascadePhase(estate, c),
+    startedAt: c.startedAt,
+    endedAt: c.endedAt,
+    changes: c.changes,
+    ...links(c),
+    stacks,
+  };
 }
 
-/** Cascades, running ones first, then newest first; at most `limit`. */
+/** Cascades under way first (running, then held), then blocked ones, then newest first; at most `limit`. */
 export function cascadeList(estate: EstateReading, limit: number): CascadeSummary[] {
   const views = [...estate.cascades.values()].map((c) => cascadeView(estate, c.id)!);
-  const rank = (p: CascadePhase) => (p === 'running' ? 0 : p === 'blocked' ? 1 : 2);
-  views.sort((a, b) => rank(a.phase) - rank(b.phase) || b.startedAt - a.startedAt);
+  const rank: Record<CascadePhase, number> = { running: 0, held: 1, blocked: 2, completed: 3, canceled: 3 };
+  views.sort((a, b) => rank[a.phase] - rank[b.phase] || b.startedAt - a.startedAt);
   return views.slice(0, limit).map((v) => {
     const counts = Object.fromEntries(STACK_STATES.map((s) => [s, 0])) as Record<StackState, number>;
     for (const s of Object.values(v.stacks)) counts[s.state]++;
     return {
       id: v.id,
       phase: v.phase,
+      heldOn: v.heldOn,
       startedAt: v.startedAt,
       endedAt: v.endedAt,
       roots: [...new Set(v.changes.map((c) => c.stackId))],
+      joinedBy: [...new Set(v.changes.filter((c) => c.joined).map((c) => c.stackId))],
+      resumes: v.resumes,
+      resumedBy: v.resumedBy,
+      merged: v.merged,
       counts,
       total: Object.keys(v.stacks).length,
     };
   });
+}
+
+function links(c: CascadeRecord): CascadeLinks {
+  return { resumes: c.resumes ?? [], resumedBy: c.resumedBy ?? [], merged: c.merged ?? [] };
+}
+
+/**
+ * A cascade's phase, and what it waits on when held. Ended: canceled, completed, or blocked (it
+ * left stacks blocked). Under way: running while something of it is in flight, ready to run or
+ * waiting only for things that move; held when all of that waits on a person or a rule.
+ */
+function cascadePhase(estate: EstateReading, c: CascadeRecord): { phase: CascadePhase; heldOn: string[] } {
+  // Canceled at once: runs in flight go on in Spacelift, but nothing more is triggered.
+  if (c.canceled) return { phase: 'canceled', heldOn: [] };
+  if (c.endedAt !== null) {
+    const blocked = Object.values(c.stacks).some((s) => s.blocked);
+    return { phase: blocked ? 'blocked' : 'completed', heldOn: [] };
+  }
+  const holds = new Set<string>();
+  const memo = new Map<string, string | null>();
+  let moving = false;
+  for (const stackId of Object.keys(c.stacks)) {
+    if (!openIn(estate, stackId, c.id)) continue;
+    const motion = motionOf(estate, stackId, c.id, memo);
+    if (motion === 'moving') {
+      moving = true;
+      break;
+    }
+    if (motion !== 'stuck') holds.add(motion.held);
+  }
+  if (moving) return { phase: 'running', heldOn: [] };
+  // All stuck: it ends blocked at the model's next step (or never did, before the lifecycle rule).
+  return holds.size > 0 ? { phase: 'held', heldOn: [...holds] } : { phase: 'blocked', heldOn: [] };
+}
+
+/** Whether an open stack of cascade `cascadeId` moves, is stuck, or is held (by what, in words). */
+function motionOf(
+  estate: EstateReading,
+  stackId: string,
+  cascadeId: string,
+  memo: Map<string, string | null>,
+): 'moving' | 'stuck' | { held: string } {
+  const e = estate.stacks.get(stackId)!;
+  const mine = (n: Need | null) => n !== null && estate.cascades.resolve(n.cascade) === cascadeId;
+  if (mine(e.triggering)) return 'moving';
+  const runs = e.runs.filter((r) => mine(r.serving));
+  if (runs.some((r) => r.state !== AWAITING_CONFIRMATION)) return 'moving';
+  if (estate.stuck.has(stackId) && runs.length === 0) return 'stuck';
+  const held =
+    holdOf(stackId, e) ?? (e.ups.some((u) => estate.dirty.has(u)) ? heldAbove(estate, stackId, memo) : null);
+  return held === null ? 'moving' : { held };
+}
+
+/** What holds a stack itself (a run awaiting confirmation, a trigger tried again), in words; null when nothing. */
+function holdOf(stackId: string, e: StackEntry): string | null {
+  const unconfirmed = e.runs.find((r) => r.state === AWAITING_CONFIRMATION);
+  if (unconfirmed) return `run ${unconfirmed.id} of ${stackId} awaits confirmation in Spacelift`;
+  if (e.need && e.triggerError)
+    return `${stackId} could not be triggered (${e.triggerError}); tried again at the next reconciliation pass`;
+  return null;
+}
+
+/** The first hold among the dirty stacks above `stackId` (it cannot run before that hold lifts). */
+function heldAbove(estate: EstateReading, stackId: string, memo: Map<string, string | null>): string | null {
+  const known = memo.get(stackId);
+  if (known !== undefined) return known;
+  let found: string | null = null;
+  const seen = new Set<string>([stackId]);
+  const queue = [...(estate.stacks.get(stackId)?.ups ?? [])];
+  for (let i = 0; i < queue.length && found === null; i++) {
+    const id = queue[i]!;
+    if (seen.has(id) || !estate.dirty.has(id)) continue;
+    seen.add(id);
+    const e = estate.stacks.get(id);
+    if (!e) continue;
+    found = memo.get(id) ?? holdOf(id, e);
+    queue.push(...e.ups);
+  }
+  memo.set(stackId, found);
+  return found;
 }
 
 /** A cascade by its id, or by the id of a run that started it or that it caused. */

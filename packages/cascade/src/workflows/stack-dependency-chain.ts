@@ -62,6 +62,11 @@ const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
  * only the new branch; the release after that removes `deprecatePatch` and the reading of a
  * plain `input.snapshot` (no open run can still have been continued with one). The replay test's
  * recorded histories are recorded again at each step.
+ *
+ * The operator-control patches of issue 18 (`cascade-lifecycle`, and those that follow it below)
+ * retire the same way, one release after the last of them: `deprecatePatch(id)` with only the new
+ * branch (the model's rules then always on, `ModelRules` gone), then nothing. Their snapshots
+ * carry `lifecycle: 1`; the model's reading of older ones goes with `deprecatePatch`.
  */
 /** Past this many events the coordinator drains and continues as new (Temporal warns at 10,240). */
 const MAX_HISTORY_EVENTS = 5_000;
@@ -90,7 +95,10 @@ export async function stackDependencyChainWorkflow(
   let options = input.options;
   /** The account recorded when the coordinator started; activities of another account's worker refuse. */
   const account = input.account ?? null;
-  const model = new EstateModel(options, carried?.model);
+  // Cascades end (completed, blocked, canceled) and later changes start their own instead of
+  // joining an ended one: where a change reaches a canceled cascade's run this triggers what the
+  // old rule dropped. Coordinators started before replay with the old rule. See PATCH_RETIREMENT.
+  const model = new EstateModel(options, carried?.model, { lifecycle: patched('cascade-lifecycle') });
   let graphDigest = carried?.graphDigest ?? null;
   const inbox: RunObservation[] = [];
   const cancels: string[] = [];

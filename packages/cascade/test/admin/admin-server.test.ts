@@ -142,6 +142,10 @@ describe('with CASCADE_ADMIN_TOKEN set', () => {
     source.cascadeViews.set('cascade-1', {
       id: 'cascade-1',
       phase: 'running',
+      heldOn: [],
+      resumes: [],
+      resumedBy: [],
+      merged: [],
       startedAt: 1,
       endedAt: null,
       changes: [],

@@ -108,7 +108,9 @@ describe('cascades status <run id>', () => {
     lines.length = 0;
     expect(await statusCommand(coordinator, run.id, o())).toBe(0);
     expect(lines.join('\n')).toMatch(
-      new RegExp(`^cascade cascade-${run.id} from network: running\n  database: waiting`),
+      new RegExp(
+        `^cascade cascade-${run.id} from network: running\n  network: changed \\(run ${run.id}\\), started it\n  database: waiting`,
+      ),
     );
   });
 

@@ -12,6 +12,10 @@ const runs = (id: string) => [{ runId: id, state: 'FINISHED', own: true, at: 1 }
 const base: CascadeView = {
   id: 'cascade-R0',
   phase: 'running',
+  heldOn: [],
+  resumes: [],
+  resumedBy: [],
+  merged: [],
   startedAt: 0,
   endedAt: null,
   changes: [{ stackId: 'network', runId: 'R0', at: 0 }],

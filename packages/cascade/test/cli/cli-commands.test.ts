@@ -285,7 +285,10 @@ describe('trigger --follow and cascades', () => {
     const text = await cli.run(['cascades', 'list']);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(
-      new RegExp(`^cascade-${diamondRunId} {2}completed +\\S+ {2}from network {2}3/3 finished$`, 'm'),
+      new RegExp(
+        `^cascade-${diamondRunId} {2}completed +\\S+ {2}from network {2}3/3 finished, ended after \\d+ s$`,
+        'm',
+      ),
     );
   });
 
@@ -318,12 +321,15 @@ describe('trigger --follow and cascades', () => {
     const triggered = await cli.run(['trigger', 'gate']);
     expect(triggered.code).toBe(0);
     const [, runId] = /^Triggered run (\S+) of stack gate/m.exec(triggered.out) ?? [];
-    // gate-child's run stops at UNCONFIRMED, so the cascade keeps running until canceled.
+    // gate-child's run stops at UNCONFIRMED: the cascade is held (it waits on a person) until canceled.
     const running = await statusUntil(
       runId!,
       (s) => s.stacks['gate-child']?.state === 'awaiting-confirmation',
     );
-    expect(running.phase).toBe('running');
+    expect(running.phase).toBe('held');
+    expect(running.heldOn).toEqual([
+      expect.stringMatching(/^run \S+ of gate-child awaits confirmation in Spacelift$/),
+    ]);
     expect(running.stacks['gate-grandchild']).toMatchObject({ state: 'waiting', waitingFor: ['gate-child'] });
 
     const cancel = await cli.run(['cascades', 'cancel', runId!]);

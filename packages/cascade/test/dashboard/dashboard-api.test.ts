@@ -28,6 +28,10 @@ const records = [
 const runningCascade: CascadeView = {
   id: 'cascade-run-1',
   phase: 'running',
+  heldOn: [],
+  resumes: [],
+  resumedBy: [],
+  merged: [],
   startedAt: 1_000,
   endedAt: null,
   changes: [{ stackId: 'network', runId: 'run-1', at: 900 }],

@@ -23,6 +23,7 @@ const view = (partial: Partial<EstateView>): EstateView => ({
   unknownDependencies: [],
   graphReadAt: null,
   activeCascades: [],
+  cascadeCounts: { running: 0, held: 0, blocked: 0 },
   ...partial,
 });
 

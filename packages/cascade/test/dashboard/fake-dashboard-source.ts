@@ -21,6 +21,7 @@ export class FakeDashboardSource implements DashboardSource {
       unknownDependencies: [],
       graphReadAt: 1_700_000_000_000,
       activeCascades: [],
+      cascadeCounts: { running: 0, held: 0, blocked: 0 },
     };
   }
 
@@ -39,9 +40,14 @@ export class FakeDashboardSource implements DashboardSource {
       [...this.cascadeViews.values()].slice(0, limit).map((v) => ({
         id: v.id,
         phase: v.phase,
+        heldOn: v.heldOn,
+        resumes: v.resumes,
+        resumedBy: v.resumedBy,
+        merged: v.merged,
         startedAt: v.startedAt,
         endedAt: v.endedAt,
         roots: v.changes.map((c) => c.stackId),
+        joinedBy: v.changes.filter((c) => c.joined).map((c) => c.stackId),
         counts: {
           idle: 0,
           waiting: 0,

@@ -150,7 +150,7 @@ describe('the estate coordinator (real Temporal dev server)', () => {
       { id: 'below', dependsOn: ['bad'] },
       { id: 'beside', dependsOn: ['good'] },
     ]);
-    const [blocked, released] = await rig.run(async () => {
+    const [blocked, released, after] = await rig.run(async () => {
       const root = rig.push('root', null);
       rig.finish(root);
       const view = await rig.settled(root.id);
@@ -159,17 +159,46 @@ describe('the estate coordinator (real Temporal dev server)', () => {
       const fix = rig.push('bad');
       rig.finish(fix);
       await rig.until('below', 'finished');
-      return [view, await rig.settled(root.id)] as const;
+      return [view, await rig.settled(fix.id), await rig.settled(root.id)] as const;
     });
     expect(blocked.phase).toBe('blocked');
+    expect(blocked.endedAt).not.toBeNull();
     expect(blocked.stacks.below).toMatchObject({ state: 'blocked', blockedBy: 'bad' });
     expect((blocked.stacks.below as { reason: string }).reason).toMatch(
       /^upstream bad failed: run .+ ended FAILED$/,
     );
     expect(blocked.stacks.beside!.state).toBe('finished');
-    expect(released.phase).toBe('completed');
+    // The release is a cascade of its own, naming the one it resumes; that one stays as it ended.
+    expect(released).toMatchObject({ phase: 'completed', resumes: [blocked.id] });
+    expect(released.stacks.below!.state).toBe('finished');
+    expect(after).toMatchObject({ id: blocked.id, phase: 'blocked', resumedBy: [released.id] });
     expect(rig.count('below')).toBe(1);
     expect(rig.count('beside')).toBe(1);
+  });
+
+  it('a blocked cascade ends; a later change starts its own (taking over what is blocked) and the estate counts them by state', async () => {
+    const rig = new EstateRig(harness, [
+      { id: 'root' },
+      { id: 'bad', dependsOn: ['root'], outcome: 'FAILED' },
+      { id: 'below', dependsOn: ['bad'] },
+    ]);
+    const { first, second, estate } = await rig.run(async () => {
+      const a = rig.push('root', null);
+      rig.finish(a);
+      await rig.settled(a.id);
+      const b = rig.push('root', null);
+      rig.finish(b);
+      const second = await rig.settled(b.id);
+      return { first: await rig.settled(a.id), second, estate: await rig.coordinator.estate() };
+    });
+    expect(first).toMatchObject({ phase: 'blocked', resumedBy: [second.id] });
+    expect(second.id).not.toBe(first.id);
+    expect(second).toMatchObject({ phase: 'blocked', resumes: [first.id] });
+    expect(second.changes).toHaveLength(1);
+    expect(second.stacks.below).toMatchObject({ state: 'blocked', blockedBy: 'bad' });
+    expect(estate).toMatchObject({ activeCascades: [], cascadeCounts: { running: 0, held: 0, blocked: 1 } });
+    expect(rig.count('bad')).toBe(2);
+    expect(rig.count('below')).toBe(0);
   });
 
   it('a cycle never runs and is named; everything else proceeds', async () => {

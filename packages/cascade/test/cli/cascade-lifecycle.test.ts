@@ -1,0 +1,130 @@
+/**
+ * The demo, then `trigger network --follow`, as an operator would run them: two cascades, each
+ * with its own changes, the first ended blocked (warehouse fails), the second completing with
+ * network's own run in it (warehouse fixed meanwhile, so it resumes what the first left blocked).
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { Spacelift } from 'spacelift-client';
+import { loadSeed, startSimulator, type Simulator } from 'spacelift-simulator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CascadeSummary, CascadeView } from '../../src/cascade-contract.js';
+import { runDemoCascade } from '../../src/service/demo-cascade.js';
+import { DEMO_SEED_PATH } from '../../src/service/spacelift-part.js';
+import { Coordinator } from '../../src/temporal/coordinator.js';
+import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/index.js';
+import { testOptions } from '../workflows/test-options.js';
+import { cliSandbox, type CliSandbox } from './cli-harness.js';
+
+const TASK_QUEUE = `cli-lifecycle-${randomUUID()}`;
+const ESTATE_ID = `estate-${randomUUID()}`;
+const KEY = { id: 'lifecycle-key', secret: `lifecycle-secret-${randomUUID()}` };
+const quiet = () => undefined;
+const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
+
+let simulator: Simulator;
+let connection: Connection;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let workerRun: Promise<void>;
+let coordinator: Coordinator;
+let cli: CliSandbox;
+
+beforeAll(async () => {
+  simulator = await startSimulator({
+    seed: loadSeed(fileURLToPath(DEMO_SEED_PATH)),
+    apiKey: KEY,
+    stateDurationMs: 0,
+  });
+  const address = inject('temporalAddress');
+  connection = await Connection.connect({ address });
+  nativeConnection = await NativeConnection.connect({ address });
+  worker = await createCascadeWorker({
+    connection: nativeConnection,
+    taskQueue: TASK_QUEUE,
+    api: new Spacelift({ baseUrl: simulator.baseUrl, keyId: KEY.id, keySecret: KEY.secret }),
+    identity: `api::${KEY.id}`,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), logger: quietLogger }),
+  });
+  workerRun = worker.run();
+  // No receiver here: the coordinator hears of the demo's pushes from its reconciliation pass,
+  // and polls the runs it triggers.
+  const options = testOptions({
+    pollIntervalMs: 100,
+    reconcileIntervalMs: 1_000,
+    runUrlBase: simulator.baseUrl,
+  });
+  coordinator = new Coordinator(new Client({ connection }), {
+    estateId: ESTATE_ID,
+    taskQueue: TASK_QUEUE,
+    options,
+  });
+  await coordinator.configure();
+  cli = await cliSandbox({
+    SPACELIFT_BASE_URL: simulator.baseUrl,
+    SPACELIFT_KEY_ID: KEY.id,
+    SPACELIFT_KEY_SECRET: KEY.secret,
+    TEMPORAL_ADDRESS: address,
+    CASCADE_TASK_QUEUE: TASK_QUEUE,
+    CASCADE_ESTATE_ID: ESTATE_ID,
+    CASCADE_POLL_INTERVAL_MS: '100',
+    CASCADE_RECONCILE_INTERVAL_MS: '1000',
+  });
+});
+
+afterAll(async () => {
+  await new Client({ connection }).workflow
+    .getHandle(ESTATE_ID)
+    .terminate('tests over')
+    .catch(() => undefined);
+  await connection?.close();
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await workerRun;
+  await nativeConnection?.close();
+  await simulator?.close();
+  await cli?.dispose();
+});
+
+describe('cascade lifecycle through the CLI', () => {
+  it('the demo, then trigger network --follow: two cascades, the second completing with network’s own run in it', async () => {
+    await coordinator.graphRead(30_000);
+    const demo: string[] = [];
+    await runDemoCascade(simulator, coordinator, (line) => demo.push(line));
+    expect(demo.at(-1)).toMatch(/^Demo cascade blocked: /);
+    const [first] = await coordinator.cascades(10);
+    expect(first).toMatchObject({ phase: 'blocked', roots: expect.arrayContaining(['network']) });
+    expect(first!.endedAt).not.toBeNull();
+    const before = JSON.parse(
+      (await cli.run(['--json', 'cascades', 'status', first!.id])).out,
+    ) as CascadeView;
+
+    // warehouse's owner fixes it; then an operator changes network again.
+    simulator.store.stacks.setBehaviour('warehouse', { outcome: 'FINISHED' });
+    const { code, out } = await cli.run(['trigger', 'network', '--follow']);
+    if (process.env.SHOW_CLI_OUTPUT) console.log(out);
+    expect(code).toBe(0);
+    const [, runId] = /^Triggered run (\S+) of stack network\.$/m.exec(out) ?? [];
+    expect(out).toContain(`network: finished (run ${runId})`);
+    expect(out).toContain(`cascade cascade-${runId} from network: completed`);
+    expect(out).toContain(`  network: changed (run ${runId}), started it`);
+    expect(out).toContain(`  resumes ${first!.id} (took over what it left blocked)`);
+    expect(out).toMatch(/^ {2}reporting: finished \(run /m);
+
+    const list = JSON.parse((await cli.run(['--json', 'cascades', 'list'])).out) as CascadeSummary[];
+    expect(list.map((c) => [c.id, c.phase])).toEqual([
+      [first!.id, 'blocked'],
+      [`cascade-${runId}`, 'completed'],
+    ]);
+    const second = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
+    expect(second.changes.map((c) => [c.stackId, c.runId])).toEqual([['network', runId]]);
+    const again = JSON.parse((await cli.run(['--json', 'cascades', 'status', first!.id])).out) as CascadeView;
+    expect(again.changes).toEqual(before.changes);
+    expect(again.changes.map((c) => c.runId)).not.toContain(runId);
+    expect(again.resumedBy).toEqual([`cascade-${runId}`]);
+    const estate = await coordinator.estate();
+    expect(estate.cascadeCounts).toEqual({ running: 0, held: 0, blocked: 0 });
+    expect(estate.stacks.reporting!.state).toBe('finished');
+  });
+});
