@@ -177,7 +177,8 @@ try {
     node: process.version,
     repeats: REPEATS,
     note:
-      'ms from spawn to exit, one untimed warm-up run each, commands interleaved round by round; graph, plan and ' +
+      "ms from spawn to exit, one untimed warm-up run each (it also fills Node's compile cache, which the bin enables), " +
+      'commands interleaved round by round; graph, plan and ' +
       'cascades against a demo service started by the bench (joined through its data folder); 2 cores shared with other work',
     results,
   };

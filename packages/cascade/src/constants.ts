@@ -13,3 +13,7 @@ export const DEFAULT_WEBHOOK_HOST = '0.0.0.0';
 /** The admin side (dashboard, API, docs, metrics) listens on loopback unless the operator exposes it. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
 export const DEFAULT_ADMIN_PORT = 8001;
+/** The demo's Spacelift simulator (demo mode only). */
+export const DEFAULT_SIMULATOR_PORT = 4000;
+/** The data folder: the embedded Temporal's SQLite file, the demo's settings, the service's lock. */
+export const DEFAULT_DATA_DIR = '.data';

@@ -1,35 +1,37 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Client } from '@temporalio/client';
-import { connectTemporalClient } from '../temporal/connection.js';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
-import { Spacelift, SpaceliftError, type SpaceliftApi } from 'spacelift-client';
-import { Coordinator } from '../temporal/coordinator.js';
+import type { SpaceliftApi } from 'spacelift-client';
+import { ConfigError } from '../config/config-error.js';
+import type { ServiceConfig, SpaceliftCredentials } from '../config/service-config.js';
 import {
-  cancelCommand,
-  listCommand,
-  statusCommand,
-  triggerCommand,
-  UnknownCascadeError,
-} from './cascade-commands.js';
-import type { Output } from './output.js';
-import { readDemoEnv } from './demo-env.js';
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_DATA_DIR,
+  DEFAULT_SIMULATOR_PORT,
+  DEFAULT_TEMPORAL_PORT,
+  DEFAULT_TEMPORAL_UI_PORT,
+  DEFAULT_WEBHOOK_HOST,
+  DEFAULT_WEBHOOK_PORT,
+} from '../constants.js';
+import type { Coordinator } from '../temporal/coordinator.js';
+import type * as CascadeCommands from './cascade-commands.js';
+import type { TemporalAddressSource } from './coordinator-session.js';
+import { demoEnvPath, readDemoEnv } from './demo-env.js';
 import {
   GRAPH_FORMATS,
-  UnknownStackError,
   graphCommand,
   planCommand,
+  UnknownStackError,
   type GraphFormat,
 } from './graph-commands.js';
-import {
-  ConfigError,
-  coordinatorRef,
-  loadServiceConfig,
-  type ServiceConfig,
-  type SpaceliftCredentials,
-} from '../config/service-config.js';
-import { startService } from './start-command.js';
-import { connectCommand, countingClient } from '../connect/connect-command.js';
+import type { Output } from './output.js';
+
+// Only light modules above (commander, dotenv, constants, the pure graph code: 3 ms together):
+// `--help` must answer in well under 0.3 s. Each action loads what it needs (the configuration's
+// zod schemas, the Spacelift client, the Temporal SDK, the service) when it runs: loading all of
+// it up front cost 0.65 s before any command ran.
 
 /** Exit code of usage errors: unknown flags, bad values, invalid configuration. */
 export const EXIT_USAGE = 2;
@@ -80,10 +82,14 @@ function environment(io: CliIo, envFile: string | undefined, overrides: Record<s
 interface Ctx {
   config: ServiceConfig;
   o: Output;
+  /** Where the Temporal address came from, to explain an unreachable one. */
+  temporalSource: TemporalAddressSource;
 }
 
-function spaceliftApi(config: ServiceConfig): SpaceliftApi {
-  return new Spacelift(spaceliftCredentials(config));
+async function spaceliftApi(config: ServiceConfig): Promise<SpaceliftApi> {
+  const credentials = spaceliftCredentials(config);
+  const { Spacelift } = await import('spacelift-client');
+  return new Spacelift(credentials);
 }
 
 function spaceliftCredentials(config: ServiceConfig): SpaceliftCredentials {
@@ -94,20 +100,51 @@ function spaceliftCredentials(config: ServiceConfig): SpaceliftCredentials {
   ]);
 }
 
-/** Runs `fn` with the estate coordinator of this configuration. */
-async function withCoordinator<T>(
-  config: ServiceConfig,
-  fn: (coordinator: Coordinator) => Promise<T>,
-): Promise<T> {
-  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
-  const connection = await connectTemporalClient({ ...config.temporal, address });
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    return await fn(new Coordinator(client, coordinatorRef(config)));
-  } finally {
-    await connection.close();
-  }
+/**
+ * Where a command's Temporal address comes from: TEMPORAL_ADDRESS, the running demo's settings,
+ * or the default local address on TEMPORAL_PORT (`own` is the configuration without the demo's).
+ */
+function addressSource(
+  own: ServiceConfig,
+  demo: Record<string, string> | null,
+  lookedForDemo: boolean,
+): TemporalAddressSource {
+  const dataDir = resolve(own.dataDir);
+  if (own.temporal.address !== null) return { kind: 'TEMPORAL_ADDRESS' };
+  if (demo?.TEMPORAL_ADDRESS) return { kind: 'demo', demoEnvPath: demoEnvPath(dataDir) };
+  return {
+    kind: 'TEMPORAL_PORT',
+    dataDir,
+    demoEnvPath: lookedForDemo && !demo ? demoEnvPath(dataDir) : null,
+  };
 }
+
+/** This package's version, read from its package.json (the same path from src/ and dist/). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/** What `start --help` adds: the settings a user changes first, with their defaults. */
+const START_SETTINGS = `
+Settings a user changes first (environment, or the .env file):
+  TEMPORAL_PORT       the embedded Temporal's gRPC port (default ${DEFAULT_TEMPORAL_PORT});
+                      TEMPORAL_UI_PORT its Web UI (default ${DEFAULT_TEMPORAL_UI_PORT})
+  SIMULATOR_PORT      the demo's Spacelift simulator (default ${DEFAULT_SIMULATOR_PORT})
+  CASCADE_ADMIN_PORT  dashboard, /api, /docs and /metrics (default ${DEFAULT_ADMIN_PORT},
+                      on CASCADE_ADMIN_HOST ${DEFAULT_ADMIN_HOST})
+  PORT, HOST          the webhook receiver (default ${DEFAULT_WEBHOOK_HOST}:${DEFAULT_WEBHOOK_PORT});
+                      or --port, --host
+  CASCADE_DATA_DIR    the data folder (default ${DEFAULT_DATA_DIR}); or --data-dir: Temporal's
+                      SQLite file, and the demo.env by which other commands
+                      join the demo
+  TEMPORAL_ADDRESS    host:port of a Temporal of your own, instead of the
+                      embedded one
+  SPACELIFT_BASE_URL, SPACELIFT_KEY_ID, SPACELIFT_KEY_SECRET
+                      a real Spacelift account, instead of the demo's simulator
+A second start on this machine needs its own ports and data folder.`;
 
 /** Builds the `spacelift-cascade` program; `run` resolves to the process exit code. */
 export function buildProgram(io: CliIo): { program: Command; exitCode: () => number } {
@@ -116,6 +153,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .description('Run the Spacelift stacks that depend on a finished stack, in order, through Temporal.')
     .option('--env-file <path>', 'read variables from this file (default: .env when present)')
     .option('--json', 'print data as JSON')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -139,12 +177,27 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       requireWebhookSecret: options.requireWebhookSecret ?? false,
       accountOnly: options.accountOnly ?? false,
     };
-    let config = loadServiceConfig(env, rules);
-    if (options.useDemo !== false && config.spacelift === null) {
-      const demo = await readDemoEnv(config.dataDir);
-      if (demo) config = loadServiceConfig({ ...demo, ...env }, rules);
-    }
-    return { config, o: { out: io.out, json: globals.json === true, tty: io.isTty } };
+    const { loadServiceConfig } = await import('../config/service-config.js');
+    const own = loadServiceConfig(env, rules);
+    const joinsDemo = options.useDemo !== false && own.spacelift === null;
+    const demo = joinsDemo ? await readDemoEnv(own.dataDir) : null;
+    return {
+      config: demo ? loadServiceConfig({ ...demo, ...env }, rules) : own,
+      o: { out: io.out, json: globals.json === true, tty: io.isTty },
+      temporalSource: addressSource(own, demo, joinsDemo),
+    };
+  };
+
+  /** Runs `run` with the estate coordinator: the Temporal SDK and these commands load only now. */
+  const coordinated = async (
+    { config, temporalSource }: Ctx,
+    run: (commands: typeof CascadeCommands, coordinator: Coordinator) => Promise<number>,
+  ): Promise<number> => {
+    const [{ withCoordinator }, commands] = await Promise.all([
+      import('./coordinator-session.js'),
+      import('./cascade-commands.js'),
+    ]);
+    return withCoordinator(config, temporalSource, (coordinator) => run(commands, coordinator));
   };
 
   const serve = async (
@@ -165,7 +218,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     if (useDemo) {
       // The halves alone never start an embedded Temporal: they join the one `start` runs, or TEMPORAL_ADDRESS.
       config.temporal.address ??= `127.0.0.1:${config.temporal.port}`;
-      if (parts.worker) spaceliftApi(config); // throws the explanatory ConfigError without credentials
+      if (parts.worker) spaceliftCredentials(config); // throws the explanatory ConfigError without them
       if (accountOnly && config.account === null) {
         throw new ConfigError([
           'SPACELIFT_BASE_URL is not set, and no demo is running ' +
@@ -173,6 +226,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
         ]);
       }
     }
+    const { startService } = await import('./start-command.js');
     const service = await startService(
       config,
       { ...parts, demo: flags.demo !== false, seedPath: flags.seed },
@@ -203,6 +257,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       'simulator seed file for demo mode (default: the demo seed shipped in the package)',
     )
     .addOption(dataDirOption)
+    .addHelpText('after', START_SETTINGS)
     .action((flags: { port?: string; host?: string; demo?: boolean; seed?: string }, cmd: Command) =>
       serve(cmd, { webhook: true, worker: true }, flags),
     );
@@ -245,6 +300,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
           'SPACELIFT_WEBHOOK_SECRET is not set: connect signs the webhooks it makes with it; set it to the secret your receiver checks',
         ]);
       }
+      const { connectCommand, countingClient } = await import('../connect/connect-command.js');
       const report = await connectCommand(
         countingClient(credentials),
         {
@@ -267,7 +323,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .addOption(dataDirOption)
     .action(async (flags: { root?: string; format: GraphFormat }, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await graphCommand(spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
+      exitCode = await graphCommand(await spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
     });
 
   program
@@ -279,7 +335,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .addOption(dataDirOption)
     .action(async (stackId: string, _flags: object, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await planCommand(spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
+      exitCode = await planCommand(await spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
     });
 
   program
@@ -292,10 +348,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     )
     .addOption(dataDirOption)
     .action(async (stackId: string, flags: { follow?: boolean }, cmd: Command) => {
-      const { config, o } = await ctx(cmd);
-      const api = spaceliftApi(config);
-      exitCode = await withCoordinator(config, (coordinator) =>
-        triggerCommand(api, coordinator, stackId, { follow: flags.follow === true }, o),
+      const c = await ctx(cmd);
+      const api = await spaceliftApi(c.config);
+      exitCode = await coordinated(c, ({ triggerCommand }, coordinator) =>
+        triggerCommand(api, coordinator, stackId, { follow: flags.follow === true }, c.o),
       );
     });
 
@@ -306,8 +362,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .addOption(dataDirOption)
     .action(async (flags: { limit: number }, cmd: Command) => {
-      const { config, o } = await ctx(cmd);
-      exitCode = await withCoordinator(config, (c) => listCommand(c, flags.limit, o));
+      const c = await ctx(cmd);
+      exitCode = await coordinated(c, ({ listCommand }, coordinator) =>
+        listCommand(coordinator, flags.limit, c.o),
+      );
     });
   cascades
     .command('status')
@@ -315,8 +373,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .argument('<id>', 'cascade id (cascade-<run id>) or the id of a run in it')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
-      const { config, o } = await ctx(cmd);
-      exitCode = await withCoordinator(config, (c) => statusCommand(c, id, o));
+      const c = await ctx(cmd);
+      exitCode = await coordinated(c, ({ statusCommand }, coordinator) =>
+        statusCommand(coordinator, id, c.o),
+      );
     });
   cascades
     .command('cancel')
@@ -324,8 +384,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .argument('<id>', 'cascade id (cascade-<run id>) or the id of a run in it')
     .addOption(dataDirOption)
     .action(async (id: string, _flags: object, cmd: Command) => {
-      const { config, o } = await ctx(cmd);
-      exitCode = await withCoordinator(config, (c) => cancelCommand(c, id, o));
+      const c = await ctx(cmd);
+      exitCode = await coordinated(c, ({ cancelCommand }, coordinator) =>
+        cancelCommand(coordinator, id, c.o),
+      );
     });
 
   for (const cmd of [program, ...program.commands, ...cascades.commands]) {
@@ -350,13 +412,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(err.message);
       return EXIT_USAGE;
     }
-    if (err instanceof UnknownStackError || err instanceof UnknownCascadeError) {
+    if (err instanceof UnknownStackError) {
       io.err(`error: ${err.message}`);
       return EXIT_USAGE;
     }
+    // An action threw: the module of each error below is loaded already when it was thrown.
+    const { SpaceliftError } = await import('spacelift-client');
     if (err instanceof SpaceliftError) {
       io.err(`error: Spacelift: ${err.message}`);
       return 1;
+    }
+    const { UnknownCascadeError } = await import('./cascade-commands.js');
+    if (err instanceof UnknownCascadeError) {
+      io.err(`error: ${err.message}`);
+      return EXIT_USAGE;
     }
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     // Errors of the setup (a taken port, a data folder in use) carry exit code 2: not a crash.

@@ -4,8 +4,10 @@ import type { CoordinatorRef } from '../coordinator-contract.js';
 import {
   DEFAULT_ADMIN_HOST,
   DEFAULT_ADMIN_PORT,
+  DEFAULT_DATA_DIR,
   DEFAULT_ESTATE_ID,
   DEFAULT_LABEL_PREFIX,
+  DEFAULT_SIMULATOR_PORT,
   DEFAULT_TEMPORAL_PORT,
   DEFAULT_TEMPORAL_UI_PORT,
   TASK_QUEUE,
@@ -170,7 +172,7 @@ export function loadServiceConfig(
       uiPort: s.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT,
       maxRestarts: s.CASCADE_TEMPORAL_MAX_RESTARTS ?? 5,
     },
-    dataDir: s.CASCADE_DATA_DIR ?? '.data',
+    dataDir: s.CASCADE_DATA_DIR ?? DEFAULT_DATA_DIR,
     cascade: {
       labelPrefix: s.CASCADE_LABEL_PREFIX ?? DEFAULT_LABEL_PREFIX,
       maxParallel: s.CASCADE_MAX_PARALLEL ?? 10,
@@ -184,7 +186,10 @@ export function loadServiceConfig(
         '',
       ),
     },
-    simulator: { port: s.SIMULATOR_PORT ?? 4000, stateDurationMs: s.SIMULATOR_STATE_DURATION_MS ?? 300 },
+    simulator: {
+      port: s.SIMULATOR_PORT ?? DEFAULT_SIMULATOR_PORT,
+      stateDurationMs: s.SIMULATOR_STATE_DURATION_MS ?? 300,
+    },
     logLevel: s.LOG_LEVEL ?? null,
     webhook: webhook.data,
     admin: {

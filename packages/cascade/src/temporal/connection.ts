@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+// Types only: the SDK is loaded when a connection is made, so reading the settings (every CLI
+// command does) costs no Temporal SDK (about 0.25 s of module loading).
+import type { Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../config/config-error.js';
 import { DEFAULT_NAMESPACE } from '../constants.js';
@@ -152,12 +154,22 @@ export async function temporalConnectOptions(
   return options;
 }
 
-/** A client connection (starting workflows, queries, signals). */
-export async function connectTemporalClient(config: TemporalConnectionConfig): Promise<Connection> {
-  return Connection.connect({ ...(await temporalConnectOptions(config)), connectTimeout: 10_000 });
+/**
+ * A client connection (starting workflows, queries, signals); fails when the server has not
+ * answered within `connectTimeoutMs`.
+ */
+export async function connectTemporalClient(
+  config: TemporalConnectionConfig,
+  connectTimeoutMs = 10_000,
+): Promise<Connection> {
+  const options = await temporalConnectOptions(config);
+  const { Connection } = await import('@temporalio/client');
+  return Connection.connect({ ...options, connectTimeout: connectTimeoutMs });
 }
 
 /** A worker connection. */
 export async function connectTemporalWorker(config: TemporalConnectionConfig): Promise<NativeConnection> {
-  return NativeConnection.connect(await temporalConnectOptions(config));
+  const options = await temporalConnectOptions(config);
+  const { NativeConnection } = await import('@temporalio/worker');
+  return NativeConnection.connect(options);
 }

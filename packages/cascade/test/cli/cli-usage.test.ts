@@ -1,6 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../../src/cli/program.js';
 import { cliSandbox, type CliSandbox } from './cli-harness.js';
+import { REPO_ROOT } from './cli-process.js';
 
 // Usage errors never reach Spacelift or Temporal, so these run without either.
 let cli: CliSandbox;
@@ -31,6 +36,34 @@ describe('help', () => {
     expect(out).toMatch(/^Usage: spacelift-cascade /);
     for (const name of ['start', 'webhook', 'worker', 'graph', 'plan', 'trigger', 'cascades'])
       expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('start --help names the settings a user changes first', async () => {
+    const { code, out } = await cli.run(['start', '--help']);
+    expect(code).toBe(0);
+    for (const setting of [
+      'TEMPORAL_PORT',
+      'TEMPORAL_UI_PORT',
+      'SIMULATOR_PORT',
+      'CASCADE_ADMIN_PORT',
+      'CASCADE_DATA_DIR',
+      '--data-dir',
+      'TEMPORAL_ADDRESS',
+    ])
+      expect(out).toContain(setting);
+    expect(out).toMatch(/^ {2}TEMPORAL_PORT +the embedded Temporal's gRPC port \(default 7233\)/m);
+    expect(out).toMatch(/^ {2}SIMULATOR_PORT +the demo's Spacelift simulator \(default 4000\)/m);
+    expect(out).toMatch(/^ {2}CASCADE_ADMIN_PORT +dashboard, .*\(default 8001,/m);
+    expect(out).toMatch(/^ {2}CASCADE_DATA_DIR +the data folder \(default \.data\)/m);
+    // Fits a terminal, like commander's own text.
+    for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it.each([['--version'], ['-V']])('%s prints the package version and exits 0', async (flag) => {
+    const { version } = JSON.parse(
+      await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(await cli.run([flag])).toEqual({ code: 0, out: version, err: '' });
   });
 
   it.each(COMMANDS)('%s --help exits 0 and shows that command', async (command) => {
@@ -165,5 +198,128 @@ describe('secrets never appear in output', () => {
     expect(err).not.toBe('');
     expect(`${out}\n${err}`).not.toContain(SECRET);
     expect(`${out}\n${err}`).not.toContain(SECRET.slice(0, 12));
+  });
+});
+
+describe('--help and --version load no heavy module', () => {
+  // What makes them answer in well under 0.3 s: the Temporal SDK, the Spacelift client, the
+  // simulator, fastify and zod load only in the actions that use them (bench/cli measures it).
+  it.each([['--help'], ['--version']])('%s', (flag) => {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ resolve: (specifier, context, next) => { const r = next(specifier, context); loaded.push(r.url); return r; } });
+      const { runCli } = await import(${JSON.stringify(new URL('../../src/cli/program.ts', import.meta.url).href)});
+      const code = await runCli([${JSON.stringify(flag)}], { env: {}, out: () => {}, err: () => {}, isTty: false, stopSignal: new Promise(() => {}) });
+      process.stdout.write(JSON.stringify({ code, loaded }));`;
+    const child = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    const { code, loaded } = JSON.parse(child.stdout) as { code: number; loaded: string[] };
+    expect(code).toBe(0);
+    const packages = new Set(
+      loaded.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []),
+    );
+    expect([...packages].sort()).toEqual(['commander', 'dotenv']);
+    expect(loaded.filter((url) => /\/packages\/(client|simulator)\//.test(url))).toEqual([]);
+  });
+});
+
+describe('an unreachable Temporal: commands say so within 3 s, naming the address and the settings', () => {
+  /** A port nothing listens on: a free one, released. */
+  const closedPort = async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+  const SPACELIFT = {
+    SPACELIFT_BASE_URL: 'http://127.0.0.1:9',
+    SPACELIFT_KEY_ID: 'key',
+    SPACELIFT_KEY_SECRET: 'secret',
+  };
+
+  /** Runs `argv` and checks what every unreachable-Temporal answer says; returns stderr. */
+  const unreachable = async (
+    sandbox: CliSandbox,
+    argv: string[],
+    env: Record<string, string>,
+    address: string,
+  ) => {
+    const started = Date.now();
+    const { code, out, err } = await sandbox.run(argv, env);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toMatch(new RegExp(`^error: cannot reach Temporal at ${address.replace(/\./g, '\\.')} \\(`));
+    for (const setting of ['TEMPORAL_ADDRESS=host:port', 'TEMPORAL_PORT', '--data-dir (or CASCADE_DATA_DIR)'])
+      expect(err).toContain(setting);
+    expect(err).not.toContain('deadline');
+    return err;
+  };
+
+  it.each([
+    ['cascades list'],
+    ['cascades status cascade-x'],
+    ['cascades cancel cascade-x'],
+    ['trigger network'],
+  ])('%s, TEMPORAL_ADDRESS naming a port nothing listens on', async (command) => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    const err = await unreachable(
+      cli,
+      command.split(' '),
+      { ...SPACELIFT, TEMPORAL_ADDRESS: address },
+      address,
+    );
+    expect(err).toContain('(nothing listens there); the address comes from TEMPORAL_ADDRESS.');
+  });
+
+  it('no TEMPORAL_ADDRESS and no demo: the default address on TEMPORAL_PORT, and the data folder looked in', async () => {
+    const port = await closedPort();
+    const err = await unreachable(
+      cli,
+      ['cascades', 'list'],
+      { TEMPORAL_PORT: String(port) },
+      `127.0.0.1:${port}`,
+    );
+    expect(err).toContain(
+      `the address comes from TEMPORAL_PORT (TEMPORAL_ADDRESS is not set, and no demo runs from the data folder ${cli.dataDir}: no ${cli.dataDir}/demo.env)`,
+    );
+  });
+
+  it("a demo's demo.env left behind by a `start` that is gone: names that file", async () => {
+    const sandbox = await cliSandbox();
+    try {
+      const address = `127.0.0.1:${await closedPort()}`;
+      await mkdir(sandbox.dataDir, { recursive: true });
+      await writeFile(
+        join(sandbox.dataDir, 'demo.env'),
+        Object.entries({ ...SPACELIFT, TEMPORAL_ADDRESS: address })
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n'),
+      );
+      const err = await unreachable(sandbox, ['cascades', 'list'], {}, address);
+      expect(err).toContain(`the address comes from the demo's ${sandbox.dataDir}/demo.env (is its`);
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it('something listens but never answers: the connection gives up within the bound', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const err = await unreachable(cli, ['cascades', 'list'], { TEMPORAL_ADDRESS: address }, address);
+      expect(err).toMatch(/\(no answer within 2 s\)/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
