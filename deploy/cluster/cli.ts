@@ -5,7 +5,7 @@
 import { ClusterError, LocalCluster, TEMPORAL_SERVER_VERSION } from './local-cluster.js';
 
 const USAGE =
-  'usage: npm run cluster -- up|down|status|build   (data folder: ${CASCADE_DATA_DIR:-.data}/cluster)';
+  'usage: npm run cluster -- up|down|status|remove|build   (data folder: ${CASCADE_DATA_DIR:-.data}/cluster)';
 
 async function main(command: string | undefined): Promise<number> {
   const cluster = new LocalCluster({ log: (line) => console.log(line) });
@@ -19,18 +19,25 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     case 'up':
       await cluster.up();
-      console.log(`\nTemporal:  ${cluster.address} (namespace default)`);
-      console.log(`Data:      ${cluster.dataDir} (logs/, pids/, postgresql/)`);
+      console.log(`\nTemporal:   ${cluster.address} (namespace default)`);
+      console.log(`Data:       ${cluster.dataDir} (logs/, pids/)`);
       console.log(
-        'Next:      TEMPORAL_ADDRESS=' + cluster.address + ' spacelift-cascade worker (and webhook)',
+        `PostgreSQL: ${cluster.pgDataDir}${cluster.postgres.runAs ? ` (as ${cluster.postgres.runAs.name})` : ''}, log ${cluster.logFile('postgresql')}`,
       );
-      console.log('Stop:      npm run cluster -- down');
+      console.log(
+        'Next:       TEMPORAL_ADDRESS=' + cluster.address + ' spacelift-cascade worker (and webhook)',
+      );
+      console.log('Stop:       npm run cluster -- down (and delete its data: npm run cluster -- remove)');
       return 0;
     case 'down': {
       const stopped = await cluster.down();
       if (stopped.length === 0) console.log(`nothing of ${cluster.dataDir} was running`);
       return 0;
     }
+    case 'remove':
+      // Stops it and deletes its data, PostgreSQL's included: the next `up` starts from a fresh database.
+      await cluster.remove();
+      return 0;
     case 'status': {
       for (const [part, pid] of Object.entries(cluster.status()))
         console.log(`${part.padEnd(10)} ${pid === null ? 'stopped' : `running (pid ${pid})`}`);

@@ -7,8 +7,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chownSync, closeSync, existsSync, lstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -22,6 +22,13 @@ import {
   type TemporalClusterConfig,
   type TemporalService,
 } from './cluster-config.js';
+import {
+  placePostgres,
+  postgresBaseProblem,
+  PostgresPlacementError,
+  POSTGRES_USER,
+  type PostgresPlacement,
+} from './postgres-placement.js';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.32.2';
 /** The Go toolchain the server release builds with (GOTOOLCHAIN fetches it when older). */
@@ -41,7 +48,10 @@ export class ClusterError extends Error {
 }
 
 export interface LocalClusterOptions {
-  /** Holds PostgreSQL's data, logs and pid files. Default `${CASCADE_DATA_DIR:-.data}/cluster`. */
+  /**
+   * Holds the logs and pid files, and PostgreSQL's data unless run as root (then it is in a
+   * folder of the `postgres` user's, see `postgres`). Default `${CASCADE_DATA_DIR:-.data}/cluster`.
+   */
   dataDir?: string;
   /** Where the `server` and `sql` binaries live (built there when missing). */
   binDir?: string;
@@ -49,6 +59,11 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Build the binaries with `go install` when missing (default true). */
   build?: boolean;
+  /**
+   * As root, PostgreSQL's folder goes under this one (default `${CASCADE_CLUSTER_POSTGRES_ROOT:-/var/tmp}`):
+   * the `postgres` user must be able to enter it.
+   */
+  postgresRoot?: string;
 }
 
 /** The default binary folder: a cache outside any clone, so every checkout and CI run reuse it. */
@@ -102,13 +117,16 @@ export class LocalCluster {
   readonly address: string;
   private readonly log: (line: string) => void;
   private readonly build: boolean;
+  private readonly postgresRoot: string | undefined;
   private pgBinDir: string | null = null;
+  private placed: PostgresPlacement | null = null;
 
   constructor(options: LocalClusterOptions = {}) {
     this.dataDir = resolve(options.dataDir ?? join(process.env.CASCADE_DATA_DIR || '.data', 'cluster'));
     this.binDir = options.binDir ?? defaultBinDir();
     this.log = options.log ?? (() => undefined);
     this.build = options.build ?? true;
+    this.postgresRoot = options.postgresRoot ?? (process.env.CASCADE_CLUSTER_POSTGRES_ROOT || undefined);
     this.config = readTemporalConfig();
     this.address = `127.0.0.1:${this.config.services.frontend.grpcPort}`;
   }
@@ -119,15 +137,32 @@ export class LocalCluster {
   get sqlToolBin(): string {
     return join(this.binDir, 'sql');
   }
+  /**
+   * Where PostgreSQL's files are and as whom it runs: in the data folder as the invoking user,
+   * or, as root, as `postgres` in a folder of its own outside the clone (see postgres-placement.ts).
+   */
+  get postgres(): PostgresPlacement {
+    if (this.placed) return this.placed;
+    const uid = process.getuid?.() ?? -1;
+    try {
+      this.placed = placePostgres({
+        clusterDataDir: this.dataDir,
+        uid,
+        postgresUser: uid === 0 ? systemUser(POSTGRES_USER) : null,
+        postgresRoot: this.postgresRoot,
+      });
+    } catch (err) {
+      if (err instanceof PostgresPlacementError) throw new ClusterError(err.message);
+      throw err;
+    }
+    return this.placed;
+  }
   get pgDataDir(): string {
-    return join(this.dataDir, 'postgresql');
+    return this.postgres.dataDir;
   }
   logFile(part: TemporalService | 'postgresql' | 'setup-schema'): string {
-    return join(
-      this.dataDir,
-      'logs',
-      part === 'postgresql' || part === 'setup-schema' ? `${part}.log` : `temporal-${part}.log`,
-    );
+    if (part === 'postgresql') return this.postgres.logFile;
+    return join(this.dataDir, 'logs', part === 'setup-schema' ? `${part}.log` : `temporal-${part}.log`);
   }
   private pidFile(service: TemporalService): string {
     return join(this.dataDir, 'pids', `temporal-${service}.pid`);
@@ -163,6 +198,19 @@ export class LocalCluster {
     }
     for (const line of stopped) this.log(`stopped ${line}`);
     return stopped;
+  }
+
+  /** Stops everything, then deletes the data folder and PostgreSQL's (a fresh database next `up`). */
+  async remove(): Promise<void> {
+    await this.down();
+    await rm(this.dataDir, { recursive: true, force: true });
+    const { base, runAs } = this.postgres;
+    // As root PostgreSQL's folder is outside the data folder; never follow a link planted there.
+    if (runAs !== null && existsSync(base)) {
+      if (lstatSync(base).isSymbolicLink()) throw new ClusterError(`${base} is a link: remove it by hand`);
+      await rm(base, { recursive: true, force: true });
+    }
+    this.log(`removed ${this.dataDir}${runAs !== null ? ` and ${base}` : ''}`);
   }
 
   /** pid of each running part (null when not running). */
@@ -320,22 +368,24 @@ export class LocalCluster {
     return dir;
   }
 
-  /** initdb refuses root: as root, PostgreSQL runs as the `postgres` user the Debian package creates. */
-  private asPostgresUser(command: string, args: string[]): [string, string[]] {
-    return process.getuid?.() === 0
-      ? ['runuser', ['-u', 'postgres', '--', command, ...args]]
-      : [command, args];
+  /**
+   * Runs a PostgreSQL program as PostgreSQL's user (initdb refuses root: as root, the `postgres`
+   * user the Debian package creates), in a folder that user can enter: initdb and pg_ctl go back
+   * to their working folder, and a clone in a 0700 folder is closed to `postgres`.
+   */
+  private runPostgres(command: string, args: string[], timeoutMs: number) {
+    const { runAs, cwd } = this.postgres;
+    const [cmd, argv] =
+      runAs === null ? [command, args] : ['runuser', ['-u', runAs.name, '--', command, ...args]];
+    return spawnSync(cmd, argv, { encoding: 'utf8', timeout: timeoutMs, cwd });
   }
 
   private pgCtl(args: string[]): void {
-    const [cmd, argv] = this.asPostgresUser(join(this.findPostgres(), 'pg_ctl'), [
-      ...args,
-      '-D',
-      this.pgDataDir,
-      '-l',
-      this.logFile('postgresql'),
-    ]);
-    const result = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 60_000 });
+    const result = this.runPostgres(
+      join(this.findPostgres(), 'pg_ctl'),
+      [...args, '-D', this.pgDataDir, '-l', this.logFile('postgresql')],
+      60_000,
+    );
     if (result.status !== 0) {
       throw new ClusterError(
         `pg_ctl ${args[0]} failed: ${result.stderr || result.stdout || result.error?.message}\n${tail(this.logFile('postgresql'))}`,
@@ -363,54 +413,104 @@ export class LocalCluster {
 
   private async startPostgres(): Promise<void> {
     if (this.postgresPid() !== null) return;
-    const bin = this.findPostgres();
-    const { user, password } = this.config.database;
-    const asRoot = process.getuid?.() === 0;
-    const ownByPostgres = (path: string) => {
-      if (!asRoot) return;
-      const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-      const group = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-      if (owner.status !== 0)
-        throw new ClusterError('running as root, but there is no `postgres` user to run PostgreSQL as');
-      chownSync(path, Number(owner.stdout), Number(group.stdout));
-    };
-    // The postgres user must be able to reach its folder: parents readable, the folder its own.
-    await chmod(this.dataDir, 0o755);
-    if (!existsSync(join(this.pgDataDir, 'PG_VERSION'))) {
-      this.log(`initdb ${this.pgDataDir}`);
-      await mkdir(this.pgDataDir, { recursive: true, mode: 0o700 });
-      ownByPostgres(this.pgDataDir);
-      const pwFile = join(this.dataDir, `.pw-${randomBytes(4).toString('hex')}`);
-      await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
-      ownByPostgres(pwFile);
-      try {
-        const [cmd, argv] = this.asPostgresUser(join(bin, 'initdb'), [
-          '-D',
-          this.pgDataDir,
-          '--username',
-          user,
-          '--pwfile',
-          pwFile,
-          '--auth-host',
-          'scram-sha-256',
-          '--auth-local',
-          'trust',
-          '--encoding',
-          'UTF8',
-          '--no-instructions',
-        ]);
-        const result = spawnSync(cmd, argv, { encoding: 'utf8' });
-        if (result.status !== 0) throw new ClusterError(`initdb failed: ${result.stderr || result.stdout}`);
-      } finally {
-        await rm(pwFile, { force: true });
-      }
-    }
+    await this.initPostgres();
     await writeFile(this.logFile('postgresql'), '', { flag: 'a' });
-    ownByPostgres(this.logFile('postgresql'));
+    this.ownByPostgres(this.logFile('postgresql'));
     this.pgCtl(['start', '-w', '-t', '60', '-o', this.postgresOptions()]);
     this.log(
       `postgresql: pid ${this.postgresPid()}, 127.0.0.1:${this.config.database.port}, data ${this.pgDataDir}`,
     );
+  }
+
+  /** As root, gives a file or folder to PostgreSQL's user. */
+  private ownByPostgres(path: string): void {
+    const { runAs } = this.postgres;
+    if (runAs) chownSync(path, runAs.uid, runAs.gid);
+  }
+
+  /** PostgreSQL's folder (as root: its own, outside the clone) and a database cluster in it (initdb), unless there. */
+  async initPostgres(): Promise<void> {
+    const bin = this.findPostgres();
+    const { user, password } = this.config.database;
+    const { base, runAs } = this.postgres;
+    if (runAs !== null) await this.preparePostgresBase(base, runAs);
+    const own = (path: string) => this.ownByPostgres(path);
+    if (!existsSync(join(this.pgDataDir, 'PG_VERSION'))) {
+      this.log(`initdb ${this.pgDataDir}${runAs ? ` (as ${runAs.name})` : ''}`);
+      await mkdir(this.pgDataDir, { recursive: true, mode: 0o700 });
+      own(this.pgDataDir);
+      const pwFile = join(base, `.pw-${randomBytes(4).toString('hex')}`);
+      await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+      own(pwFile);
+      try {
+        const result = this.runPostgres(
+          join(bin, 'initdb'),
+          [
+            '-D',
+            this.pgDataDir,
+            '--username',
+            user,
+            '--pwfile',
+            pwFile,
+            '--auth-host',
+            'scram-sha-256',
+            '--auth-local',
+            'trust',
+            '--encoding',
+            'UTF8',
+            '--no-instructions',
+          ],
+          120_000,
+        );
+        if (result.status !== 0)
+          throw new ClusterError(`initdb failed: ${result.stderr || result.stdout || result.error?.message}`);
+      } finally {
+        await rm(pwFile, { force: true });
+      }
+    }
+  }
+
+  /**
+   * As root: PostgreSQL's own folder (0700, owned by `postgres`), created when missing and
+   * refused when someone else's (it is in a folder every user writes to).
+   */
+  private async preparePostgresBase(
+    base: string,
+    owner: { name: string; uid: number; gid: number },
+  ): Promise<void> {
+    try {
+      await mkdir(base, { mode: 0o700 });
+      chownSync(base, owner.uid, owner.gid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new ClusterError(
+          `cannot create ${base}: its parent folder does not exist. Set CASCADE_CLUSTER_POSTGRES_ROOT to a folder ` +
+            `every user can enter (default /var/tmp), or run as a user other than root`,
+        );
+      }
+      if (code !== 'EEXIST') throw err;
+    }
+    const stat = lstatSync(base);
+    const problem = postgresBaseProblem(
+      base,
+      {
+        isDirectory: stat.isDirectory(),
+        isSymbolicLink: stat.isSymbolicLink(),
+        uid: stat.uid,
+        mode: stat.mode,
+      },
+      owner.uid,
+    );
+    if (problem) throw new ClusterError(problem);
+    const enters = spawnSync('runuser', ['-u', owner.name, '--', 'test', '-w', base]);
+    if (enters.status !== 0) {
+      throw new ClusterError(
+        `the ${owner.name} user cannot enter ${base} (a folder above it is closed to it): set ` +
+          'CASCADE_CLUSTER_POSTGRES_ROOT to a folder every user can enter (default /var/tmp), ' +
+          'or run `npm run cluster -- up` as a user other than root',
+      );
+    }
   }
 
   /** Both databases and schemas, by the same script docker-compose.yml runs (idempotent). */
@@ -518,6 +618,14 @@ export class LocalCluster {
       await connection.close();
     }
   }
+}
+
+/** A system user's ids (`id -u`, `id -g`), or null when there is no such user. */
+function systemUser(name: string): { uid: number; gid: number } | null {
+  const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) return null;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
 function isZombie(pid: number): boolean {

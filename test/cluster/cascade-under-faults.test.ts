@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
@@ -62,8 +62,7 @@ describe.skipIf(INNER)(
     beforeAll(async () => {
       process.once('exit', killCluster);
       // Leftovers of an aborted earlier run (found by their pid files), then a fresh database.
-      await cluster.down();
-      await rm(DATA_DIR, { recursive: true, force: true });
+      await cluster.remove();
       await mkdir(join(DATA_DIR, 'service-logs'), { recursive: true });
       const started = Date.now();
       await cluster.up();
@@ -79,7 +78,7 @@ describe.skipIf(INNER)(
       await cluster.down();
       process.off('exit', killCluster);
       // Kept after a failure: logs/ and service-logs/ say what happened.
-      if (!failed) await rm(DATA_DIR, { recursive: true, force: true });
+      if (!failed) await cluster.remove();
     }, 120_000);
 
     it(
@@ -123,8 +122,14 @@ describe.skipIf(INNER)(
             new CascadeProcess(
               `receiver-${'ab'[i]}`,
               'webhook',
-              // Two receivers on one machine: each admin listener on a free port.
-              env({ HOST: '127.0.0.1', PORT: String(port), CASCADE_ADMIN_PORT: '0' }),
+              // Two receivers on one machine, as on two hosts: each admin listener on a free port,
+              // each its own data folder (a receiver's delivery spool is its alone).
+              env({
+                HOST: '127.0.0.1',
+                PORT: String(port),
+                CASCADE_ADMIN_PORT: '0',
+                CASCADE_DATA_DIR: join(DATA_DIR, `receiver-${'ab'[i]}`),
+              }),
               logOf(`receiver-${'ab'[i]}`),
             ),
         ) as [CascadeProcess, CascadeProcess];
