@@ -19,6 +19,12 @@ import { PARENT_WORKFLOW } from './constants.js';
 export const runStateSignal = defineSignal<RunObservation[]>('runStateChanged');
 /** Cancels a cascade (by its id or the id of a run in it). */
 export const cancelCascadeSignal = defineSignal<[string]>('cancelCascade');
+/**
+ * Run a reconciliation pass now: sent after one of the service's own parts failed and came back
+ * (the embedded server restarted, the spool replayed, the service restarted), when changes may
+ * have been missed, so they are found in seconds instead of at the next periodic pass.
+ */
+export const reconcileNowSignal = defineSignal<[string]>('reconcileNow');
 /** New options (a worker started with a new configuration). */
 export const configureSignal = defineSignal<[CascadeOptions]>('configure');
 /** Every stack's state, the cycles and unknown dependencies the coordinator holds. */

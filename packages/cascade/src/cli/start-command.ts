@@ -101,6 +101,12 @@ export async function startService(
       new Client({ connection: temporal.connection, namespace: temporal.settings.namespace }),
       ref,
     );
+    /** Fast recovery: after one of our own parts failed and came back, look for missed changes now. */
+    const askForPass = (why: string) => () =>
+      coordinator
+        .reconcileNow(why)
+        .catch((err: unknown) => log.warn({ err }, 'could not ask for a reconciliation pass'));
+    temporal.onRestarted(() => void askForPass('the embedded Temporal server restarted')());
     const lines = [
       `Temporal:           ${temporal.settings.address} (namespace ${temporal.settings.namespace})`,
       ...(temporal.uiUrl ? [`Temporal Web UI:    ${temporal.uiUrl}`] : []),
@@ -124,7 +130,13 @@ export async function startService(
     if (options.webhook) {
       receiver = await startReceiverPart(
         temporal,
-        { webhook, coordinator: ref, ownIdentity: spacelift.identity, dataDir },
+        {
+          webhook,
+          coordinator: ref,
+          ownIdentity: spacelift.identity,
+          dataDir,
+          onReplayed: () => void askForPass('spooled deliveries replayed')(),
+        },
         log,
       );
       shutdown.push('webhook receiver', () => receiver!.stop());
@@ -185,8 +197,11 @@ export async function startService(
         log,
       );
       shutdown.push('worker', () => worker!.stop());
-      // Warm start: the coordinator runs and holds the graph before the service says ready.
+      // Warm start: the coordinator runs and holds the graph before the service says ready. One
+      // that ran before this start may have missed changes meanwhile: it reads the estate at once.
+      const wasRunning = await coordinator.isRunning().catch(() => false);
       await coordinator.configure();
+      if (wasRunning) await askForPass('the service started again')();
       await coordinator
         .graphRead(30_000)
         .catch((err: unknown) => log.warn({ err }, 'the first read of the estate is slow'));

@@ -26,6 +26,8 @@ export interface ReceiverPart {
 export interface ReceiverSettings {
   webhook: WebhookConfig;
   coordinator: CoordinatorRef & { account: string };
+  /** After spooled deliveries were replayed (Temporal was unreachable): ask for a pass. */
+  onReplayed?: () => void;
   /** `triggeredBy` of the cascade's own runs, when known. */
   ownIdentity: string | null;
   dataDir: string;
@@ -52,6 +54,7 @@ export async function startReceiverPart(
       ? await DeliverySpool.open(supervised, {
           file: join(settings.dataDir, 'webhook-spool.jsonl'),
           maxEntries: webhook.spoolMax,
+          onReplayed: settings.onReplayed,
           log: log.child({ component: 'spool' }),
         })
       : null;

@@ -48,6 +48,8 @@ export interface SupervisorOptions<P extends SupervisedPart> {
   maxBackoffMs?: number;
   /** What a person should do when the supervisor gives up. */
   remedy: string;
+  /** Called each time a restarted part is up again (changes may have been missed meanwhile). */
+  onRestarted?: () => void;
   /** Milliseconds clock; tests pass a fake one to make a part look up for long. */
   now?: () => number;
 }
@@ -140,6 +142,7 @@ export class Supervisor<P extends SupervisedPart> {
     this.partStartedAt = this.now();
     this.partIsRestart = isRestart;
     this.current = { state: 'running', restarts: this.restarts };
+    if (isRestart) this.options.onRestarted?.();
     void part.exited.then((code) => {
       if (this.stopping || this.part !== part) return;
       const upMs = this.now() - this.partStartedAt;

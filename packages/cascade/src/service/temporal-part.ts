@@ -15,6 +15,8 @@ export interface TemporalPart {
   uiUrl: string | null;
   /** The embedded server's supervisor; null for a server the operator runs. */
   supervisor: Supervisor<DevServer> | null;
+  /** Calls `listener` each time the embedded server is up again after a restart. */
+  onRestarted(listener: () => void): void;
   /** Resolves once the server has started (at once for a server the operator runs). */
   started: Promise<void>;
   stop(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTemporalPart(
       connection,
       uiUrl: null,
       supervisor: null,
+      onRestarted: () => undefined,
       started: Promise.resolve(),
       stop: () => connection.close(),
     };
@@ -44,8 +47,10 @@ export async function startTemporalPart(
   // Restarted on the same ports and SQLite file when it exits: cascades in flight resume.
   const port = config.temporal.port === 0 ? await freePort() : config.temporal.port;
   const uiPort = config.temporal.uiPort === 0 ? await freePort() : config.temporal.uiPort;
+  const restartListeners: Array<() => void> = [];
   const supervisor = new Supervisor({
     name: 'embedded Temporal dev server',
+    onRestarted: () => restartListeners.forEach((listener) => listener()),
     start: () =>
       startDevServer({ dataDir: `${dataDir}/temporal`, port, uiPort, namespace: config.temporal.namespace }),
     log: log.child({ component: 'supervisor' }),
@@ -64,6 +69,7 @@ export async function startTemporalPart(
     connection,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     supervisor,
+    onRestarted: (listener) => restartListeners.push(listener),
     started,
     async stop() {
       await connection.close();

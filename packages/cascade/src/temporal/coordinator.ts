@@ -12,6 +12,7 @@ import {
   cascadeStatusQuery,
   configureSignal,
   coordinatorSignal,
+  reconcileNowSignal,
   estateQuery,
   runStateSignal,
   stackStatusQuery,
@@ -56,6 +57,11 @@ export class Coordinator {
 
   observe(obs: RunObservation): Promise<void> {
     return sendSignalWithStart(this.client, coordinatorSignal(this.ref, runStateSignal, obs));
+  }
+
+  /** Asks for a reconciliation pass now, saying why (see `reconcileNowSignal`). */
+  reconcileNow(why: string): Promise<void> {
+    return sendSignalWithStart(this.client, coordinatorSignal(this.ref, reconcileNowSignal, why));
   }
 
   cancel(cascadeId: string): Promise<void> {

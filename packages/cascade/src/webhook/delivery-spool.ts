@@ -8,6 +8,8 @@ export interface DeliverySpoolOptions {
   file: string;
   /** Deliveries it holds at most; past that the receiver answers 503 as without a spool. */
   maxEntries: number;
+  /** Called when every spooled delivery has been replayed (after an outage: a pass may be due). */
+  onReplayed?: (deliveries: number) => void;
   /** How often it tries Temporal again while requests wait. */
   retryMs?: number;
   log?: {
@@ -185,6 +187,7 @@ export class DeliverySpool implements CascadePort {
           await rename(next, this.options.file);
         }
         this.options.log?.info({ replayed, waiting: this.deliveries }, 'replayed spooled deliveries');
+        if (this.queue.length === 0) this.options.onReplayed?.(replayed);
       }
     }
     if (this.queue.length > 0) this.schedule();

@@ -22,6 +22,7 @@ import {
   configureSignal,
   estateQuery,
   handOverUpdate,
+  reconcileNowSignal,
   runStateSignal,
   stackStatusQuery,
   unconnectedStacksQuery,
@@ -106,6 +107,8 @@ export async function stackDependencyChainWorkflow(
   let triggersInFlight = 0;
   let polling = false;
   let reconciling = false;
+  /** A pass was asked for while one ran (see `reconcileNowSignal`). */
+  let passAskedDuringPass = false;
   let nextReconcileAt = model.hasGraph ? Date.now() + options.reconcileIntervalMs : Date.now();
   // One wake timer kept across workflow tasks instead of a timer started and canceled by every
   // task (two history events and two server writes each). Coordinators started before this
@@ -122,6 +125,13 @@ export async function stackDependencyChainWorkflow(
   });
   setHandler(cancelCascadeSignal, (id) => {
     cancels.push(id);
+  });
+  setHandler(reconcileNowSignal, (why) => {
+    log.info('reconciliation pass asked for', { why });
+    // A pass under way may have read the estate before the trouble ended: another follows it.
+    if (reconciling) passAskedDuringPass = true;
+    else nextReconcileAt = Math.min(nextReconcileAt, Date.now());
+    wake = true;
   });
   setHandler(configureSignal, (next) => {
     options = next;
@@ -211,7 +221,8 @@ export async function stackDependencyChainWorkflow(
       )
       .finally(() => {
         reconciling = false;
-        nextReconcileAt = Date.now() + options.reconcileIntervalMs;
+        nextReconcileAt = passAskedDuringPass ? Date.now() : Date.now() + options.reconcileIntervalMs;
+        passAskedDuringPass = false;
         wake = true;
       });
   };
