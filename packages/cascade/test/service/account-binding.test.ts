@@ -6,6 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { Spacelift, signWebhookBody, SIGNATURE_256_HEADER } from 'spacelift-client';
 import { startSimulator, type Simulator } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunObservation } from '../../src/cascade-contract.js';
 import { accountOf, defaultEstateId, defaultTaskQueue } from '../../src/account.js';
 import { startService, type RunningService } from '../../src/cli/start-command.js';
 import { coordinatorRef, loadServiceConfig } from '../../src/config/service-config.js';
@@ -76,6 +77,19 @@ const apiOf = (simulator: Simulator) =>
     keyId: simulator.apiKey.id,
     keySecret: simulator.apiKey.secret,
   });
+/** What a receiver would have told the coordinator of a push's FINISHED delivery. */
+const finished = (push: { id: string; createdAt: number }): RunObservation => ({
+  stackId: 'network',
+  runId: push.id,
+  state: 'FINISHED',
+  stateVersion: 99,
+  runType: 'TRACKED',
+  triggeredBy: null,
+  createdAt: Math.floor(push.createdAt),
+  at: Date.now(),
+  driftDetection: false,
+  stackLabels: null,
+});
 const runsOf = (simulator: Simulator, stack: string) => simulator.store.stackRuns(stack) ?? [];
 
 beforeAll(async () => {
@@ -179,18 +193,7 @@ describe('two accounts on one Temporal namespace, default estate ids', () => {
         const push = a.store.triggerRun('network', { type: 'TRACKED', triggeredBy: null });
         await eventually(() => (a.store.findRun(push.id)?.state === 'FINISHED' ? true : undefined));
         // A's receiver is gone: tell the coordinator as the receiver would have.
-        await coordinator.observe({
-          stackId: 'network',
-          runId: push.id,
-          state: 'FINISHED',
-          stateVersion: 99,
-          runType: 'TRACKED',
-          triggeredBy: null,
-          createdAt: Math.floor(push.createdAt),
-          at: Date.now(),
-          driftDetection: false,
-          stackLabels: null,
-        });
+        await coordinator.observe(finished(push));
         return eventually(async () => {
           const v = await coordinator.stack('database');
           return v?.state === 'blocked' ? v : undefined;
@@ -223,18 +226,7 @@ describe('upgrade from the pre-account default id', () => {
     const oldCascade = await oldWorker.runUntil(async () => {
       await old.configure();
       await eventually(() => (c.store.findRun(push.id)?.state === 'FINISHED' ? true : undefined));
-      await old.observe({
-        stackId: 'network',
-        runId: push.id,
-        state: 'FINISHED',
-        stateVersion: 99,
-        runType: 'TRACKED',
-        triggeredBy: null,
-        createdAt: Math.floor(push.createdAt),
-        at: Date.now(),
-        driftDetection: false,
-        stackLabels: null,
-      });
+      await old.observe(finished(push));
       return eventually(async () => {
         const v = await old.cascade(push.id);
         return v && v.phase !== 'running' ? v : undefined;
