@@ -231,16 +231,17 @@ function motionOf(
   if (runs.some((r) => r.state !== AWAITING_CONFIRMATION)) return 'moving';
   if (estate.stuck.has(stackId) && runs.length === 0) return 'stuck';
   const held =
-    holdOf(stackId, e) ?? (e.ups.some((u) => estate.dirty.has(u)) ? heldAbove(estate, stackId, memo) : null);
+    holdOf(estate, stackId, e) ??
+    (e.ups.some((u) => estate.dirty.has(u)) ? heldAbove(estate, stackId, memo) : null);
   return held === null ? 'moving' : { held };
 }
 
 /** What holds a stack itself (a run awaiting confirmation, a trigger tried again), in words; null when nothing. */
-function holdOf(stackId: string, e: StackEntry): string | null {
+function holdOf(estate: EstateReading, stackId: string, e: StackEntry): string | null {
   const unconfirmed = e.runs.find((r) => r.state === AWAITING_CONFIRMATION);
   if (unconfirmed) return `run ${unconfirmed.id} of ${stackId} awaits confirmation in Spacelift`;
   if (e.need && e.triggerError)
-    return `${stackId} could not be triggered (${e.triggerError}); tried again at the next reconciliation pass`;
+    return `${stackId}: ${refusedTriggerReason(stackId, e.triggerError, estate.options.reconcileIntervalMs)}`;
   return null;
 }
 
@@ -257,7 +258,7 @@ function heldAbove(estate: EstateReading, stackId: string, memo: Map<string, str
     seen.add(id);
     const e = estate.stacks.get(id);
     if (!e) continue;
-    found = memo.get(id) ?? holdOf(id, e);
+    found = memo.get(id) ?? holdOf(estate, id, e);
     queue.push(...e.ups);
   }
   memo.set(stackId, found);

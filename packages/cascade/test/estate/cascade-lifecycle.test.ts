@@ -127,7 +127,9 @@ describe('cascade lifecycle', () => {
     f.model.takeReady(10);
     f.model.triggerFailed('locked', 'stack locked is locked by alice');
     expect(f.model.findCascade(r2)).toMatchObject({ phase: 'held', endedAt: null });
-    expect(f.model.findCascade(r2)!.heldOn[0]).toMatch(/^locked could not be triggered/);
+    expect(f.model.findCascade(r2)!.heldOn[0]).toMatch(
+      /^locked: locked by alice in Spacelift: unlock it, then run `spacelift-cascade trigger locked` or push to it/,
+    );
   });
 
   it('after a cancel, stacks never triggered show canceled in the estate, not their last run', () => {
