@@ -231,6 +231,8 @@ console.log(JSON.stringify({
   it('`npx spacelift-cascade start` runs the demo from the install and stops on SIGTERM', async () => {
     const env = userEnv({
       PORT: String(await freePort()),
+      // Never the default 8001 a developer's own service may hold.
+      CASCADE_ADMIN_PORT: String(await freePort()),
       TEMPORAL_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(await freePort()),
       SIMULATOR_PORT: String(await freePort()),
@@ -239,12 +241,14 @@ console.log(JSON.stringify({
     const service = shell('npx --no -- spacelift-cascade start', app, env);
     services.push(service);
     await waitForOutput(service, /^spacelift-cascade is ready\. Press Ctrl-C to stop\.$/m, 4 * 60_000);
-    expect(service.output()).toContain(`Webhook:            http://127.0.0.1:${env.PORT}/webhook`);
+    // The banner names the address bound: all interfaces, the default HOST.
+    expect(service.output()).toContain(`Webhook:            http://0.0.0.0:${env.PORT}/webhook`);
     expect(service.output()).toContain(`Data folder:        ${join(app, 'cascade-data')}`);
     await waitForOutput(service, /^Demo cascade .*\n/m, 4 * 60_000);
-    // The dashboard's page and files ship in the package (its own tests cover what it shows).
+    // The dashboard's page and files ship in the package (its own tests cover what it shows); it
+    // is on the admin listener.
     if (existsSync(join(REPO, 'packages', 'cascade', 'dashboard'))) {
-      const page = await fetch(`http://127.0.0.1:${env.PORT}/`);
+      const page = await fetch(`http://127.0.0.1:${env.CASCADE_ADMIN_PORT}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     }
