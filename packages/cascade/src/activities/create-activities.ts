@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { EstateCatalog } from '../service/estate-catalog.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { accountMismatchMessage } from '../account.js';
 import type { SpaceliftApi } from 'spacelift-client';
@@ -20,6 +21,8 @@ export interface CascadeActivityDeps {
    */
   identity?: string;
   log?: CascadeLogger;
+  /** Where each pass leaves the estate it read, for the dashboard of this process. */
+  catalog?: EstateCatalog | null;
   /** CASCADE_MANAGE_WEBHOOKS: each pass gives the graph's stacks their webhook to the receiver. */
   webhooks?: ManagedWebhooks | null;
   /** The Spacelift account `api` reaches (see `account.ts`); activities for another account's coordinator refuse. */
@@ -58,7 +61,9 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
 
     async reconcileEstate(input) {
       refuseOtherAccount(deps.account, input.account);
-      const result = await withHeartbeat(() => reconcileEstate(api, input, deps.webhooks ?? null));
+      const result = await withHeartbeat(() =>
+        reconcileEstate(api, input, deps.webhooks ?? null, deps.catalog ?? null),
+      );
       log.info(
         {
           totalStacks: result.totalStacks,

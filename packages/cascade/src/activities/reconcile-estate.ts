@@ -12,6 +12,8 @@ import { buildDependencyGraph } from '../graph/dependency-graph.js';
 import type { RunObservation } from '../cascade-contract.js';
 import { declaredUpstreams, type GraphNode } from '../graph/dependency-graph.js';
 import { callSpacelift } from './spacelift-failure.js';
+import { NATIVE_DEPENDENCY_FIELD, STACK_RECORD_FIELDS, stackRecordsOf } from '../dashboard/estate-graph.js';
+import type { EstateCatalog } from '../service/estate-catalog.js';
 import { observationOf } from './run-observation.js';
 import type { ReconcileInput, ReconcileResult } from './types.js';
 
@@ -25,13 +27,15 @@ export async function reconcileEstate(
   api: SpaceliftApi,
   input: ReconcileInput,
   managed: ManagedWebhooks | null = null,
+  catalog: EstateCatalog | null = null,
 ): Promise<ReconcileResult> {
-  // The stacks' webhooks come with the same search pages: checking them costs no request.
-  const stacks = await callSpacelift('search stacks', () =>
-    api.searchStacks({
-      queryFields: ['id', 'labels', 'state', 'stateSetAt', WEBHOOK_FIELDS],
-    }),
-  );
+  // The stacks' webhooks, and what the dashboard draws, come with the same search pages.
+  const fields = ['state', 'stateSetAt', WEBHOOK_FIELDS, ...STACK_RECORD_FIELDS];
+  const search = (queryFields: string[]) =>
+    callSpacelift('search stacks', () => api.searchStacks({ queryFields }));
+  // An API that does not give native dependencies on search results still gives the rest.
+  const stacks = await search([...fields, NATIVE_DEPENDENCY_FIELD]).catch(() => search(fields));
+  catalog?.update(stackRecordsOf(stacks), Date.now());
   const nodes: GraphNode[] = [];
   const changed: string[] = [];
   let cursor = input.cursor;

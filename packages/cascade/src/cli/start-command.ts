@@ -15,6 +15,7 @@ import { runDemoCascade } from '../service/demo-cascade.js';
 import { assertPortsFree, type PortClaim } from '../service/port-guard.js';
 import { startReceiverPart, type ReceiverPart } from '../service/receiver-part.js';
 import { serviceProblems } from '../service/service-problems.js';
+import { EstateCatalog } from '../service/estate-catalog.js';
 import { ShutdownStack } from '../service/shutdown-stack.js';
 import { startSpaceliftPart } from '../service/spacelift-part.js';
 import { startTemporalPart } from '../service/temporal-part.js';
@@ -115,6 +116,8 @@ export async function startService(
       `Data folder:        ${dataDir}`,
     ];
 
+    // The estate as the worker's passes read it: the dashboard of this process draws from it.
+    const catalog = new EstateCatalog();
     let receiver: ReceiverPart | null = null;
     let worker: WorkerPart | null = null;
     const problems = serviceProblems({
@@ -152,6 +155,10 @@ export async function startService(
           source: createDashboardSource({
             coordinator,
             api: spacelift.api,
+            // With the worker in this process, the graph is what its passes read (no read of its own).
+            catalog: options.worker
+              ? { estate: catalog, maxAgeMs: 2 * ref.options.reconcileIntervalMs + 30_000 }
+              : null,
             labelPrefix: ref.options.labelPrefix,
             runUrlBase: ref.options.runUrlBase,
           }),
@@ -194,6 +201,7 @@ export async function startService(
         { ...spacelift, api: spacelift.api },
         ref,
         config.managedWebhooks,
+        catalog,
         log,
       );
       shutdown.push('worker', () => worker!.stop());

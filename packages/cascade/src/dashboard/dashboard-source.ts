@@ -1,9 +1,17 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SpaceliftApi } from 'spacelift-client';
-import { z } from 'zod';
 import type { CascadeSummary, CascadeView, EstateView } from '../cascade-contract.js';
 import type { Coordinator } from '../temporal/coordinator.js';
-import { buildEstateGraph, graphFromEstate, type EstateGraph, type StackRecord } from './estate-graph.js';
+import type { EstateCatalog } from '../service/estate-catalog.js';
+import {
+  buildEstateGraph,
+  graphFromEstate,
+  NATIVE_DEPENDENCY_FIELD,
+  STACK_RECORD_FIELDS,
+  stackRecordsOf,
+  type EstateGraph,
+  type StackRecord,
+} from './estate-graph.js';
 
 /** One run of a stack as the dashboard lists it. */
 export interface StackRun {
@@ -61,6 +69,11 @@ export interface DashboardSourceOptions {
   api: SpaceliftApi | null;
   labelPrefix: string;
   runUrlBase: string;
+  /**
+   * The estate the worker's reconciliation passes read, when one runs in this process: the graph
+   * comes from it while it is younger than `maxAgeMs`, and from a read of Spacelift only when not.
+   */
+  catalog?: { estate: EstateCatalog; maxAgeMs: number } | null;
   /** A graph younger than this is served as is; older, it is served and refreshed behind. Default 5 s. */
   graphMaxAgeMs?: number;
   /** Deadline of a query to the coordinator; default 5 s. */
@@ -70,35 +83,13 @@ export interface DashboardSourceOptions {
   now?: () => number;
 }
 
-const nativeDependencies = z
-  .array(z.object({ dependsOnStack: z.object({ id: z.string() }).nullish() }))
-  .nullish()
-  .catch(null);
-
 /** Reads every stack once (⌈M/50⌉ search pages), with native dependencies when the API gives them. */
 async function readStacks(api: SpaceliftApi): Promise<StackRecord[]> {
-  const base = ['id', 'name', 'labels', 'space'];
-  let stacks: Array<Record<string, unknown>>;
-  try {
-    stacks = await api.searchStacks({ queryFields: [...base, 'dependsOn { dependsOnStack { id } }'] });
-  } catch {
-    // An API without native dependencies on search results: labels still draw the graph.
-    stacks = await api.searchStacks({ queryFields: base });
-  }
-  return stacks.flatMap((s) => {
-    if (typeof s.id !== 'string') return [];
-    const labels = Array.isArray(s.labels) ? s.labels.filter((l): l is string => typeof l === 'string') : [];
-    const native = nativeDependencies.parse(s.dependsOn) ?? [];
-    return [
-      {
-        id: s.id,
-        name: typeof s.name === 'string' ? s.name : s.id,
-        space: typeof s.space === 'string' ? s.space : null,
-        labels,
-        nativeUpstreams: [...new Set(native.flatMap((d) => (d.dependsOnStack ? [d.dependsOnStack.id] : [])))],
-      },
-    ];
-  });
+  const search = (queryFields: string[]) => api.searchStacks({ queryFields });
+  // An API without native dependencies on search results: labels still draw the graph.
+  return stackRecordsOf(
+    await search([...STACK_RECORD_FIELDS, NATIVE_DEPENDENCY_FIELD]).catch(() => search(STACK_RECORD_FIELDS)),
+  );
 }
 
 /** The dashboard's reads over the coordinator (Temporal queries) and Spacelift. */
@@ -161,17 +152,19 @@ export function createDashboardSource(options: DashboardSourceOptions): Dashboar
   };
 
   const read = (): Promise<EstateGraph> => {
+    // Cleared only once assigned: a read that needs no I/O (the pass's catalog) ends at once.
     reading ??= (async () => {
-      try {
-        const graph = api
+      const fromPass = options.catalog?.estate.read(options.catalog.maxAgeMs, now()) ?? null;
+      const graph = fromPass
+        ? buildEstateGraph(fromPass, options.labelPrefix)
+        : api
           ? buildEstateGraph(await readStacks(api), options.labelPrefix)
           : graphFromEstate(await estate());
-        cached = { graph, at: now() };
-        return graph;
-      } finally {
-        reading = null;
-      }
-    })();
+      cached = { graph, at: now() };
+      return graph;
+    })().finally(() => {
+      reading = null;
+    });
     return reading;
   };
 

@@ -3,6 +3,7 @@
  * (`dependsOn:`) and native upstreams, and the problems worth showing. Pure functions of a
  * Spacelift read and the coordinator's view; no I/O here.
  */
+import { z } from 'zod';
 import type { EstateView, StackView } from '../cascade-contract.js';
 import {
   describeCycle,
@@ -21,6 +22,33 @@ export interface StackRecord {
   labels: string[];
   /** Native Spacelift stack dependencies (`dependsOn` of the stack); [] when not read. */
   nativeUpstreams: string[];
+}
+
+/** Search fields a {@link StackRecord} is read from; the native dependencies may be refused. */
+export const STACK_RECORD_FIELDS = ['id', 'name', 'labels', 'space'];
+export const NATIVE_DEPENDENCY_FIELD = 'dependsOn { dependsOnStack { id } }';
+
+const nativeDependencies = z
+  .array(z.object({ dependsOnStack: z.object({ id: z.string() }).nullish() }))
+  .nullish()
+  .catch(null);
+
+/** The records of a stack search read with {@link STACK_RECORD_FIELDS}. */
+export function stackRecordsOf(stacks: ReadonlyArray<Record<string, unknown>>): StackRecord[] {
+  return stacks.flatMap((s) => {
+    if (typeof s.id !== 'string') return [];
+    const labels = Array.isArray(s.labels) ? s.labels.filter((l): l is string => typeof l === 'string') : [];
+    const native = nativeDependencies.parse(s.dependsOn) ?? [];
+    return [
+      {
+        id: s.id,
+        name: typeof s.name === 'string' ? s.name : s.id,
+        space: typeof s.space === 'string' ? s.space : null,
+        labels,
+        nativeUpstreams: [...new Set(native.flatMap((d) => (d.dependsOnStack ? [d.dependsOnStack.id] : [])))],
+      },
+    ];
+  });
 }
 
 /** A stack on the page: the read plus what the graph derives. */

@@ -2,6 +2,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { SpaceliftApi } from 'spacelift-client';
 import type { ManagedWebhooks } from '../activities/reconcile-estate.js';
+import type { EstateCatalog } from './estate-catalog.js';
 import type { CoordinatorRef } from '../coordinator-contract.js';
 import { routeTemporalLogs } from '../cli/temporal-runtime-logs.js';
 import { connectTemporalWorker } from '../temporal/connection.js';
@@ -22,6 +23,7 @@ export async function startWorkerPart(
   spacelift: { api: SpaceliftApi; identity: string | null; account: string },
   coordinator: CoordinatorRef,
   webhooks: ManagedWebhooks | null,
+  catalog: EstateCatalog,
   log: Logger,
 ): Promise<WorkerPart> {
   routeTemporalLogs(log.child({ component: 'worker' }));
@@ -35,6 +37,7 @@ export async function startWorkerPart(
       identity: spacelift.identity ?? undefined,
       account: spacelift.account,
       webhooks,
+      catalog,
       log: log.child({ component: 'worker' }),
     });
     const running = worker.run().finally(() => connection.close());

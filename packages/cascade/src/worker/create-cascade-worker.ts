@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { SpaceliftApi } from 'spacelift-client';
 import { createActivities } from '../activities/create-activities.js';
 import type { ManagedWebhooks } from '../activities/reconcile-estate.js';
+import type { EstateCatalog } from '../service/estate-catalog.js';
 import type { CascadeLogger } from '../activities/cascade-logger.js';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../constants.js';
 
@@ -16,6 +17,8 @@ export interface CascadeWorkerOptions {
   /** `triggeredBy` of runs this API key triggers; see `createActivities`. */
   identity?: string;
   log?: CascadeLogger;
+  /** Where each reconciliation pass leaves the estate it read (the dashboard of this process draws it). */
+  catalog?: EstateCatalog | null;
   /** CASCADE_MANAGE_WEBHOOKS: where reconciliation passes point the stacks' webhooks. */
   webhooks?: ManagedWebhooks | null;
   /** The Spacelift account `api` reaches; the worker refuses to act for another account's coordinator. */
@@ -54,6 +57,7 @@ export async function createCascadeWorker(options: CascadeWorkerOptions): Promis
     log: options.log,
     account: options.account,
     webhooks: options.webhooks,
+    catalog: options.catalog,
   });
   return Worker.create({
     connection: options.connection,
