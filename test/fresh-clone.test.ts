@@ -84,11 +84,14 @@ describe.skipIf(INNER)('a fresh clone', () => {
             TEMPORAL_UI_PORT: String(await freePort()),
             SIMULATOR_PORT: String(await freePort()),
             PORT: String(await freePort()),
+            CASCADE_ADMIN_PORT: String(await freePort()),
           };
           const run = shell(command, clone, outerEnv(ports));
           groups.push(run.child.pid!);
           await waitForOutput(run, /^spacelift-cascade is ready\. Press Ctrl-C to stop\.$/m, 8 * 60_000);
-          expect(run.output()).toContain(`Webhook:            http://127.0.0.1:${ports.PORT}/webhook`);
+          // The public listener on every interface (Spacelift must reach it), the admin side on loopback.
+          expect(run.output()).toContain(`Webhook:            http://0.0.0.0:${ports.PORT}/webhook`);
+          expect(run.output()).toContain(`Dashboard:          http://127.0.0.1:${ports.CASCADE_ADMIN_PORT}/`);
           await waitForOutput(
             run,
             /^Demo cascade (completed|blocked): \d+ finished, \d+ failed, \d+ blocked of \d+ stacks/m,
