@@ -9,9 +9,17 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runSoak } from './soak.js';
+import { FAULT_KINDS, runSoak, type FaultKind } from './soak.js';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+
+/** SOAK_LAST_FAULT: a fault kind injected once more after the last push (see `SoakOptions.lastFault`). */
+function lastFaultOf(value: string | undefined): FaultKind | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(FAULT_KINDS as readonly string[]).includes(value))
+    throw new Error(`SOAK_LAST_FAULT: unknown fault ${value} (one of ${FAULT_KINDS.join(', ')})`);
+  return value as FaultKind;
+}
 const seed = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const maxOutageMs = Number(process.env.SOAK_MAX_OUTAGE_SECONDS ?? 60) * 1000;
 console.log(`soak: seed ${seed} (replay with SOAK_SEED=${seed}), ${seconds} s`);
@@ -22,6 +30,7 @@ try {
     durationMs: seconds * 1000,
     maxOutageMs,
     dataDir,
+    lastFault: lastFaultOf(process.env.SOAK_LAST_FAULT),
     log: (l) => console.log(l),
   });
   const out = fileURLToPath(new URL('../results/', import.meta.url));
@@ -32,7 +41,8 @@ try {
       `faults ${JSON.stringify(report.faults)}; duplicates ${report.duplicates} (reruns after runs it could not know yet: ${report.rerunsAfterUnknowableRuns}), lost ${report.lost.length}, ` +
       `out-of-order ${report.outOfOrder} (${report.outOfOrderAny} counting upstream runs whose deliveries were just dropped), ` +
       `stuck ${report.stuck.length}, webhook disabled ${report.webhookDisabled}, blocked ${report.blocked} (all with a reason: ${report.blockedWithoutReason.length === 0}), ` +
-      `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s after the last fault, ` +
+      `time to quiet ${(report.timeToQuietMs / 1000).toFixed(1)} s after the last fault (${report.lastFault?.kind ?? 'none'}, ` +
+      `${report.lastFault?.ownPart ? 'one of our own parts' : "Spacelift's"}), ` +
       `${(report.timeToQuietAfterLastPushMs / 1000).toFixed(1)} s after the last push`,
   );
   // One line per process lifetime (the soak kills and restarts the whole service).

@@ -24,7 +24,8 @@ const CLI = fileURLToPath(new URL('../../packages/cascade/src/cli.ts', import.me
 const SECRET = 'soak-webhook-secret';
 const KEY = { id: 'soak-key', secret: 'soak-key-secret-not-a-real-one' };
 /** The reconciliation period the service runs with here (and the knowable-lead bound below). */
-const RECONCILE_MS = 5_000;
+/** The reconciliation interval the soak's service runs with (SOAK_RECONCILE_MS; the service's default is 60 s). */
+const RECONCILE_MS = Number(process.env.SOAK_RECONCILE_MS ?? 5_000);
 /** A run younger than this may still be unknown to the coordinator (deliveries dropped or held back, next pass not yet). */
 const KNOWABLE_MS = RECONCILE_MS + 3_000;
 /** How often the service's memory and handles are read. */
@@ -54,8 +55,20 @@ export interface SoakOptions {
   /** Longest Temporal outage (SIGSTOP of the dev server); the issue's figure is 60 s. */
   maxOutageMs: number;
   dataDir: string;
+  /**
+   * A fault injected once more after the last push, so the time to quiet measures recovery from
+   * it alone (pushes otherwise go on to the end of the run, past the last fault).
+   */
+  lastFault?: FaultKind;
   log?: (line: string) => void;
 }
+
+/** Faults of the service's own parts (the rest are Spacelift's: lost, doubled or refused calls). */
+export const OWN_PART_FAULTS: ReadonlySet<FaultKind> = new Set([
+  'kill-dev-server',
+  'kill-service',
+  'temporal-unreachable',
+]);
 
 export interface ProcessSample {
   at: number;
@@ -100,6 +113,8 @@ export interface SoakReport {
   cyclic: number;
   /** From the last fault's end to quiet. */
   timeToQuietMs: number;
+  /** The last fault, and whether it was one of the service's own parts failing. */
+  lastFault: { kind: FaultKind; ownPart: boolean } | null;
   /**
    * Whether the simulator disabled the webhook (10 failed deliveries in a row, as Spacelift
    * does, e.g. while the whole service was down): cascades then live on polls and passes alone,
@@ -332,6 +347,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lastFaultEnd = Date.now();
     }
     await pushing;
+    let lastFault: FaultKind | null = kinds.at(-1) ?? null;
+    if (options.lastFault) {
+      lastFault = options.lastFault;
+      faults[lastFault]++;
+      log(`last fault ${lastFault}, after the last push`);
+      await inject(lastFault);
+      lastFaultEnd = Date.now();
+    }
 
     async function inject(kind: FaultKind): Promise<void> {
       const window = Math.min(slot * 0.6, 15_000);
@@ -392,7 +415,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       http429Rate: 0,
     });
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-    const estate = () => new Client({ connection }).workflow.getHandle(defaultEstateId(accountOf(simulator.baseUrl))).query(estateQuery);
+    const estate = () =>
+      new Client({ connection }).workflow
+        .getHandle(defaultEstateId(accountOf(simulator.baseUrl)))
+        .query(estateQuery);
     const busy = (v: StackView) =>
       ['waiting', 'triggering', 'queued', 'running', 'awaiting-confirmation'].includes(v.state);
     let view: EstateView | null = null;
@@ -512,6 +538,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       blocked: Object.values(stacksView).filter((v) => v.state === 'blocked').length,
       cyclic: Object.values(stacksView).filter((v) => v.state === 'cyclic').length,
       timeToQuietMs,
+      lastFault: lastFault ? { kind: lastFault, ownPart: OWN_PART_FAULTS.has(lastFault) } : null,
       webhookDisabled: simulator.stats.webhooks.some((w) => w.disabled),
       timeToQuietAfterLastPushMs,
       samples,
