@@ -1,6 +1,6 @@
 import { MockSpacelift } from 'spacelift-simulator/testing';
 import { describe, expect, it } from 'vitest';
-import type { CascadeOptions, RunObservation } from '../../src/cascade-contract.js';
+import type { RunObservation } from '../../src/cascade-contract.js';
 import {
   NoCascadeOfRunError,
   statusCommand,
@@ -8,18 +8,9 @@ import {
   UnknownCascadeError,
 } from '../../src/cli/cascade-commands.js';
 import type { Output } from '../../src/cli/output.js';
-import { EstateModel } from '../../src/estate/estate-model.js';
+import type { EstateModel } from '../../src/estate/estate-model.js';
 import type { Coordinator } from '../../src/temporal/coordinator.js';
-
-const options: CascadeOptions = {
-  labelPrefix: 'dependsOn:',
-  maxParallel: 10,
-  runType: 'TRACKED',
-  pollIntervalMs: 30_000,
-  reconcileIntervalMs: 60_000,
-  runUrlBase: 'https://acme.app.spacelift.io',
-  driftRuns: 'cascade',
-};
+import { Estate, options } from '../estate/estate-driver.js';
 
 /** The coordinator as the CLI sees it, answered by the real estate model (no Temporal). */
 function coordinatorOver(model: EstateModel): Coordinator {
@@ -36,37 +27,16 @@ function estate() {
   const mock = new MockSpacelift({
     seed: { stacks: [{ id: 'network' }, { id: 'database', labels: ['dependsOn:network'] }] },
   });
-  const model = new EstateModel(options);
-  model.setGraph(
-    [
-      { id: 'network', dependsOn: [] },
-      { id: 'database', dependsOn: ['network'] },
-    ],
-    0,
-  );
+  const e = new Estate({ network: [], database: ['network'] });
   const lines: string[] = [];
   const o = (json = false): Output => ({ out: (line) => lines.push(line), json, tty: false });
-  return { mock, model, coordinator: coordinatorOver(model), lines, o };
+  return { mock, e, coordinator: coordinatorOver(e.model), lines, o };
 }
 
-/** The coordinator hears that `run` of `stackId` finished. */
-function finished(model: EstateModel, stackId: string, run: { id: string; createdAt: number }): void {
-  const at = (run.createdAt + 1) * 1000;
-  model.observe(
-    {
-      stackId,
-      runId: run.id,
-      state: 'FINISHED',
-      stateVersion: null,
-      runType: 'TRACKED',
-      triggeredBy: null,
-      createdAt: run.createdAt,
-      at,
-      driftDetection: false,
-      stackLabels: null,
-    },
-    at,
-  );
+/** The coordinator hears that `run` of `stackId` finished, a second after it was created. */
+function finished(e: Estate, stackId: string, run: { id: string; createdAt: number }): void {
+  e.clock = run.createdAt + 1;
+  e.finish(stackId, run.id, 'FINISHED', run.createdAt);
 }
 
 describe('trigger without --follow', () => {
@@ -95,7 +65,7 @@ describe('trigger without --follow', () => {
 
 describe('cascades status <run id>', () => {
   it('before the run ends: no cascade yet, saying what the run does; then the cascade it started', async () => {
-    const { mock, model, coordinator, lines, o } = estate();
+    const { mock, e, coordinator, lines, o } = estate();
     await triggerCommand(mock, coordinator, 'network', { follow: false }, o());
     const run = mock.store.stackRuns('network')![0]!;
     const status = statusCommand(coordinator, run.id, o());
@@ -104,7 +74,7 @@ describe('cascades status <run id>', () => {
       `no cascade yet: run ${run.id} of network is QUEUED; the cascade it starts (or joins) shows here once it finishes`,
     );
 
-    finished(model, 'network', run);
+    finished(e, 'network', run);
     lines.length = 0;
     expect(await statusCommand(coordinator, run.id, o())).toBe(0);
     expect(lines.join('\n')).toMatch(
@@ -115,10 +85,10 @@ describe('cascades status <run id>', () => {
   });
 
   it('a run that ended without a cascade says so; an id nobody knows is unknown', async () => {
-    const { mock, model, coordinator, o } = estate();
+    const { mock, e, coordinator, o } = estate();
     await triggerCommand(mock, coordinator, 'database', { follow: false }, o());
     const run = mock.store.stackRuns('database')![0]!;
-    finished(model, 'database', run);
+    finished(e, 'database', run);
     await expect(statusCommand(coordinator, run.id, o())).rejects.toThrow(
       `run ${run.id} of database finished and started no cascade: no stack depends on database, or the run changed nothing.`,
     );

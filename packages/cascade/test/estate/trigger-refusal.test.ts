@@ -1,23 +1,12 @@
 import { MockSpacelift } from 'spacelift-simulator/testing';
 import { describe, expect, it } from 'vitest';
-import type { CascadeOptions } from '../../src/cascade-contract.js';
 import { describeStack } from '../../src/cli/cascade-report.js';
-import { EstateModel } from '../../src/estate/estate-model.js';
 import {
   readRefusal,
   refusedTriggerReason,
   refusedUpstreamReason,
 } from '../../src/estate/trigger-refusal.js';
-
-const options: CascadeOptions = {
-  labelPrefix: 'dependsOn:',
-  maxParallel: 10,
-  runType: 'TRACKED',
-  pollIntervalMs: 30_000,
-  reconcileIntervalMs: 60_000,
-  runUrlBase: 'https://acme.app.spacelift.io',
-  driftRuns: 'cascade',
-};
+import { Estate } from './estate-driver.js';
 
 /** What Spacelift (here the in-memory one, which words it as the simulator does) answers a trigger of `dns`. */
 async function refusalOf(prepare: (mock: MockSpacelift) => void): Promise<string> {
@@ -32,37 +21,14 @@ async function refusalOf(prepare: (mock: MockSpacelift) => void): Promise<string
 }
 
 /** root -> dns -> app: a run of root finished, dns could not be triggered with `error`. */
-function refusedEstate(error: string) {
-  const model = new EstateModel(options);
-  model.setGraph(
-    [
-      { id: 'root', dependsOn: [] },
-      { id: 'dns', dependsOn: ['root'] },
-      { id: 'app', dependsOn: ['dns'] },
-    ],
-    0,
-  );
-  const observe = (stackId: string, runId: string, state: string, at: number) =>
-    model.observe(
-      {
-        stackId,
-        runId,
-        state,
-        stateVersion: null,
-        runType: 'TRACKED',
-        triggeredBy: null,
-        createdAt: at,
-        at: at * 1000,
-        driftDetection: false,
-        stackLabels: null,
-      },
-      at * 1000,
-    );
-  observe('root', 'R1', 'QUEUED', 100);
-  observe('root', 'R1', 'FINISHED', 101);
-  expect(model.takeReady(10).map((r) => r.stackId)).toEqual(['dns']);
-  model.triggerFailed('dns', error);
-  return { model, observe };
+function refusedEstate(error: string): Estate {
+  const e = new Estate({ root: [], dns: ['root'], app: ['dns'] });
+  const push = e.start('root');
+  e.clock++;
+  e.finish('root', push);
+  expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['dns']);
+  e.model.triggerFailed('dns', error);
+  return e;
 }
 
 const THEN =
@@ -99,12 +65,14 @@ describe('a stack Spacelift will not run, in words', () => {
 
   it('what the words promise holds: a run of the stack from any source releases what waits below it', async () => {
     const error = await refusalOf((mock) => mock.store.stacks.setDisabled('dns', true));
-    const { model, observe } = refusedEstate(error);
+    const e = refusedEstate(error);
     // Enabled, then `spacelift-cascade trigger dns` (or a push): a run the cascade did not start.
-    observe('dns', 'R2', 'QUEUED', 105);
-    observe('dns', 'R2', 'FINISHED', 106);
-    expect(model.stackView('dns')).toMatchObject({ state: 'finished', runId: 'R2' });
-    expect(model.takeReady(10).map((r) => r.stackId)).toEqual(['app']);
+    e.clock++;
+    const run = e.start('dns');
+    e.clock++;
+    e.finish('dns', run);
+    expect(e.model.stackView('dns')).toMatchObject({ state: 'finished', runId: run });
+    expect(e.model.takeReady(10).map((r) => r.stackId)).toEqual(['app']);
   });
 
   it("another refusal keeps Spacelift's words, with the same way out", () => {
