@@ -26,6 +26,8 @@ const CASCADES_EVERY = 2;
 /** The service's own problems (GET /api/status) are read every this many polls, and on any failure. */
 const STATUS_EVERY = 5;
 const TOKEN_KEY = 'spacelift-cascade-admin-token';
+/** The name an operator types once: it labels their actions (the token authorizes them). */
+const NAME_KEY = 'spacelift-cascade-operator-name';
 /** Cascades that may still change: under way, or blocked (a later cascade may take their stacks over). */
 const OPEN_PHASES = new Set(['running', 'held', 'blocked']);
 /** @type {Record<string, string>} */
@@ -605,6 +607,104 @@ function cancelForm(id) {
   return form;
 }
 
+// ---- operator controls ------------------------------------------------------------------
+/** e.g. "Frozen since 14:02 by alice: incident 4711; until 16:00". @param {any} freeze */
+function freezeWords(freeze) {
+  /** @param {number} ms */
+  const hm = (ms) =>
+    new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+  return (
+    `Frozen since ${hm(freeze.since)} by ${freeze.by}${freeze.reason ? `: ${freeze.reason}` : ''}` +
+    `${freeze.until ? `; until ${hm(freeze.until)}` : ''}. No stack is triggered; runs in flight go on.`
+  );
+}
+
+/** The freeze banner (always, when frozen) and, with actions on, the controls. */
+function renderOperator() {
+  const freeze = state.estate?.freeze ?? null;
+  const control = Boolean(state.estate?.actions?.control);
+  $('freeze-banner').hidden = !freeze;
+  if (freeze) $('freeze-banner').textContent = freezeWords(freeze);
+  $('operator').hidden = !freeze && !control;
+  if (!control) return void $('operator-controls').replaceChildren();
+  operatorForm ??= buildOperatorForm();
+  if (!operatorForm.form.isConnected) $('operator-controls').replaceChildren(operatorForm.form);
+  operatorForm.token.hidden = Boolean(sessionStorage.getItem(TOKEN_KEY));
+  for (const el of [operatorForm.freeze, operatorForm.reason, operatorForm.until])
+    el.hidden = Boolean(freeze);
+  operatorForm.unfreeze.hidden = !freeze;
+}
+
+/** @type {ReturnType<typeof buildOperatorForm> | null} */
+let operatorForm = null;
+
+/** The name (typed once, kept), the token (once per tab), and the freeze controls. */
+function buildOperatorForm() {
+  /** @param {Record<string, string>} attrs */
+  const input = (attrs) => /** @type {HTMLInputElement} */ (h('input', attrs));
+  const name = input({
+    autocomplete: 'name',
+    placeholder: 'your name',
+    'aria-label': 'Your name, shown with your actions',
+  });
+  name.value = window.localStorage.getItem(NAME_KEY) ?? '';
+  const token = input({
+    type: 'password',
+    autocomplete: 'off',
+    placeholder: 'admin token',
+    'aria-label': 'Admin token',
+  });
+  const reason = input({ placeholder: 'why (shown in every view)', 'aria-label': 'Why freeze' });
+  const untilInput = input({ type: 'datetime-local', 'aria-label': 'Lift the freeze by itself at' });
+  const until = h('label', { class: 'until' }, ['until ', untilInput]);
+  const freeze = h('button', { type: 'submit', class: 'danger' }, ['Freeze the estate']);
+  const unfreeze = h('button', { type: 'button' }, ['Unfreeze']);
+  const message = h('span', { role: 'status' });
+  const form = h('form', { class: 'operator-form' }, [name, token, reason, until, freeze, unfreeze, message]);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const why = reason.value.trim();
+    const end = untilInput.value;
+    void operate(
+      '/api/freeze',
+      { ...(why && { reason: why }), ...(end && { until: new Date(end).toISOString() }) },
+      'Frozen.',
+    );
+  });
+  unfreeze.addEventListener('click', () => void operate('/api/unfreeze', {}, 'Unfrozen.'));
+  return { form, name, token, reason, until, freeze, unfreeze, message };
+}
+
+/**
+ * POSTs an operator action with the tab's admin token and the name typed once (kept for the
+ * next actions); says the answer or the reason it was refused.
+ * @param {string} url @param {Record<string, unknown>} body @param {string} done
+ */
+async function operate(url, body, done) {
+  const f = operatorForm;
+  if (!f) return;
+  const token = sessionStorage.getItem(TOKEN_KEY) ?? f.token.value.trim();
+  const by = f.name.value.trim();
+  if (!by) return void (f.message.textContent = 'Type your name: it is shown with your action.');
+  if (!token) return void (f.message.textContent = 'Enter the admin token (CASCADE_ADMIN_TOKEN).');
+  try {
+    await getJson(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ by, ...body }),
+    });
+    sessionStorage.setItem(TOKEN_KEY, token);
+    window.localStorage.setItem(NAME_KEY, by);
+    f.token.value = '';
+    f.message.textContent = done;
+    await loadEstate();
+  } catch (err) {
+    if (/** @type {any} */ (err).status === 401) sessionStorage.removeItem(TOKEN_KEY);
+    f.message.textContent = String(/** @type {Error} */ (err).message);
+    renderOperator();
+  }
+}
+
 // ---- problems ---------------------------------------------------------------------------
 function renderProblems() {
   const problems = state.estate?.problems ?? [];
@@ -685,6 +785,7 @@ async function loadEstate() {
   setMode(state.mode);
   renderList();
   renderProblems();
+  renderOperator();
   state.timings.stacks = estate.stacks.length;
   state.timings.firstDrawMs = state.timings.firstDrawMs ?? performance.now();
 }
@@ -782,6 +883,8 @@ async function poll() {
         if (id === state.selected) selectedChanged = true;
       }
       state.estate.activeCascades = states.activeCascades;
+      state.estate.freeze = states.freeze;
+      renderOperator();
       draw();
       if (selectedChanged) await loadDetail();
     }

@@ -23,6 +23,7 @@ export const STATES = [
   { state: 'queued', label: 'queued' },
   { state: 'running', label: 'running' },
   { state: 'awaiting-confirmation', label: 'awaiting confirmation' },
+  { state: 'held', label: 'held (freeze, approval, window, pause)' },
   { state: 'finished', label: 'finished' },
   { state: 'failed', label: 'failed' },
   { state: 'blocked', label: 'blocked' },
@@ -49,6 +50,7 @@ const URGENCY = [
   'blocked',
   'cyclic',
   'awaiting-confirmation',
+  'held',
   'running',
   'queued',
   'triggering',
@@ -85,6 +87,8 @@ export function describeView(view, stackId) {
       return `failed (run ${String(view.runId)} ended ${String(view.runState)})`;
     case 'canceled':
       return `canceled: ${String(view.reason)}`;
+    case 'held':
+      return `held: ${String(view.reason)}`;
     default:
       return view.state;
   }

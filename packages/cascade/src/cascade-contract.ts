@@ -26,6 +26,19 @@ export interface RunEvent {
   stackLabels: string[] | null;
   account: string | null;
   triggeredBy: string | null;
+  /** What the run's plan added, changed and deleted (`run.delta`); null when the payload has none. */
+  delta: RunDelta | null;
+}
+
+/**
+ * A run's resource delta: what its plan added, changed and deleted (the webhook payload's
+ * `run.delta`, the API's `Run.delta` counts). The stack's resource total is no change, so it is
+ * left out.
+ */
+export interface RunDelta {
+  added: number;
+  changed: number;
+  deleted: number;
 }
 
 /**
@@ -50,6 +63,11 @@ export interface RunObservation {
   driftDetection: boolean;
   /** The stack's labels as this source saw them (refreshes the graph); null when not carried. */
   stackLabels: string[] | null;
+  /**
+   * An ended run's delta, when the source says (a webhook's `run.delta`, the API's run read);
+   * null or absent when unknown, and early cutoff then counts its FINISHED run as a change.
+   */
+  delta?: RunDelta | null;
 }
 
 /** How the coordinator treats drift-detection runs. */
@@ -72,6 +90,12 @@ export interface CascadeOptions {
   driftRuns: DriftRuns;
   /** A run awaiting confirmation longer than this blocks its stack (shown so); null or absent: never. */
   confirmationTimeoutMs?: number | null;
+  /**
+   * Early cutoff (`CASCADE_CUTOFF`): a FINISHED run that changed nothing (no resource delta, the
+   * same outputs as after the stack's previous FINISHED run) is not a change for its dependents.
+   * false: every FINISHED run is a change. Absent: on.
+   */
+  cutoff?: boolean;
 }
 
 /** A stack's state in the cascade model, as queries, the CLI and JSON show it. */
@@ -89,7 +113,45 @@ export type StackView =
     }
   | { state: 'finished'; runId: string; runUrl: string }
   | { state: 'failed'; runId: string; runUrl: string; runState: string }
-  | { state: 'canceled'; reason: string };
+  | { state: 'canceled'; reason: string }
+  | { state: 'held'; hold: HoldKind; reason: string; heldSince: number };
+
+/**
+ * What holds a stack that could run now: a freeze of the estate, a closed change window, a
+ * pending approval, a paused cascade.
+ */
+export type HoldKind = 'freeze' | 'window' | 'approval' | 'pause';
+
+/** A freeze of the estate: no trigger is decided while it holds; needs keep accumulating. */
+export interface FreezeView {
+  /** Unix ms (coordinator clock). */
+  since: number;
+  /** Who froze it (the CLI's OS user or --as, the name typed on the dashboard). */
+  by: string;
+  reason: string | null;
+  /** Unix ms it lifts by itself; null: until someone unfreezes. */
+  until: number | null;
+}
+
+/** A request to freeze the estate. */
+export interface FreezeRequest {
+  by: string;
+  reason?: string | null;
+  /** Unix ms; in the future. */
+  until?: number | null;
+}
+
+/** What an unfreeze lifted, and the stacks that may run now (each once, in order). */
+export interface UnfreezeAnswer {
+  freeze: FreezeView;
+  by: string;
+  waiting: string[];
+}
+
+/** The operator controls in force: what every view says beside the stacks. */
+export interface ControlsView {
+  freeze: FreezeView | null;
+}
 
 export type StackState = StackView['state'];
 
@@ -172,6 +234,8 @@ export interface EstateView {
   activeCascades: string[];
   /** Cascades by their real state: under way (running, held), and ended blocked with stacks still blocked. */
   cascadeCounts: { running: number; held: number; blocked: number };
+  /** The freeze in force; null when not frozen. */
+  freeze: FreezeView | null;
 }
 
 /** Input of stackDependencyChainWorkflow (the estate coordinator). */

@@ -8,10 +8,14 @@ import type {
   CascadeOptions,
   CascadeSummary,
   CascadeView,
+  ControlsView,
   CoordinatorInput,
   EstateView,
+  FreezeRequest,
+  FreezeView,
   RunObservation,
   StackView,
+  UnfreezeAnswer,
 } from './cascade-contract.js';
 import { PARENT_WORKFLOW } from './constants.js';
 
@@ -51,6 +55,17 @@ export const accountQuery = defineQuery<string | null>('account');
  * what is in flight (triggers, polls, a pass), as continue-as-new does.
  */
 export const handOverUpdate = defineUpdate<Uint8Array, [string]>('handOver');
+
+/**
+ * Operator actions: Updates, validated by the coordinator, so the caller gets the answer or the
+ * reason it was refused. Freezes the estate: no trigger is decided until it is lifted (by
+ * `unfreezeUpdate`, or at `until`); runs in flight go on, needs keep accumulating.
+ */
+export const freezeUpdate = defineUpdate<FreezeView, [FreezeRequest]>('freeze');
+/** Lifts the freeze (the argument: who does); answers what it lifted and the stacks that run now. */
+export const unfreezeUpdate = defineUpdate<UnfreezeAnswer, [string]>('unfreeze');
+/** The operator controls in force (the freeze), as every view says them. */
+export const controlsQuery = defineQuery<ControlsView>('controls');
 
 /** Signals whose handler takes any number of arguments, so that deliveries may share one call. */
 export const MERGEABLE_SIGNALS: ReadonlySet<string> = new Set([runStateSignal.name]);

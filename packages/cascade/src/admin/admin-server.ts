@@ -18,7 +18,7 @@ import { Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import { DEFAULT_WEBHOOK_PORT } from '../constants.js';
 import { dashboardRoutes, hasAdminBearer, type DashboardOptions } from '../dashboard/dashboard-routes.js';
-import { ID_MAX_LENGTH } from '../dashboard/dashboard-schemas.js';
+import { errorSchema, ID_MAX_LENGTH } from '../dashboard/dashboard-schemas.js';
 import { listenerUrl } from '../http/listener-url.js';
 import { noRouteHandler } from '../http/no-route.js';
 import { webhookOpenApiDocument, type OpenApiDocument } from '../webhook/server.js';
@@ -53,11 +53,6 @@ export interface AdminServer {
   listen(): Promise<string>;
   close(): Promise<void>;
 }
-
-const errorSchema = z.object({
-  error: z.string().describe('Machine-readable error code'),
-  message: z.string().describe('What was wrong and how to fix it'),
-});
 
 /** Routes that need the admin token when one is set (their route pattern, not the raw URL). */
 const needsToken = (route: string | undefined) =>

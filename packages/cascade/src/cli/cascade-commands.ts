@@ -5,6 +5,7 @@ import { runLink } from '../estate/estate-views.js';
 import type { Coordinator } from '../temporal/coordinator.js';
 import { describeCascade, exitCodeOf, EXIT_CASCADE_FAILED, EXIT_SUCCESS } from './cascade-report.js';
 import { followRun } from './follow-cascade.js';
+import { controlsLines } from './operator-commands.js';
 import { UnknownStackError } from './graph-commands.js';
 import { print, type Output } from './output.js';
 
@@ -64,8 +65,17 @@ const summaryLine = (c: CascadeSummary) =>
 
 export async function listCommand(coordinator: Coordinator, limit: number, o: Output): Promise<number> {
   const entries = await coordinator.cascades(limit);
-  print(o, entries, () => (entries.length === 0 ? 'No cascades yet.' : entries.map(summaryLine).join('\n')));
+  const above = o.json ? [] : await controlsAbove(coordinator);
+  print(o, entries, () =>
+    [...above, ...(entries.length === 0 ? ['No cascades yet.'] : entries.map(summaryLine))].join('\n'),
+  );
   return EXIT_SUCCESS;
+}
+
+/** What operators decided that every view says first (a freeze); none from a coordinator that cannot say. */
+async function controlsAbove(coordinator: Coordinator): Promise<string[]> {
+  const controls = await coordinator.controls().catch(() => null);
+  return controlsLines(controls);
 }
 
 /** Thrown for an id that names no cascade the coordinator remembers. */
@@ -116,7 +126,8 @@ async function cascadeOf(coordinator: Coordinator, id: string): Promise<CascadeV
 
 export async function statusCommand(coordinator: Coordinator, id: string, o: Output): Promise<number> {
   const view = await cascadeOf(coordinator, id);
-  print(o, view, () => describeCascade(view));
+  const above = o.json ? [] : await controlsAbove(coordinator);
+  print(o, view, () => [...above, describeCascade(view)].join('\n'));
   return EXIT_SUCCESS;
 }
 

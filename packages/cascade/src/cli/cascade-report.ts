@@ -59,6 +59,8 @@ export function describeStack(stackId: string, s: StackView): string {
       return `${stackId}: FAILED, run ${s.runId} ended ${s.runState} ${s.runUrl}`;
     case 'canceled':
       return `${stackId}: canceled (${s.reason})`;
+    case 'held':
+      return `${stackId}: held, ${s.reason}`;
   }
 }
 
@@ -69,7 +71,8 @@ export function progressLine(view: CascadeView): string {
   const inFlight = t.triggering + t.queued + t.running + t['awaiting-confirmation'];
   return (
     `[${view.phase}] ${done}/${t.total} done: ${t.finished} finished, ${inFlight} running, ` +
-    `${t.waiting} waiting, ${t.failed} failed, ${t.blocked + t.cyclic} blocked`
+    `${t.waiting} waiting, ${t.failed} failed, ${t.blocked + t.cyclic} blocked` +
+    (t.held > 0 ? `, ${t.held} held` : '')
   );
 }
 

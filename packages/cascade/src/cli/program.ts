@@ -26,6 +26,7 @@ import {
   UnknownStackError,
   type GraphFormat,
 } from './graph-commands.js';
+import { addOperatorCommands } from './operator-program.js';
 import type { Output } from './output.js';
 
 // Only light modules above (commander, dotenv, constants, the pure graph code: 3 ms together):
@@ -389,6 +390,17 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
         cancelCommand(coordinator, id, c.o),
       );
     });
+
+  addOperatorCommands(program, dataDirOption, async (cmd, action) => {
+    const c = await ctx(cmd);
+    const [{ withCoordinator }, commands] = await Promise.all([
+      import('./coordinator-session.js'),
+      import('./operator-commands.js'),
+    ]);
+    exitCode = await withCoordinator(c.config, c.temporalSource, (coordinator) =>
+      action(commands, coordinator, c.o),
+    );
+  });
 
   for (const cmd of [program, ...program.commands, ...cascades.commands]) {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

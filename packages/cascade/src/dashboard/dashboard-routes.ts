@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyError, FastifyPluginCallback } from 'fastify';
+import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { SpaceliftError } from 'spacelift-client';
 import { z } from 'zod';
@@ -17,12 +17,14 @@ import {
   cascadeViewSchema,
   estateSchema,
   estateStatesSchema,
+  errorSchema,
   ID_MAX_LENGTH,
   idParamsSchema,
   stackDetailSchema,
 } from './dashboard-schemas.js';
 import { planFor } from '../graph/stack-plan.js';
 import { estateProblems, mergeEstate, viewOf } from './estate-graph.js';
+import { registerOperatorRoutes } from './operator-routes.js';
 
 export interface DashboardOptions {
   source: DashboardSource;
@@ -30,11 +32,6 @@ export interface DashboardOptions {
   adminToken: string | null;
   labelPrefix: string;
 }
-
-const errorSchema = z.object({
-  error: z.string().describe('Machine-readable error code'),
-  message: z.string().describe('What was wrong and how to fix it'),
-});
 
 /** Cascade counts before the coordinator runs (or from one started before they were counted). */
 const NO_CASCADES = { running: 0, held: 0, blocked: 0 };
@@ -78,6 +75,25 @@ export function hasAdminBearer(header: string | undefined, token: string): boole
 export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallback {
   const { source } = options;
   const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : null;
+
+  /** Answers a request that may not act (403 actions off, 401 without the token) and says true. */
+  const refuseAction = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    if (!adminToken) {
+      void reply.code(403).send({
+        error: 'actions_disabled',
+        message: 'Actions are off: set CASCADE_ADMIN_TOKEN on the service to enable them',
+      });
+      return true;
+    }
+    if (!hasAdminBearer(request.headers.authorization, adminToken)) {
+      void reply.code(401).header('www-authenticate', 'Bearer').send({
+        error: 'unauthorized',
+        message: 'Send the admin token as Authorization: Bearer <token>',
+      });
+      return true;
+    }
+    return false;
+  };
 
   return (plain, _opts, done) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
@@ -173,7 +189,8 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           problems: estateProblems(graph, view),
           activeCascades: view?.activeCascades ?? [],
           cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
-          actions: { cancel: adminToken !== null },
+          freeze: view?.freeze ?? null,
+          actions: { cancel: adminToken !== null, control: adminToken !== null },
         };
       },
     );
@@ -198,6 +215,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           states,
           activeCascades: view?.activeCascades ?? [],
           cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
+          freeze: view?.freeze ?? null,
         };
       },
     );
@@ -308,18 +326,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
         },
       },
       async (request, reply) => {
-        if (!adminToken) {
-          return reply.code(403).send({
-            error: 'actions_disabled',
-            message: 'Actions are off: set CASCADE_ADMIN_TOKEN on the service to enable them',
-          });
-        }
-        if (!hasAdminBearer(request.headers.authorization, adminToken)) {
-          return reply.code(401).header('www-authenticate', 'Bearer').send({
-            error: 'unauthorized',
-            message: 'Send the admin token as Authorization: Bearer <token>',
-          });
-        }
+        if (refuseAction(request, reply)) return reply;
         const cascade = await source.cascade(request.params.id);
         if (!cascade)
           return reply
@@ -335,6 +342,8 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
         return reply.code(202).send({ id: cascade.id, action: 'cancel-requested' as const });
       },
     );
+
+    registerOperatorRoutes(plain, { source, refuse: refuseAction });
 
     done();
   };

@@ -24,6 +24,12 @@ const stackViewVariants = [
   z.object({ state: z.literal('finished'), ...runLink }),
   z.object({ state: z.literal('failed'), ...runLink, runState: z.string() }),
   z.object({ state: z.literal('canceled'), reason: z.string() }),
+  z.object({
+    state: z.literal('held'),
+    hold: z.enum(['freeze', 'window', 'approval', 'pause']).describe("What holds it: an operators' rule"),
+    reason: z.string(),
+    heldSince: z.number().describe('Unix ms the hold began'),
+  }),
 ] as const;
 
 export const stackViewSchema = z
@@ -63,6 +69,15 @@ const estateStackSchema = z.object({
   view: stackViewSchema,
 });
 
+export const freezeSchema = z
+  .object({
+    since: z.number().describe('Unix ms'),
+    by: z.string().describe('Who froze it'),
+    reason: z.string().nullable(),
+    until: z.number().nullable().describe('Unix ms it lifts by itself; null: until someone unfreezes'),
+  })
+  .describe('A freeze of the estate: no trigger is decided while it holds; runs in flight go on');
+
 const cascadeCountsSchema = z
   .object({ running: z.number(), held: z.number(), blocked: z.number() })
   .describe('Cascades by state: under way (running, held), and ended blocked with stacks still blocked');
@@ -82,8 +97,12 @@ export const estateSchema = z.object({
   problems: z.array(problemSchema),
   activeCascades: z.array(z.string()).describe('Cascades under way (running or held)'),
   cascadeCounts: cascadeCountsSchema,
+  freeze: freezeSchema.nullable().describe('The freeze in force; null when not frozen'),
   actions: z.object({
     cancel: z.boolean().describe('Whether cancelling is offered (CASCADE_ADMIN_TOKEN is set)'),
+    control: z
+      .boolean()
+      .describe('Whether the operator controls (freeze, unfreeze) are offered (CASCADE_ADMIN_TOKEN is set)'),
   }),
 });
 
@@ -94,6 +113,7 @@ export const estateStatesSchema = z.object({
   states: z.record(z.string(), stackViewSchema),
   activeCascades: z.array(z.string()),
   cascadeCounts: cascadeCountsSchema,
+  freeze: freezeSchema.nullable(),
 });
 
 export const stackRunSchema = z.object({
@@ -210,3 +230,36 @@ export const cascadeListQuerySchema = z.object({
 });
 
 export const cancelAnswerSchema = z.object({ id: z.string(), action: z.literal('cancel-requested') });
+
+/** The API's error answer. */
+export const errorSchema = z.object({
+  error: z.string().describe('Machine-readable error code'),
+  message: z.string().describe('What was wrong and how to fix it'),
+});
+
+/** Who acts: a name (the token authorizes, the name labels). */
+const byField = z
+  .string()
+  .trim()
+  .min(1, 'by must name who acts')
+  .max(100, 'by must be at most 100 characters')
+  .describe('Who acts: the name shown with the action (the token authorizes, the name labels)');
+
+export const freezeBodySchema = z.object({
+  by: byField,
+  reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
+  until: z.iso
+    .datetime({ offset: true, error: 'until must be an ISO 8601 time, e.g. 2026-05-04T16:00:00+02:00' })
+    .optional()
+    .describe('When the freeze lifts by itself (ISO 8601, in the future); absent: until unfreeze'),
+});
+
+export const unfreezeBodySchema = z.object({ by: byField });
+
+export const freezeAnswerSchema = z.object({ freeze: freezeSchema });
+
+export const unfreezeAnswerSchema = z.object({
+  freeze: freezeSchema.describe('The freeze lifted'),
+  by: z.string(),
+  waiting: z.array(z.string()).describe('Stacks that waited and run now, each once, in order'),
+});

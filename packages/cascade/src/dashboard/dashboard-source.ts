@@ -1,6 +1,13 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SpaceliftApi } from 'spacelift-client';
-import type { CascadeSummary, CascadeView, EstateView } from '../cascade-contract.js';
+import type {
+  CascadeSummary,
+  CascadeView,
+  EstateView,
+  FreezeRequest,
+  FreezeView,
+  UnfreezeAnswer,
+} from '../cascade-contract.js';
 import type { Coordinator } from '../temporal/coordinator.js';
 import type { EstateCatalog } from '../service/estate-catalog.js';
 import {
@@ -38,6 +45,10 @@ export interface DashboardSource {
   cascades(limit: number): Promise<CascadeSummary[]>;
   cascade(idOrRunId: string): Promise<CascadeView | null>;
   cancel(cascadeId: string): Promise<void>;
+  /** Freezes the estate; rejects with the coordinator's refusal (`ActionRefusedError`). */
+  freeze(request: FreezeRequest): Promise<FreezeView>;
+  /** Lifts the freeze; rejects with the coordinator's refusal (`ActionRefusedError`). */
+  unfreeze(by: string): Promise<UnfreezeAnswer>;
   /** The page's graph (cached; a fresh read at most every few seconds). */
   graph(): Promise<EstateGraph>;
   /** Recent runs of a stack from Spacelift; null when the service has no Spacelift API. */
@@ -174,6 +185,8 @@ export function createDashboardSource(options: DashboardSourceOptions): Dashboar
     cascades: (limit) => query('cascades', () => coordinator.cascades(limit), []),
     cascade: (id) => query('cascade', () => coordinator.cascade(id), null),
     cancel: (id) => query('cancel', () => coordinator.cancel(id), undefined),
+    freeze: (request) => coordinator.freeze(request),
+    unfreeze: (by) => coordinator.unfreeze(by),
     async graph() {
       if (!cached) return read();
       // Stale while revalidating: the page never waits for a read once it has a graph.

@@ -22,9 +22,13 @@ import type {
   CascadeOptions,
   CascadeSummary,
   CascadeView,
+  ControlsView,
   EstateView,
+  FreezeRequest,
+  FreezeView,
   RunObservation,
   StackView,
+  UnfreezeAnswer,
 } from '../cascade-contract.js';
 import {
   cyclicComponents,
@@ -45,6 +49,7 @@ import {
 } from './estate-records.js';
 import { fromSnapshot, toSnapshot, type EstateSnapshot, type LegacySnapshot } from './estate-snapshot.js';
 import * as views from './estate-views.js';
+import { OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, SUCCESS_STATE } from './run-states.js';
 import { laterCreation, type RunCreation, secondsToMs, servesNeed } from './serves-need.js';
 
@@ -70,6 +75,8 @@ const CURRENT_RULES: ModelRules = { lifecycle: true };
 export class EstateModel {
   private readonly stacks: Map<string, StackEntry>;
   private readonly cascades: CascadeRecords;
+  /** The freeze (and what else operators decide) in force. */
+  readonly controls: OperatorControls;
   private graphReadAt: number | null;
   /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
   reconcileCursor: number | null;
@@ -103,6 +110,7 @@ export class EstateModel {
     const restored = snapshot ? fromSnapshot(snapshot) : null;
     this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
     this.cascades = new CascadeRecords(restored?.cascades, restored?.merged);
+    this.controls = new OperatorControls(restored?.controls);
     this.graphReadAt = restored ? restored.graphReadAt : null;
     this.reconcileCursor = restored ? restored.reconcileCursor : null;
     if (restored) this.rebuild();
@@ -116,6 +124,7 @@ export class EstateModel {
       merged: this.cascades.merges(),
       graphReadAt: this.graphReadAt,
       reconcileCursor: this.reconcileCursor,
+      controls: this.controls.carried(),
     });
   }
 
@@ -619,12 +628,47 @@ export class EstateModel {
     return `${base}-resumed-${n}`;
   }
 
+  // ---- operator controls -----------------------------------------------------------------
+
+  /** Freezes the estate: no trigger is decided until it is lifted; runs in flight go on, needs accumulate. */
+  freeze(request: FreezeRequest, now: number): FreezeView {
+    const freeze = {
+      since: now,
+      by: request.by.trim(),
+      reason: request.reason?.trim() || null,
+      until: request.until ?? null,
+    };
+    this.controls.freeze = freeze;
+    return freeze;
+  }
+
+  /** Lifts the freeze: each stack that waits runs once, in order. Null when not frozen. */
+  unfreeze(by: string): UnfreezeAnswer | null {
+    const freeze = this.controls.freeze;
+    if (!freeze) return null;
+    this.controls.freeze = null;
+    const waiting: string[] = [];
+    for (const [id, e] of this.stacks) {
+      if (e.need === null) continue;
+      this.candidates.add(id);
+      if ((this.dirtyUps.get(id) ?? 0) === 0 && !this.stuck.has(id) && e.triggerError === null)
+        waiting.push(id);
+    }
+    return { freeze, by, waiting };
+  }
+
+  /** The operator controls in force, as every view says them. */
+  controlsView(): ControlsView {
+    return { freeze: this.controls.freeze };
+  }
+
   // ---- triggering ------------------------------------------------------------------------
 
   /** Stacks to trigger now, at most `limit`, in a stable order, with the cascade each serves. */
   takeReady(limit: number): Array<{ stackId: string; cascadeId: string }> {
     const out: Array<{ stackId: string; cascadeId: string }> = [];
-    if (limit <= 0) return out;
+    // Frozen: no trigger is decided (the candidates stay for when it is lifted).
+    if (limit <= 0 || this.controls.freeze) return out;
     for (const id of this.candidates) {
       this.candidates.delete(id);
       const e = this.stacks.get(id);
@@ -711,6 +755,23 @@ export class EstateModel {
     entry.triggerError = reason;
     this.refresh(stackId);
     this.settle(this.clock);
+  }
+
+  /**
+   * A trigger was called off before it answered (the estate was frozen): the stack needs its run
+   * again, unless a run it created after all is known already.
+   */
+  triggerHeld(stackId: string, now: number): void {
+    const entry = this.stacks.get(stackId);
+    const need = entry?.triggering;
+    if (!entry || !need) return;
+    entry.triggering = null;
+    entry.need = need;
+    const run = entry.runs.find((r) => r.serving === null && servesNeed(r, need));
+    if (run) this.claimNeed(stackId, entry, run, now);
+    else if (entry.last && servesNeed(lastRunCreation(entry.last), need)) this.dropNeed(entry, now);
+    this.refresh(stackId);
+    this.settle(now);
   }
 
   /** A reconciliation pass ended: stacks that could not be triggered are tried again. */
@@ -817,6 +878,7 @@ export class EstateModel {
       cascades: this.cascades,
       dirty: this.dirty,
       stuck: this.stuck,
+      controls: this.controls,
       cycleOf: this.cycleOf,
       cycles: this.cycles,
       graphReadAt: this.graphReadAt,

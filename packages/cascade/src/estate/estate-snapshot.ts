@@ -7,6 +7,7 @@
  * as under way (the model ends it again when it is).
  */
 import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
+import type { CarriedControls } from './operator-controls.js';
 
 /**
  * A stack entry as carried: upstreams as indexes into `ids` (names only for unknown ones), the
@@ -57,6 +58,8 @@ export interface EstateSnapshot {
   reconcileCursor: number | null;
   /** 1: cascades end blocked (a cascade ended with open stacks did); absent in older snapshots. */
   lifecycle?: 1;
+  /** The freeze (and what else operators decided) in force; absent when nothing is. */
+  controls?: CarriedControls;
 }
 
 /** The uncompacted snapshot coordinators carried before compaction; still restored. */
@@ -72,6 +75,7 @@ export interface EstateState {
   merged: Record<string, string>;
   graphReadAt: number | null;
   reconcileCursor: number | null;
+  controls?: CarriedControls;
 }
 
 /** The compact snapshot of `state`. */
@@ -87,12 +91,14 @@ export function toSnapshot(state: EstateState): EstateSnapshot {
     graphReadAt: state.graphReadAt,
     reconcileCursor: state.reconcileCursor,
     lifecycle: 1,
+    ...(state.controls && { controls: state.controls }),
   };
 }
 
 /** The state a snapshot carries, from either form. */
 export function fromSnapshot(snapshot: EstateSnapshot | LegacySnapshot): EstateState {
   const { merged, graphReadAt, reconcileCursor } = snapshot;
+  const controls = 'controls' in snapshot ? snapshot.controls : undefined;
   if ('stacks' in snapshot) {
     return {
       stacks: new Map(Object.entries(snapshot.stacks)),
@@ -110,6 +116,7 @@ export function fromSnapshot(snapshot: EstateSnapshot | LegacySnapshot): EstateS
     merged,
     graphReadAt,
     reconcileCursor,
+    controls,
   };
 }
 

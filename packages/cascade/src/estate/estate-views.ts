@@ -16,6 +16,7 @@ import type {
 import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
 import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
+import type { Hold, OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
 
@@ -32,6 +33,7 @@ export const STACK_STATES: readonly StackState[] = [
   'finished',
   'failed',
   'canceled',
+  'held',
 ];
 
 /** What the views read of the model. */
@@ -43,6 +45,8 @@ export interface EstateReading {
   readonly dirty: ReadonlySet<string>;
   /** Stacks that cannot move without a person, or are below one. */
   readonly stuck: ReadonlySet<string>;
+  /** The freeze (and what else operators decided) in force. */
+  readonly controls: OperatorControls;
   /** A stack on a cycle -> the cycle, described. */
   readonly cycleOf: ReadonlyMap<string, string>;
   readonly cycles: string[][];
@@ -76,7 +80,10 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
     }
     const blocked = blocker(estate, stackId);
     if (blocked) return { state: 'blocked', ...blocked };
-    return { state: 'waiting', waitingFor: e.ups.filter((u) => estate.dirty.has(u)) };
+    const waitingFor = e.ups.filter((u) => estate.dirty.has(u));
+    const held = waitingFor.length === 0 ? ruleHold(estate) : null;
+    if (held) return { state: 'held', ...held };
+    return { state: 'waiting', waitingFor };
   }
   if (e.canceledBy !== undefined) {
     return {
@@ -117,6 +124,7 @@ export function estateView(estate: EstateReading): EstateView {
     graphReadAt: estate.graphReadAt,
     activeCascades,
     cascadeCounts,
+    freeze: estate.controls.freeze,
   };
 }
 
@@ -230,19 +238,29 @@ function motionOf(
   const runs = e.runs.filter((r) => mine(r.serving));
   if (runs.some((r) => r.state !== AWAITING_CONFIRMATION)) return 'moving';
   if (estate.stuck.has(stackId) && runs.length === 0) return 'stuck';
-  const held =
-    holdOf(estate, stackId, e) ??
-    (e.ups.some((u) => estate.dirty.has(u)) ? heldAbove(estate, stackId, memo) : null);
+  const held = holdOf(estate, stackId, e) ?? (waits(estate, e) ? heldAbove(estate, stackId, memo) : null);
   return held === null ? 'moving' : { held };
 }
 
-/** What holds a stack itself (a run awaiting confirmation, a trigger tried again), in words; null when nothing. */
+/** Whether a stack waits for an upstream still changing (or held, or blocked). */
+const waits = (estate: EstateReading, e: StackEntry): boolean => e.ups.some((u) => estate.dirty.has(u));
+
+/**
+ * What holds a stack itself, in words (a run awaiting confirmation, a trigger tried again, an
+ * operators' rule on a stack that could run); null when nothing.
+ */
 function holdOf(estate: EstateReading, stackId: string, e: StackEntry): string | null {
   const unconfirmed = e.runs.find((r) => r.state === AWAITING_CONFIRMATION);
   if (unconfirmed) return `run ${unconfirmed.id} of ${stackId} awaits confirmation in Spacelift`;
   if (e.need && e.triggerError)
     return `${stackId}: ${refusedTriggerReason(stackId, e.triggerError, estate.options.reconcileIntervalMs)}`;
+  if (e.need && !waits(estate, e)) return ruleHold(estate)?.reason ?? null;
   return null;
+}
+
+/** The operators' rule that holds a stack that could run now, or null. */
+function ruleHold(estate: EstateReading): Hold | null {
+  return estate.controls.estateHold();
 }
 
 /** The first hold among the dirty stacks above `stackId` (it cannot run before that hold lifts). */

@@ -1,17 +1,25 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type {
   CascadeSummary,
   CascadeView,
+  ControlsView,
   EstateView,
+  FreezeRequest,
+  FreezeView,
   RunObservation,
   StackView,
+  UnfreezeAnswer,
 } from '../cascade-contract.js';
 import {
   cancelCascadeSignal,
   cascadesQuery,
   cascadeStatusQuery,
   configureSignal,
+  controlsQuery,
   coordinatorSignal,
+  freezeUpdate,
+  unfreezeUpdate,
   reconcileNowSignal,
   estateQuery,
   runStateSignal,
@@ -19,6 +27,18 @@ import {
   type CoordinatorRef,
   type SignalWithStartRequest,
 } from '../coordinator-contract.js';
+
+/** The coordinator refused an operator action; the message is its reason. */
+export class ActionRefusedError extends Error {
+  override readonly name = 'ActionRefusedError';
+}
+
+/** Temporal wraps a refusal (update failed -> application failure): the innermost message is the reason. */
+function innermostMessage(err: Error): string {
+  let current: Error = err;
+  while (current.cause instanceof Error) current = current.cause;
+  return current.message;
+}
 
 /** Sends a built coordinator signal (see `coordinatorSignal`): the one place that calls signalWithStart. */
 export async function sendSignalWithStart(client: Client, request: SignalWithStartRequest): Promise<void> {
@@ -66,6 +86,39 @@ export class Coordinator {
 
   cancel(cascadeId: string): Promise<void> {
     return sendSignalWithStart(this.client, coordinatorSignal(this.ref, cancelCascadeSignal, cascadeId));
+  }
+
+  /** Freezes the estate; throws {@link ActionRefusedError} with the coordinator's reason when it refuses. */
+  freeze(request: FreezeRequest): Promise<FreezeView> {
+    return this.act(freezeUpdate, request);
+  }
+
+  /** Lifts the freeze, saying who does; throws {@link ActionRefusedError} when not frozen. */
+  unfreeze(by: string): Promise<UnfreezeAnswer> {
+    return this.act(unfreezeUpdate, by);
+  }
+
+  /** The operator controls in force. */
+  controls(): Promise<ControlsView> {
+    return this.handle.query(controlsQuery);
+  }
+
+  /** Runs an operator action (an Update): its answer, or its refusal as an {@link ActionRefusedError}. */
+  private async act<Ret, Args extends [unknown, ...unknown[]]>(
+    update: UpdateDefinition<Ret, Args>,
+    ...args: Args
+  ): Promise<Ret> {
+    try {
+      return await this.handle.executeUpdate(update, { args });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new ActionRefusedError(innermostMessage(err));
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ActionRefusedError(
+          `the coordinator ${this.ref.estateId} is not running: start the service (\`spacelift-cascade start\`, or a worker) first`,
+        );
+      }
+      throw err;
+    }
   }
 
   cascade(idOrRunId: string): Promise<CascadeView | null> {

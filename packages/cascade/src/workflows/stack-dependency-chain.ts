@@ -1,7 +1,9 @@
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -10,8 +12,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CascadeActivities, RunRef } from '../activities/types.js';
-import type { CoordinatorInput, RunObservation } from '../cascade-contract.js';
+import type { CoordinatorInput, FreezeRequest, RunObservation } from '../cascade-contract.js';
 import { EstateModel } from '../estate/estate-model.js';
+import { checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
 import type { EstateSnapshot } from '../estate/estate-snapshot.js';
 import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
@@ -20,12 +23,15 @@ import {
   cascadesQuery,
   cascadeStatusQuery,
   configureSignal,
+  controlsQuery,
   estateQuery,
+  freezeUpdate,
   handOverUpdate,
   reconcileNowSignal,
   runStateSignal,
   stackStatusQuery,
   unconnectedStacksQuery,
+  unfreezeUpdate,
 } from '../coordinator-contract.js';
 
 // Activities heartbeat every 2 s: a dead worker's task is retried after 10 s, not after the long timeouts.
@@ -156,6 +162,33 @@ export async function stackDependencyChainWorkflow(
       },
     },
   );
+  /** Triggers in flight, by stack: a freeze calls off their retries. */
+  const triggerScopes = new Map<string, CancellationScope>();
+  // Operator actions are validated Updates: a refusal reaches the caller with its reason.
+  setHandler(
+    freezeUpdate,
+    (request) => {
+      const freeze = model.freeze(request, Date.now());
+      // Retries of triggers already sent stop; a run Spacelift created anyway goes on and is
+      // seen (it serves the stack's need).
+      for (const scope of triggerScopes.values()) scope.cancel();
+      log.info('estate frozen', { ...freeze });
+      wake = true;
+      return freeze;
+    },
+    { validator: (request: FreezeRequest) => checkFreeze(request, model.controls, Date.now()) },
+  );
+  setHandler(
+    unfreezeUpdate,
+    (by) => {
+      const answer = model.unfreeze(by.trim())!;
+      log.info('estate unfrozen', { by: answer.by, waiting: answer.waiting.length });
+      wake = true;
+      return answer;
+    },
+    { validator: (by: string) => checkUnfreeze(by, model.controls) },
+  );
+  setHandler(controlsQuery, () => model.controlsView());
   setHandler(accountQuery, () => account);
   /** The last pass's stacks without a webhook made by `connect`. */
   let unconnected: string[] = [];
@@ -167,16 +200,27 @@ export async function stackDependencyChainWorkflow(
 
   const trigger = (stackId: string, cascadeId: string) => {
     triggersInFlight++;
-    triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now(), account })
+    const scope = new CancellationScope();
+    triggerScopes.set(stackId, scope);
+    scope
+      .run(() =>
+        triggerStackRun({ stackId, runType: options.runType, cascadeId, intentAt: Date.now(), account }),
+      )
       .then(
         (run) => model.triggered(stackId, run.runId, run.state, run.createdAt, Date.now()),
         (err: unknown) => {
+          if (isCancellation(err)) {
+            log.info('trigger called off: the estate is frozen', { stackId });
+            model.triggerHeld(stackId, Date.now());
+            return;
+          }
           const why = innermostMessage(err);
           log.warn('could not trigger a run', { stackId, why });
           model.triggerFailed(stackId, why);
         },
       )
       .finally(() => {
+        triggerScopes.delete(stackId);
         triggersInFlight--;
         wake = true;
       });
@@ -235,6 +279,11 @@ export async function stackDependencyChainWorkflow(
     }
     const now = Date.now();
     model.tick(now);
+    const freeze = model.controls.freeze;
+    if (freeze?.until != null && now >= freeze.until) {
+      const answer = model.unfreeze(`the end time ${freeze.by} set`)!;
+      log.info('the freeze reached its end', { waiting: answer.waiting.length });
+    }
     // Deliveries that came before the first read of the graph wait for it.
     if (model.hasGraph) {
       for (const obs of inbox.splice(0)) model.observe(obs, now);
@@ -242,8 +291,11 @@ export async function stackDependencyChainWorkflow(
     }
     const info = workflowInfo();
     const draining = info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS;
+    const settled = () => idle() && inbox.length === 0 && cancels.length === 0;
+    // Open update handlers finish first: their answers belong to this run.
+    if (draining && settled()) await condition(allHandlersFinished);
     if (draining) {
-      if (triggersInFlight === 0 && !polling && !reconciling && inbox.length === 0 && cancels.length === 0) {
+      if (settled() && allHandlersFinished()) {
         const state: CarriedState = { model: model.snapshot(), graphDigest };
         // See PATCH_RETIREMENT.
         if (patched('packed-snapshot')) {
@@ -270,7 +322,12 @@ export async function stackDependencyChainWorkflow(
       }
     }
     const nextQuiet = polling ? null : model.nextQuietAt(options.pollIntervalMs);
-    const wakeAt = Math.min(reconciling ? Infinity : nextReconcileAt, nextQuiet ?? Infinity);
+    const wakeAt = Math.min(
+      reconciling ? Infinity : nextReconcileAt,
+      nextQuiet ?? Infinity,
+      // A freeze with an end: a timer wakes the coordinator to lift it.
+      model.controls.freeze?.until ?? Infinity,
+    );
     wake = false;
     const ready = () => wake || (model.hasGraph && (inbox.length > 0 || cancels.length > 0));
     if (keepWakeTimer) {

@@ -19,6 +19,7 @@ function coordinatorOver(model: EstateModel): Coordinator {
     observe: (obs: RunObservation) => Promise.resolve(void model.observe(obs, obs.at)),
     cascade: (id: string) => Promise.resolve(model.findCascade(id)),
     estate: () => Promise.resolve(model.estate()),
+    controls: () => Promise.resolve(model.controlsView()),
   };
   return fake as unknown as Coordinator;
 }

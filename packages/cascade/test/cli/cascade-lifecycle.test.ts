@@ -15,6 +15,7 @@ import { runDemoCascade } from '../../src/service/demo-cascade.js';
 import { DEMO_SEED_PATH } from '../../src/service/spacelift-part.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import { createCascadeWorker, workflowsEntryPath } from '../../src/worker/index.js';
+import { eventually } from '../workflows/estate-rig.js';
 import { testOptions } from '../workflows/test-options.js';
 import { cliSandbox, type CliSandbox } from './cli-harness.js';
 
@@ -126,5 +127,62 @@ describe('cascade lifecycle through the CLI', () => {
     const estate = await coordinator.estate();
     expect(estate.cascadeCounts).toEqual({ running: 0, held: 0, blocked: 0 });
     expect(estate.stacks.reporting!.state).toBe('finished');
+  });
+});
+
+describe('freeze through the CLI', () => {
+  it('freeze, a held cascade in every view, refusals with their reasons, unfreeze running each waiting stack once', async () => {
+    const show = <R extends { out: string; err: string }>(r: R): R => {
+      if (process.env.SHOW_CLI_OUTPUT) console.log([r.out, r.err].filter(Boolean).join('\n'));
+      return r;
+    };
+    const frozen = show(
+      await cli.run(['freeze', '--reason', 'incident 4711', '--until', '2h', '--as', 'alice']),
+    );
+    expect(frozen.code).toBe(0);
+    expect(frozen.out).toMatch(
+      /^Frozen: frozen since \d\d:\d\d by alice: incident 4711; until (\S+ )?\d\d:\d\d\.$/m,
+    );
+    expect(frozen.out).toContain('lock the stacks in Spacelift');
+    const before = simulator.store.stackRuns('dns')!.length;
+
+    const { out } = await cli.run(['trigger', 'network']);
+    const [, runId] = /^Triggered run (\S+) of stack network\.$/m.exec(out) ?? [];
+    const held = await eventually(async () => {
+      const r = await cli.run(['cascades', 'status', runId!]);
+      return r.code === 0 && r.out.includes(': held') ? r : undefined;
+    });
+    show(held);
+    expect(held.out.split('\n')[0]).toMatch(/^FROZEN: frozen since \d\d:\d\d by alice: incident 4711; until/);
+    expect(held.out).toContain('  held: the estate is frozen by alice: incident 4711');
+    expect(held.out).toMatch(/^ {2}dns: held, the estate is frozen by alice: incident 4711$/m);
+    const list = show(await cli.run(['cascades', 'list']));
+    expect(list.out.split('\n')[0]).toMatch(/^FROZEN: /);
+    expect(list.out).toMatch(new RegExp(`^cascade-${runId} {2}held `, 'm'));
+    expect(simulator.store.stackRuns('dns')).toHaveLength(before);
+
+    const twice = show(await cli.run(['freeze', '--as', 'bob']));
+    expect(twice.code).toBe(1);
+    expect(twice.err).toMatch(
+      /^error: the estate is already frozen since .+Z by alice: incident 4711; unfreeze it first$/,
+    );
+    const bad = await cli.run(['freeze', '--until', 'tomorrow']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('give a time of day (16:00), a duration from now (90m, 2h, 1d)');
+
+    const thawed = show(await cli.run(['unfreeze', '--as', 'alice']));
+    expect(thawed.code).toBe(0);
+    expect(thawed.out).toMatch(
+      /^Unfrozen by alice \(it was frozen since \d\d:\d\d by alice: incident 4711; until .+\)\. \d+ waiting stacks run now, each once, in order: .*dns/,
+    );
+    const done = await eventually(async () => {
+      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
+      return r.phase === 'completed' || r.phase === 'blocked' ? r : undefined;
+    });
+    expect(done.stacks.dns!.runs).toHaveLength(1);
+    expect(simulator.store.stackRuns('dns')).toHaveLength(before + 1);
+    const again = show(await cli.run(['unfreeze']));
+    expect(again.code).toBe(1);
+    expect(again.err).toBe('error: the estate is not frozen');
   });
 });

@@ -132,7 +132,7 @@ describe('GET /api/estate', () => {
     const body = res.json<Estate>();
     expect(body.coordinator).toBe('running');
     expect(body.graphSource).toBe('spacelift');
-    expect(body.actions).toEqual({ cancel: false });
+    expect(body.actions).toEqual({ cancel: false, control: false });
     const app = body.stacks.find((s) => s.id === 'app');
     expect(app).toMatchObject({
       name: 'App',
@@ -293,6 +293,7 @@ describe('POST /api/cascades/{id}/cancel', () => {
       (await server.inject({ method: 'GET', url: '/api/estate', headers: bearer })).json().actions,
     ).toEqual({
       cancel: true,
+      control: true,
     });
     for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${ADMIN_TOKEN}`, ADMIN_TOKEN]) {
       const res = await server.inject({
@@ -392,7 +393,7 @@ describe('/openapi.json', () => {
     // The cascade's stacks: one object per state, each with its runs.
     const cascade = doc.paths['/api/cascades/{id}'].get.responses['200'].content['application/json'].schema;
     const stack = cascade.properties.stacks.additionalProperties;
-    expect(stack.oneOf ?? stack.anyOf).toHaveLength(11);
+    expect(stack.oneOf ?? stack.anyOf).toHaveLength(12);
   });
 });
 

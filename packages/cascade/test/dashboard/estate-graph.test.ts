@@ -24,6 +24,7 @@ const view = (partial: Partial<EstateView>): EstateView => ({
   graphReadAt: null,
   activeCascades: [],
   cascadeCounts: { running: 0, held: 0, blocked: 0 },
+  freeze: null,
   ...partial,
 });
 

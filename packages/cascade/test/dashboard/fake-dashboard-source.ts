@@ -1,4 +1,13 @@
-import type { CascadeSummary, CascadeView, EstateView, StackView } from '../../src/cascade-contract.js';
+import type {
+  CascadeSummary,
+  CascadeView,
+  EstateView,
+  FreezeRequest,
+  FreezeView,
+  StackView,
+  UnfreezeAnswer,
+} from '../../src/cascade-contract.js';
+import { ActionRefusedError } from '../../src/temporal/coordinator.js';
 import type { DashboardSource, StackRun } from '../../src/dashboard/dashboard-source.js';
 import { buildEstateGraph, type EstateGraph, type StackRecord } from '../../src/dashboard/estate-graph.js';
 
@@ -22,6 +31,7 @@ export class FakeDashboardSource implements DashboardSource {
       graphReadAt: 1_700_000_000_000,
       activeCascades: [],
       cascadeCounts: { running: 0, held: 0, blocked: 0 },
+      freeze: null,
     };
   }
 
@@ -60,6 +70,7 @@ export class FakeDashboardSource implements DashboardSource {
           finished: Object.values(v.stacks).filter((s) => s.state === 'finished').length,
           failed: 0,
           canceled: 0,
+          held: 0,
         },
         total: Object.keys(v.stacks).length,
       })),
@@ -76,6 +87,27 @@ export class FakeDashboardSource implements DashboardSource {
   cancel(cascadeId: string): Promise<void> {
     this.canceled.push(cascadeId);
     return Promise.resolve();
+  }
+
+  /** Freezes as the coordinator would, refusing a second freeze. */
+  freeze(request: FreezeRequest): Promise<FreezeView> {
+    if (this.estateView?.freeze)
+      return Promise.reject(new ActionRefusedError('the estate is already frozen'));
+    const freeze = {
+      since: 1_700_000_000_000,
+      by: request.by,
+      reason: request.reason ?? null,
+      until: request.until ?? null,
+    };
+    if (this.estateView) this.estateView.freeze = freeze;
+    return Promise.resolve(freeze);
+  }
+
+  unfreeze(by: string): Promise<UnfreezeAnswer> {
+    const freeze = this.estateView?.freeze;
+    if (!freeze) return Promise.reject(new ActionRefusedError('the estate is not frozen'));
+    this.estateView!.freeze = null;
+    return Promise.resolve({ freeze, by, waiting: [] });
   }
 
   graph(): Promise<EstateGraph> {

@@ -14,18 +14,10 @@ const FAILING = {
 };
 const failBad = (id: string) => (id === 'bad' ? 'FAILED' : 'FINISHED');
 
-/** A change of `stackId` by a run from another source (a push), finished a second later. */
-function push(e: Estate, stackId: string): string {
-  const run = e.start(stackId);
-  e.clock++;
-  e.finish(stackId, run);
-  return run;
-}
-
 describe('cascade lifecycle', () => {
   it('a cascade whose rest waits on a failure ends blocked, listing each blocked stack and why', () => {
     const e = new Estate(FAILING);
-    const r = push(e, 'root');
+    const r = e.push('root');
     e.settle(failBad);
     const view = e.model.findCascade(r)!;
     expect(view.phase).toBe('blocked');
@@ -44,11 +36,11 @@ describe('cascade lifecycle', () => {
 
   it('a later change starts a cascade of its own, taking over what the blocked one left; the first stays as it ended', () => {
     const e = new Estate(FAILING);
-    const first = push(e, 'root');
+    const first = e.push('root');
     e.settle(failBad);
     const blocked = e.model.findCascade(first)!;
     e.clock++;
-    const second = push(e, 'root');
+    const second = e.push('root');
     expect(e.model.findCascade(second)!.id).toBe(`cascade-${second}`);
     e.settle(failBad);
     const later = e.model.findCascade(second)!;
@@ -68,10 +60,10 @@ describe('cascade lifecycle', () => {
 
   it('a fixed re-run of the failed stack starts a cascade naming the one it resumes, with all it left below', () => {
     const e = new Estate(FAILING);
-    const first = push(e, 'root');
+    const first = e.push('root');
     e.settle(failBad);
     e.clock++;
-    const fix = push(e, 'bad');
+    const fix = e.push('bad');
     expect(e.settle()).toEqual([['below'], ['deeper']]);
     const release = e.model.findCascade(fix)!;
     expect(release).toMatchObject({ phase: 'completed', resumes: [`cascade-${first}`] });
@@ -83,18 +75,18 @@ describe('cascade lifecycle', () => {
   it('a change reaching a cascade under way joins it, visibly; one reaching two merges them', () => {
     // a -> x, b -> y, and c below nothing with both x and y depending on it.
     const e = new Estate({ a: [], b: [], c: [], x: ['a', 'c'], y: ['b', 'c'] });
-    const ra = push(e, 'a');
-    const rb = push(e, 'b');
+    const ra = e.push('a');
+    const rb = e.push('b');
     const [ca, cb] = [e.model.findCascade(ra)!, e.model.findCascade(rb)!];
     expect(ca.id).not.toBe(cb.id);
     // Another push of a reaches x, waiting in a's cascade: it joins it.
-    const again = push(e, 'a');
+    const again = e.push('a');
     const joined = e.model.findCascade(again)!;
     expect(joined.id).toBe(ca.id);
     expect(joined.changes.at(-1)).toMatchObject({ stackId: 'a', runId: again, joined: true });
     expect(e.model.cascadeList(5).find((c) => c.id === ca.id)!.joinedBy).toEqual(['a']);
     // A push of c reaches x and y: the two become one burst, the younger merged into the older.
-    const rc = push(e, 'c');
+    const rc = e.push('c');
     const merged = e.model.findCascade(rc)!;
     expect(merged.id).toBe(ca.id);
     expect(merged.merged).toEqual([cb.id]);
@@ -110,7 +102,7 @@ describe('cascade lifecycle', () => {
 
   it('a cascade waiting on a person is held and says on what; it is under way, not ended', () => {
     const e = new Estate({ root: [], gate: ['root'], below: ['gate'] });
-    const r = push(e, 'root');
+    const r = e.push('root');
     expect(e.step()).toEqual(['gate']);
     e.obs('gate', e.ownRun.get('gate')!, 'UNCONFIRMED');
     const held = e.model.findCascade(r)!;
@@ -123,7 +115,7 @@ describe('cascade lifecycle', () => {
 
     // A trigger tried again at the next pass holds it too.
     const f = new Estate({ root: [], locked: ['root'] });
-    const r2 = push(f, 'root');
+    const r2 = f.push('root');
     f.model.takeReady(10);
     f.model.triggerFailed('locked', 'stack locked is locked by alice');
     expect(f.model.findCascade(r2)).toMatchObject({ phase: 'held', endedAt: null });
@@ -134,10 +126,10 @@ describe('cascade lifecycle', () => {
 
   it('after a cancel, stacks never triggered show canceled in the estate, not their last run', () => {
     const e = new Estate({ root: [], a: ['root'], b: ['a'] });
-    push(e, 'root');
+    e.push('root');
     e.settle();
     expect(e.view('b').state).toBe('finished');
-    const r = push(e, 'root');
+    const r = e.push('root');
     expect(e.step()).toEqual(['a']);
     const id = e.model.findCascade(r)!.id;
     e.model.cancel(id, e.clock * 1000);
@@ -149,7 +141,7 @@ describe('cascade lifecycle', () => {
     e.wave();
     expect(e.model.cascade(id)).toMatchObject({ phase: 'canceled', stacks: { b: { state: 'canceled' } } });
     // Its next run shows again.
-    push(e, 'a');
+    e.push('a');
     expect(e.settle()).toEqual([['b']]);
     expect(e.view('b').state).toBe('finished');
   });
@@ -158,7 +150,7 @@ describe('cascade lifecycle', () => {
     const graph = { root: [], up: [], mid: ['root', 'up'], low: ['mid'] };
     /** mid's run (of root's cascade, then canceled) includes a change of up learnt late. */
     const scenario = (e: Estate) => {
-      const r = push(e, 'root');
+      const r = e.push('root');
       expect(e.step()).toEqual(['mid']);
       e.model.cancel(e.model.findCascade(r)!.id, e.clock * 1000);
       e.obs('up', 'up-late', 'FINISHED', { createdAt: e.clock - 2, at: e.clock * 1000 - 500 });
@@ -175,16 +167,16 @@ describe('cascade lifecycle', () => {
 
   it('before the lifecycle rule a blocked cascade stays open and a later change joins it', () => {
     const e = new Estate(FAILING, {}, { lifecycle: false });
-    const first = push(e, 'root');
+    const first = e.push('root');
     e.settle(failBad);
     expect(e.model.findCascade(first)).toMatchObject({ phase: 'blocked', endedAt: null });
-    const second = push(e, 'root');
+    const second = e.push('root');
     expect(e.model.findCascade(second)!.id).toBe(`cascade-${first}`);
   });
 
   it('what a blocked cascade left is resumed without a change when its cause goes (a cycle broken)', () => {
     const e = new Estate({ root: [], x: ['root', 'y'], y: ['x'], z: ['y'] });
-    const r = push(e, 'root');
+    const r = e.push('root');
     expect(e.settle()).toEqual([]);
     const blocked = e.model.findCascade(r)!;
     expect(blocked.phase).toBe('blocked');
@@ -205,10 +197,10 @@ describe('cascade lifecycle', () => {
 
   it('carries ended cascades, blocked stacks and canceled stacks through a snapshot', () => {
     const e = new Estate(FAILING);
-    const first = push(e, 'root');
+    const first = e.push('root');
     e.settle(failBad);
     e.clock++;
-    const r = push(e, 'good');
+    const r = e.push('good');
     e.model.cancel(e.model.findCascade(r)!.id, e.clock * 1000);
     const snapshot = e.model.snapshot();
     const restored = new EstateModel(options, JSON.parse(JSON.stringify(snapshot)) as EstateSnapshot);
@@ -220,7 +212,7 @@ describe('cascade lifecycle', () => {
 
   it('reads a snapshot from before the lifecycle rule: a cascade with open stacks is under way, then ends', () => {
     const e = new Estate(FAILING, {}, { lifecycle: false });
-    const first = push(e, 'root');
+    const first = e.push('root');
     e.settle(failBad);
     const old = e.model.snapshot();
     delete old.lifecycle;

@@ -1,7 +1,15 @@
+import type { EstateRig } from '../workflows/estate-rig.js';
 import type { StackSpec } from '../workflows/scripted-spacelift.js';
 
+export interface HistoryScenario {
+  root: string;
+  stacks: StackSpec[];
+  /** What happens instead of a push of the root that cascades (operator actions among it). */
+  script?: (rig: EstateRig) => Promise<void>;
+}
+
 /** The cascades whose histories are recorded for replay. */
-export const HISTORY_SCENARIOS: Record<string, { root: string; stacks: StackSpec[] }> = {
+export const HISTORY_SCENARIOS: Record<string, HistoryScenario> = {
   chain: {
     root: 'net',
     stacks: [{ id: 'net' }, { id: 'db', dependsOn: ['net'] }, { id: 'app', dependsOn: ['db'] }],
@@ -23,5 +31,18 @@ export const HISTORY_SCENARIOS: Record<string, { root: string; stacks: StackSpec
       { id: 'below', dependsOn: ['mid'] },
       { id: 'sibling', dependsOn: ['root'] },
     ],
+  },
+  /** A freeze (an Update), a push held by it, an unfreeze (an Update) that lets it run. */
+  freeze: {
+    root: 'top',
+    stacks: [{ id: 'top' }, { id: 'mid', dependsOn: ['top'] }, { id: 'low', dependsOn: ['mid'] }],
+    script: async (rig) => {
+      await rig.coordinator.freeze({ by: 'alice', reason: 'recorded for replay', until: null });
+      const run = rig.push('top', null);
+      rig.finish(run);
+      await rig.until('mid', 'held');
+      await rig.coordinator.unfreeze('bob');
+      await rig.settled(run.id);
+    },
   },
 };

@@ -1,0 +1,119 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildAdminServer } from '../../src/admin/admin-server.js';
+import { FakeDashboardSource } from './fake-dashboard-source.js';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const bearer = { authorization: `Bearer ${TOKEN}` };
+
+let app: FastifyInstance | null = null;
+afterEach(async () => {
+  await app?.close();
+  app = null;
+});
+
+function build(adminToken: string | null = TOKEN): { app: FastifyInstance; source: FakeDashboardSource } {
+  const source = new FakeDashboardSource([
+    { id: 'a', name: 'a', space: null, labels: [], nativeUpstreams: [] },
+  ]);
+  app = buildAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    adminToken,
+    dashboard: { source, labelPrefix: 'dependsOn:' },
+    logger: pino({ level: 'silent' }),
+  }).app;
+  return { app, source };
+}
+
+describe('POST /api/freeze and /api/unfreeze', () => {
+  it('freeze, then every read says so; a second freeze is refused with the reason; unfreeze lifts it', async () => {
+    const { app } = build();
+    const until = '2099-01-01T16:00:00+01:00';
+    const frozen = await app.inject({
+      method: 'POST',
+      url: '/api/freeze',
+      headers: bearer,
+      payload: { by: 'alice', reason: 'incident 4711', until },
+    });
+    expect(frozen.statusCode).toBe(200);
+    expect(frozen.json()).toEqual({
+      freeze: { since: expect.any(Number), by: 'alice', reason: 'incident 4711', until: Date.parse(until) },
+    });
+    const estate = (await app.inject({ method: 'GET', url: '/api/estate', headers: bearer })).json();
+    expect(estate.freeze).toMatchObject({ by: 'alice', reason: 'incident 4711' });
+    expect(estate.actions).toEqual({ cancel: true, control: true });
+    const states = (await app.inject({ method: 'GET', url: '/api/estate/states', headers: bearer })).json();
+    expect(states.freeze).toMatchObject({ by: 'alice' });
+
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/freeze',
+      headers: bearer,
+      payload: { by: 'bob' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ error: 'action_refused', message: 'the estate is already frozen' });
+
+    const thawed = await app.inject({
+      method: 'POST',
+      url: '/api/unfreeze',
+      headers: bearer,
+      payload: { by: 'bob' },
+    });
+    expect(thawed.statusCode).toBe(200);
+    expect(thawed.json()).toMatchObject({ by: 'bob', waiting: [], freeze: { by: 'alice' } });
+    const twice = await app.inject({
+      method: 'POST',
+      url: '/api/unfreeze',
+      headers: bearer,
+      payload: { by: 'bob' },
+    });
+    expect(twice.json()).toEqual({ error: 'action_refused', message: 'the estate is not frozen' });
+  });
+
+  it('needs the token (401), is off without one configured (403), and checks the body (400), in the error shape', async () => {
+    const { app, source } = build();
+    const anonymous = await app.inject({ method: 'POST', url: '/api/freeze', payload: { by: 'alice' } });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ error: 'unauthorized' });
+    for (const payload of [
+      {},
+      { by: '' },
+      { by: 'alice', until: 'tomorrow' },
+      { by: 'a', reason: 'x'.repeat(501) },
+    ]) {
+      const bad = await app.inject({ method: 'POST', url: '/api/freeze', headers: bearer, payload });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(Object.keys(bad.json<Record<string, unknown>>()).sort()).toEqual(['error', 'message']);
+    }
+    expect(source.estateView?.freeze).toBeNull();
+    await app.close();
+
+    const off = build(null).app;
+    const refused = await off.inject({ method: 'POST', url: '/api/unfreeze', payload: { by: 'alice' } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: 'actions_disabled' });
+  });
+
+  it('is documented in /openapi.json: the body, the answers and the error shape, with the token', async () => {
+    const { app } = build();
+    interface Post {
+      security: unknown;
+      description: string;
+      responses: Record<string, unknown>;
+      requestBody: { content: Record<string, { schema: { required: string[] } }> };
+    }
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, { post: Post }>;
+    }>();
+    for (const path of ['/api/freeze', '/api/unfreeze']) {
+      const post = doc.paths[path]!.post;
+      expect(post.security).toEqual([{ adminToken: [] }]);
+      expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '403', '409', '503']);
+      expect(post.requestBody.content['application/json']!.schema.required).toEqual(['by']);
+    }
+    expect(doc.paths['/api/freeze']!.post.description).toMatch(/does not stop git pushes in Spacelift/);
+  });
+});
