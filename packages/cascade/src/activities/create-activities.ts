@@ -6,6 +6,7 @@ import type { SpaceliftApi } from 'spacelift-client';
 import { silentLogger, type CascadeLogger } from './cascade-logger.js';
 import { withHeartbeat } from './heartbeat.js';
 import { readRuns } from './read-runs.js';
+import { readStackOutputs } from './read-stack-outputs.js';
 import { reconcileEstate, type ManagedWebhooks } from './reconcile-estate.js';
 import { triggerStackRunOnce } from './trigger-stack-run.js';
 import type { CascadeActivities } from './types.js';
@@ -57,6 +58,11 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
     async readRuns(runs, account) {
       refuseOtherAccount(deps.account, account);
       return withHeartbeat(() => readRuns(api, runs));
+    },
+
+    async readStackOutputs(stackId, account) {
+      refuseOtherAccount(deps.account, account);
+      return withHeartbeat(() => readStackOutputs(api, stackId));
     },
 
     async reconcileEstate(input) {

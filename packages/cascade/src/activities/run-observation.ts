@@ -1,5 +1,5 @@
-import type { Run } from 'spacelift-client';
-import type { RunObservation } from '../cascade-contract.js';
+import { isTerminalRunState, type Run } from 'spacelift-client';
+import type { RunDelta, RunObservation } from '../cascade-contract.js';
 
 /** A run as the API returns it, in the coordinator's terms. */
 export function observationOf(
@@ -21,5 +21,13 @@ export function observationOf(
     at: (times.length > 0 ? Math.max(...times) : run.createdAt) * 1000 + 999,
     driftDetection: false,
     stackLabels,
+    // Only an ended run's delta means something (before its plan a run has none).
+    ...(isTerminalRunState(run.state) && { delta: deltaOf(run) }),
   };
+}
+
+/** The API's `Run.delta` counts in the webhook's terms; null when the run has none. */
+export function deltaOf(run: Pick<Run, 'delta'>): RunDelta | null {
+  const d = run.delta;
+  return d ? { added: d.addCount, changed: d.changeCount, deleted: d.deleteCount } : null;
 }

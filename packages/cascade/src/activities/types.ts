@@ -3,6 +3,7 @@
  * no runtime code.
  */
 import type { RunObservation } from '../cascade-contract.js';
+import type { OutputsRead } from '../estate/cutoff-rule.js';
 import type { GraphNode } from '../graph/dependency-graph.js';
 
 export interface TriggerStackRunInput {
@@ -79,4 +80,9 @@ export interface CascadeActivities {
   /** `account`: the coordinator's; a worker for another account refuses. */
   readRuns(runs: RunRef[], account?: string | null): Promise<ReadRunsResult>;
   reconcileEstate(input: ReconcileInput): Promise<ReconcileResult>;
+  /**
+   * One read of a stack's outputs, as early cutoff compares them (a digest, and the sensitive
+   * ones whose value is hidden); null when the stack is gone. `account`: the coordinator's.
+   */
+  readStackOutputs(stackId: string, account?: string | null): Promise<OutputsRead | null>;
 }

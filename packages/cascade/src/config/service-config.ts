@@ -55,6 +55,13 @@ const serviceEnvSchema = z.object({
     .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
     .optional(),
   CASCADE_RUN_URL_BASE: z.url({ error: 'CASCADE_RUN_URL_BASE must be a URL' }).optional(),
+  /** Early cutoff: `off` makes every FINISHED run a change again. */
+  CASCADE_CUTOFF: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['on', 'off'], { error: 'CASCADE_CUTOFF must be on or off' }))
+    .optional(),
   SIMULATOR_PORT: port('SIMULATOR_PORT').optional(),
   /** The coordinator's workflow id: one estate, one id, shared by every receiver and worker. */
   CASCADE_ESTATE_ID: nonEmpty('CASCADE_ESTATE_ID').optional(),
@@ -181,6 +188,7 @@ export function loadServiceConfig(
       reconcileIntervalMs: s.CASCADE_RECONCILE_INTERVAL_MS ?? 60_000,
       driftRuns: s.CASCADE_DRIFT_RUNS ?? 'cascade',
       confirmationTimeoutMs: s.CASCADE_CONFIRMATION_TIMEOUT ?? null,
+      cutoff: s.CASCADE_CUTOFF !== 'off',
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,
         '',

@@ -106,6 +106,8 @@ export function toObservation(event: RunEvent): RunObservation {
     at: event.timestampMillis ?? event.timestamp * 1000 + 999,
     driftDetection: event.driftDetection,
     stackLabels: event.stackLabels,
+    // Only an ended run's delta means something (before its plan a run shows zeros).
+    ...(isTerminal(event.state) && { delta: event.delta }),
   };
 }
 

@@ -10,6 +10,18 @@ import type { RunEvent } from '../cascade-contract.js';
 const NANOSECONDS_PER_SECOND = 1_000_000_000;
 const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 
+const count = z.number().int().nonnegative();
+/**
+ * A run's `delta` (`resources` is the stack's total, not a change, and is not read). One that
+ * does not read as counts is taken as absent, never a reason to refuse the delivery: early
+ * cutoff then counts the run as a change.
+ */
+const runDeltaSchema = z
+  .object({ added: count, changed: count, deleted: count })
+  .nullish()
+  .catch(null)
+  .describe("What the run's plan added, changed and deleted; its stack's resource total is ignored");
+
 /** Spacelift's default run state change payload (a webhook fires on every state change). */
 export const runWebhookPayloadSchema = z
   .object({
@@ -31,6 +43,7 @@ export const runWebhookPayloadSchema = z
       createdAt: z.number().nonnegative().nullish().describe('Unix seconds the run was created'),
       driftDetection: z.boolean().nullish().describe('A drift-detection (reconciliation) run'),
       triggeredBy: z.string().nullish(),
+      delta: runDeltaSchema,
     }),
     stack: z.object({
       id: z.string().min(1),
@@ -144,6 +157,9 @@ function fromRunPayload(p: z.output<typeof runWebhookPayloadSchema>): WebhookEve
       stackLabels: p.stack.labels ?? null,
       account: p.account ?? null,
       triggeredBy: p.run.triggeredBy ?? null,
+      delta: p.run.delta
+        ? { added: p.run.delta.added, changed: p.run.delta.changed, deleted: p.run.delta.deleted }
+        : null,
     },
   };
 }
@@ -169,6 +185,8 @@ function fromNotificationPolicy(p: z.output<typeof notificationPolicyPayloadSche
       stackLabels: stack.labels ?? null,
       account: p.account?.name ?? null,
       triggeredBy: run.triggered_by ?? null,
+      // The notification-policy input has no delta: early cutoff counts such runs as changes.
+      delta: null,
     },
   };
 }

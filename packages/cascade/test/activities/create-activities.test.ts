@@ -3,6 +3,8 @@ import { MockSpacelift } from 'spacelift-simulator/testing';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/activities/cascade-logger.js';
 import { readRuns } from '../../src/activities/read-runs.js';
+import { deltaOf, observationOf } from '../../src/activities/run-observation.js';
+import { digestOutputs, readStackOutputs } from '../../src/activities/read-stack-outputs.js';
 import { reconcileEstate } from '../../src/activities/reconcile-estate.js';
 import { isOwnIdentity } from '../../src/own-identity.js';
 import { callSpacelift } from '../../src/activities/spacelift-failure.js';
@@ -92,6 +94,75 @@ describe('readRuns', () => {
     ]);
     expect(result.observations[0]!.stateVersion).toBeGreaterThan(1);
     expect(result.vanished).toEqual([{ stackId: 'net', runId: 'nope' }]);
+  });
+});
+
+describe('run deltas from the API', () => {
+  it('an ended run carries its Run.delta counts; a run on its way carries none', async () => {
+    const api = seeded();
+    const run = await api.triggerRun('net');
+    expect(observationOf('net', run)).not.toHaveProperty('delta');
+    const finished = api.finishRun('net', run.id);
+    const delta = observationOf('net', finished).delta!;
+    expect(delta.added + delta.changed + delta.deleted).toBeGreaterThan(0); // FINISHED changes resources
+    expect(deltaOf({ delta: null })).toBeNull();
+    expect(deltaOf({ delta: { addCount: 1, changeCount: 2, deleteCount: 3, resources: 9 } })).toEqual({
+      added: 1,
+      changed: 2,
+      deleted: 3,
+    });
+  });
+});
+
+describe('readStackOutputs', () => {
+  const api = () =>
+    new MockSpacelift({
+      seed: {
+        stacks: [
+          {
+            id: 'net',
+            outputs: [
+              { id: 'vpc_id', value: 'vpc-0a1b2c' },
+              { id: 'cidr', value: '10.0.0.0/16' },
+            ],
+          },
+          {
+            id: 'db',
+            outputs: [
+              { id: 'endpoint', value: 'db:5432' },
+              { id: 'password', value: 's3cret', sensitive: true },
+            ],
+          },
+          { id: 'bare' },
+        ],
+      },
+    });
+
+  it('reads a digest of the outputs: the same values give the same digest, a new value another', async () => {
+    const mock = api();
+    const first = await readStackOutputs(mock, 'net');
+    expect(first).toEqual({ digest: expect.any(String), hidden: [] });
+    expect(JSON.stringify(first)).not.toContain('vpc-0a1b2c'); // no output value reaches the history
+    expect(await readStackOutputs(mock, 'net')).toEqual(first);
+    mock.store.stacks.setOutputs('net', [
+      { id: 'vpc_id', value: 'vpc-0a1b2c' },
+      { id: 'cidr', value: '10.1.0.0/16' },
+    ]);
+    expect((await readStackOutputs(mock, 'net'))!.digest).not.toBe(first!.digest);
+    expect(await readStackOutputs(mock, 'bare')).toEqual({ digest: expect.any(String), hidden: [] });
+  });
+
+  it('lists sensitive outputs as hidden (the API reads them null); a missing stack reads null', async () => {
+    const mock = api();
+    expect(await readStackOutputs(mock, 'db')).toMatchObject({ hidden: ['password'] });
+    expect(await readStackOutputs(mock, 'ghost')).toBeNull();
+  });
+
+  it('digests in id order, and tells a null value from a missing output', () => {
+    const a = { id: 'a', sensitive: false, value: '1' };
+    const b = { id: 'b', sensitive: false, value: null };
+    expect(digestOutputs([a, b])).toEqual(digestOutputs([b, a]));
+    expect(digestOutputs([a, b]).digest).not.toBe(digestOutputs([a]).digest);
   });
 });
 

@@ -61,6 +61,15 @@ describe('loadServiceConfig', () => {
     expect(problems).toHaveLength(6);
   });
 
+  it('reads CASCADE_CUTOFF: early cutoff on by default, off restores every FINISHED run as a change', () => {
+    const cascade = (env: Record<string, string>) =>
+      loadServiceConfig(env, { requireWebhookSecret: false }).cascade;
+    expect(cascade({}).cutoff).toBe(true);
+    expect(cascade({ CASCADE_CUTOFF: 'on' }).cutoff).toBe(true);
+    expect(cascade({ CASCADE_CUTOFF: ' OFF ' }).cutoff).toBe(false);
+    expect(problemsOf({ CASCADE_CUTOFF: 'sometimes' }, false)).toEqual(['CASCADE_CUTOFF must be on or off']);
+  });
+
   it('reads the confirmation time-out as a duration (off by default)', () => {
     const config = (env: Record<string, string>) =>
       loadServiceConfig(env, { requireWebhookSecret: false }).cascade;

@@ -35,6 +35,7 @@ const event = (overrides: Partial<RunEvent> = {}): RunEvent => ({
   stackLabels: [],
   account: 'acme',
   triggeredBy: 'jane@example.com',
+  delta: { added: 0, changed: 1, deleted: 0 },
   ...overrides,
 });
 
@@ -124,7 +125,14 @@ describe('toObservation', () => {
       at: 1700000000123,
       driftDetection: true,
       stackLabels: ['dependsOn:base'],
+      delta: { added: 0, changed: 1, deleted: 0 },
     });
+  });
+
+  it("carries an ended run's delta only (before its plan a run shows zeros)", () => {
+    expect(toObservation(event({ delta: null })).delta).toBeNull();
+    expect(toObservation(event({ state: 'FAILED' })).delta).toEqual({ added: 0, changed: 1, deleted: 0 });
+    expect(toObservation(event({ state: 'APPLYING' }))).not.toHaveProperty('delta');
   });
 
   it('falls back to the whole-second timestamp, and keeps unknown values null', () => {
@@ -161,6 +169,7 @@ describe('dispatchRunEvent on the example bodies', () => {
         at: 1596979684_999,
         driftDetection: false,
         stackLabels: [],
+        delta: { added: 0, changed: 0, deleted: 0 },
       }),
     ]);
   });
@@ -186,6 +195,7 @@ describe('dispatchRunEvent on the example bodies', () => {
         at: 1700000095_000,
         driftDetection: false,
         stackLabels: ['team:platform'],
+        delta: null,
       },
     ]);
   });

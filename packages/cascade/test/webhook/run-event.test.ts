@@ -27,6 +27,7 @@ describe('parseWebhookPayload: the default run payload', () => {
           stackLabels: [],
           account: 'spacelift-io',
           triggeredBy: 'marcinw@spacelift.io',
+          delta: { added: 0, changed: 0, deleted: 0 },
         },
       },
     });
@@ -88,9 +89,26 @@ describe('parseWebhookPayload: the default run payload', () => {
           timestampMillis: null,
           runCreatedAt: null,
           driftDetection: false,
+          delta: null,
         },
       },
     });
+  });
+
+  it("reads run.delta's counts (not the resource total); a delta it cannot read counts as none", () => {
+    const body = JSON.parse(exampleBody('run-finished-tracked.json')) as { run: Record<string, unknown> };
+    body.run.delta = { added: 2, changed: 1, deleted: 0, resources: 9 };
+    expect(parseWebhookPayload(body)).toMatchObject({
+      ok: true,
+      value: { event: { delta: { added: 2, changed: 1, deleted: 0 } } },
+    });
+    for (const odd of [null, { added: -1, changed: 0, deleted: 0 }, { added: 1 }, 'none']) {
+      body.run.delta = odd;
+      expect(parseWebhookPayload(body), JSON.stringify(odd)).toMatchObject({
+        ok: true,
+        value: { event: { delta: null } },
+      });
+    }
   });
 
   it('reads timestamp_millis, run.createdAt and run.driftDetection when they are sent', () => {
@@ -154,6 +172,7 @@ describe('parseWebhookPayload: the notification-policy payload', () => {
           stackLabels: ['team:platform'],
           account: 'spacelift-io',
           triggeredBy: 'jane@example.com',
+          delta: null,
         },
       },
     });

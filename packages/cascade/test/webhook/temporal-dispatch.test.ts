@@ -150,6 +150,7 @@ describe('webhook -> real Temporal: deliveries reach the estate coordinator', ()
           at: 1596979684_999,
           driftDetection: false,
           stackLabels: [],
+          delta: { added: 0, changed: 0, deleted: 0 },
         }),
       );
 

@@ -98,6 +98,7 @@ describe('POST /webhook: every example body gets its action', () => {
             at: 1596979684567,
             driftDetection: false,
             stackLabels: [],
+            delta: { added: 0, changed: 0, deleted: 0 },
           },
         ],
       },
