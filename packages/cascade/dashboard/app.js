@@ -400,6 +400,7 @@ function renderDetail() {
       d.space ? ` · space ${d.space}` : '',
     ]),
     viewLine(d.view, d.id),
+    verdictButtons(d.id, d.view),
     h('div', { class: 'field' }, [
       h('h3', {}, ['Labels']),
       d.labels.length
@@ -524,7 +525,11 @@ function renderCascade() {
     if (s.state === 'blocked' || s.state === 'cyclic') times.push(describeView(s, stackId));
     return h('tr', {}, [
       h('th', { scope: 'row' }, [stackButton(stackId)]),
-      h('td', {}, [h('span', { class: 'swatch', 'data-state': s.state, 'aria-hidden': 'true' }), s.state]),
+      h('td', {}, [
+        h('span', { class: 'swatch', 'data-state': s.state, 'aria-hidden': 'true' }),
+        s.state,
+        verdictButtons(stackId, s),
+      ]),
       h('td', { class: 'timeline' }, [bars, h('span', { class: 'times' }, [times.join(' · ')])]),
     ]);
   });
@@ -673,6 +678,33 @@ function buildOperatorForm() {
   });
   unfreeze.addEventListener('click', () => void operate('/api/unfreeze', {}, 'Unfrozen.'));
   return { form, name, token, reason, until, freeze, unfreeze, message };
+}
+
+/**
+ * Approve and Reject for a stack awaiting approval (with actions on); null otherwise. The name
+ * and token are the operator controls' above.
+ * @param {string} stackId @param {any} view
+ */
+function verdictButtons(stackId, view) {
+  if (!state.estate?.actions?.control || view.state !== 'held' || view.hold !== 'approval' || !view.cascadeId)
+    return null;
+  const base = `/api/cascades/${encodeURIComponent(view.cascadeId)}/stacks/${encodeURIComponent(stackId)}`;
+  const note = /** @type {HTMLInputElement} */ (
+    h('input', { placeholder: 'note', 'aria-label': `Note on ${stackId}'s approval` })
+  );
+  const button = (/** @type {string} */ label, /** @type {string} */ action, /** @type {string} */ done) => {
+    const b = h('button', { type: 'button', class: action === 'reject' ? 'danger' : 'approve' }, [label]);
+    b.addEventListener('click', () => {
+      const text = note.value.trim();
+      void operate(`${base}/${action}`, text ? { note: text } : {}, done).then(() => loadCascade());
+    });
+    return b;
+  };
+  return h('span', { class: 'verdict' }, [
+    note,
+    button(`Approve ${stackId}`, 'approve', `Approved ${stackId}.`),
+    button(`Reject ${stackId}`, 'reject', `Rejected ${stackId}.`),
+  ]);
 }
 
 /**

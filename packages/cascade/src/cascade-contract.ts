@@ -90,6 +90,8 @@ export interface CascadeOptions {
   driftRuns: DriftRuns;
   /** A run awaiting confirmation longer than this blocks its stack (shown so); null or absent: never. */
   confirmationTimeoutMs?: number | null;
+  /** A stack awaiting approval longer than this ends blocked (CASCADE_APPROVAL_TIMEOUT); null or absent: never. */
+  approvalTimeoutMs?: number | null;
   /**
    * Early cutoff (`CASCADE_CUTOFF`): a FINISHED run that changed nothing (no resource delta, the
    * same outputs as after the stack's previous FINISHED run) is not a change for its dependents.
@@ -114,7 +116,14 @@ export type StackView =
   | { state: 'finished'; runId: string; runUrl: string }
   | { state: 'failed'; runId: string; runUrl: string; runState: string }
   | { state: 'canceled'; reason: string }
-  | { state: 'held'; hold: HoldKind; reason: string; heldSince: number };
+  | {
+      state: 'held';
+      hold: HoldKind;
+      reason: string;
+      heldSince: number;
+      /** The cascade whose approval (or pause) holds it. */
+      cascadeId?: string;
+    };
 
 /**
  * What holds a stack that could run now: a freeze of the estate, a closed change window, a
@@ -148,9 +157,39 @@ export interface UnfreezeAnswer {
   waiting: string[];
 }
 
+/** A person's go-ahead (or refusal) for a stack labelled `cascade:approval`, in one cascade. */
+export interface ApprovalRequest {
+  /** The cascade (its id, or the id of a run in it). */
+  cascadeId: string;
+  stackId: string;
+  by: string;
+  note?: string | null;
+}
+
+/** An approval or a rejection the coordinator recorded. */
+export interface ApprovalDecision {
+  cascadeId: string;
+  stackId: string;
+  verdict: 'approved' | 'rejected';
+  by: string;
+  /** Unix ms (coordinator clock). */
+  at: number;
+  note: string | null;
+}
+
+/** A stack that could run but waits for a person's approval. */
+export interface PendingApproval {
+  cascadeId: string;
+  stackId: string;
+  /** Unix ms (coordinator clock) it started to wait for it. */
+  since: number;
+}
+
 /** The operator controls in force: what every view says beside the stacks. */
 export interface ControlsView {
   freeze: FreezeView | null;
+  /** Stacks awaiting approval, oldest first. */
+  approvals: PendingApproval[];
 }
 
 export type StackState = StackView['state'];

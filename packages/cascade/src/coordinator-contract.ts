@@ -5,6 +5,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate, type SignalDefinition } from '@temporalio/workflow';
 import type {
+  ApprovalDecision,
+  ApprovalRequest,
   CascadeOptions,
   CascadeSummary,
   CascadeView,
@@ -64,7 +66,13 @@ export const handOverUpdate = defineUpdate<Uint8Array, [string]>('handOver');
 export const freezeUpdate = defineUpdate<FreezeView, [FreezeRequest]>('freeze');
 /** Lifts the freeze (the argument: who does); answers what it lifted and the stacks that run now. */
 export const unfreezeUpdate = defineUpdate<UnfreezeAnswer, [string]>('unfreeze');
-/** The operator controls in force (the freeze), as every view says them. */
+/**
+ * A person approves a stack labelled `cascade:approval` in one cascade (it may then run; an
+ * approval holds for that cascade), or rejects it (it and what is below it end blocked).
+ */
+export const approveUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>('reject');
+/** The operator controls in force (the freeze, pending approvals), as every view says them. */
 export const controlsQuery = defineQuery<ControlsView>('controls');
 
 /** Signals whose handler takes any number of arguments, so that deliveries may share one call. */

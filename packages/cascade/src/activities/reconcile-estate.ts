@@ -10,7 +10,7 @@ import {
 } from '../connect/webhook-plan.js';
 import { buildDependencyGraph } from '../graph/dependency-graph.js';
 import type { RunObservation } from '../cascade-contract.js';
-import { declaredUpstreams, type GraphNode } from '../graph/dependency-graph.js';
+import { cascadeLabelsOf, declaredUpstreams, type GraphNode } from '../graph/dependency-graph.js';
 import { callSpacelift } from './spacelift-failure.js';
 import { NATIVE_DEPENDENCY_FIELD, STACK_RECORD_FIELDS, stackRecordsOf } from '../dashboard/estate-graph.js';
 import type { EstateCatalog } from '../service/estate-catalog.js';
@@ -41,7 +41,12 @@ export async function reconcileEstate(
   let cursor = input.cursor;
   for (const s of stacks) {
     if (typeof s.id !== 'string') continue;
-    nodes.push({ id: s.id, dependsOn: declaredUpstreams(s.labels ?? [], input.labelPrefix) });
+    const marks = cascadeLabelsOf(s.labels ?? []);
+    nodes.push({
+      id: s.id,
+      dependsOn: declaredUpstreams(s.labels ?? [], input.labelPrefix),
+      ...(marks.length > 0 && { cascadeLabels: marks }),
+    });
     const setAt = (s as { stateSetAt?: number | null }).stateSetAt ?? null;
     if (setAt === null) continue;
     if (input.cursor !== null && setAt >= input.cursor) changed.push(s.id);

@@ -23,6 +23,7 @@ import { listenerUrl } from '../http/listener-url.js';
 import { noRouteHandler } from '../http/no-route.js';
 import { webhookOpenApiDocument, type OpenApiDocument } from '../webhook/server.js';
 import { AdminExposureError, adminExposureProblem } from './admin-exposure.js';
+import { registerControlMetrics } from './control-metrics.js';
 import { serviceStatusSchema, type Problem, type ProblemSource } from './service-status.js';
 
 export interface AdminServerOptions {
@@ -177,6 +178,11 @@ export function buildAdminServer(options: AdminServerOptions): AdminServer {
       }
       this.set(openProblems.length);
     },
+  });
+  registerControlMetrics(registry, {
+    read: () => options.dashboard.source.controls(),
+    onError: (err) =>
+      logger.warn({ err }, 'could not read the operator controls; their gauges keep their last values'),
   });
   // Built once: a metric name served twice is a wiring mistake, found at start.
   const served = Registry.merge([registry, ...(options.metrics ?? [])]);

@@ -4,7 +4,7 @@
  * is the OS user, or `--as <name>`.
  */
 import { userInfo } from 'node:os';
-import type { ControlsView, FreezeView } from '../cascade-contract.js';
+import type { ApprovalDecision, ControlsView, FreezeView } from '../cascade-contract.js';
 import type { Coordinator } from '../temporal/coordinator.js';
 import { EXIT_SUCCESS } from './cascade-report.js';
 import { print, type Output } from './output.js';
@@ -63,9 +63,39 @@ export async function unfreezeCommand(
   return EXIT_SUCCESS;
 }
 
+/** `spacelift-cascade cascades approve|reject <cascade> <stack>`: a person's verdict, recorded in that cascade. */
+export async function verdictCommand(
+  coordinator: Coordinator,
+  flags: { cascadeId: string; stackId: string; note?: string; as?: string },
+  verdict: ApprovalDecision['verdict'],
+  o: Output,
+): Promise<number> {
+  const request = {
+    cascadeId: flags.cascadeId,
+    stackId: flags.stackId,
+    by: actor(flags.as),
+    note: flags.note ?? null,
+  };
+  const decision = await (verdict === 'approved'
+    ? coordinator.approve(request)
+    : coordinator.reject(request));
+  print(o, decision, () => {
+    const { stackId, cascadeId, by, note } = decision;
+    const said = `${verdict === 'approved' ? 'Approved' : 'Rejected'} ${stackId} in ${cascadeId} by ${by}${note ? `: ${note}` : ''}.`;
+    return verdict === 'approved'
+      ? `${said} It runs once nothing upstream of it is changing; the approval holds for this cascade.`
+      : `${said} It and what is below it end blocked; \`spacelift-cascade cascades approve ${cascadeId} ${stackId}\` reopens it.`;
+  });
+  return EXIT_SUCCESS;
+}
+
 /** The lines every view prints above its own while operator controls are in force; none otherwise. */
 export function controlsLines(controls: ControlsView | null, now = Date.now()): string[] {
-  return controls?.freeze ? [`FROZEN: ${freezeLine(controls.freeze, now)}`] : [];
+  if (!controls) return [];
+  const lines = controls.freeze ? [`FROZEN: ${freezeLine(controls.freeze, now)}`] : [];
+  for (const a of controls.approvals ?? [])
+    lines.push(`AWAITING APPROVAL: ${a.stackId} in ${a.cascadeId} since ${clockTime(a.since, now)}`);
+  return lines;
 }
 
 /** e.g. "frozen since 14:02 by alice: incident 4711; until 16:00" (local time; the date when not today). */

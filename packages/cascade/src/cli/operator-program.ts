@@ -15,8 +15,36 @@ export type OperatorRunner = (
 
 const AS_HELP = 'who acts, as the coordinator records it (default: your OS user name)';
 
-/** Adds `freeze` and `unfreeze` to the program. */
+/** Adds `freeze`, `unfreeze`, and `cascades approve|reject` to the program. */
 export function addOperatorCommands(program: Command, dataDirOption: Option, run: OperatorRunner): void {
+  const cascades = program.commands.find((c) => c.name() === 'cascades') ?? program;
+  for (const [name, verdict, what] of [
+    [
+      'approve',
+      'approved',
+      'Approve a stack labelled cascade:approval in a cascade: it may run (in that cascade)',
+    ],
+    [
+      'reject',
+      'rejected',
+      'Reject a stack labelled cascade:approval in a cascade: it and what is below it end blocked',
+    ],
+  ] as const) {
+    cascades
+      .command(name)
+      .description(what)
+      .argument('<cascade>', 'cascade id (cascade-<run id>) or the id of a run in it')
+      .argument('<stack>', 'the stack awaiting approval')
+      .option('--note <text>', 'a note shown with the verdict')
+      .option('--as <name>', AS_HELP)
+      .addOption(dataDirOption)
+      .action((cascadeId: string, stackId: string, flags: { note?: string; as?: string }, cmd: Command) =>
+        run(cmd, ({ verdictCommand }, coordinator, o) =>
+          verdictCommand(coordinator, { cascadeId, stackId, ...flags }, verdict, o),
+        ),
+      );
+  }
+
   program
     .command('freeze')
     .description(

@@ -51,6 +51,8 @@ const serviceEnvSchema = z.object({
   CASCADE_RECONCILE_INTERVAL_MS: integer('CASCADE_RECONCILE_INTERVAL_MS', 1000).optional(),
   /** `45m`, `2h`, `900s` or seconds; off when unset. */
   CASCADE_CONFIRMATION_TIMEOUT: duration('CASCADE_CONFIRMATION_TIMEOUT').optional(),
+  /** A stack awaiting approval longer than this ends blocked; off when unset. */
+  CASCADE_APPROVAL_TIMEOUT: duration('CASCADE_APPROVAL_TIMEOUT').optional(),
   CASCADE_DRIFT_RUNS: z
     .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
     .optional(),
@@ -188,6 +190,7 @@ export function loadServiceConfig(
       reconcileIntervalMs: s.CASCADE_RECONCILE_INTERVAL_MS ?? 60_000,
       driftRuns: s.CASCADE_DRIFT_RUNS ?? 'cascade',
       confirmationTimeoutMs: s.CASCADE_CONFIRMATION_TIMEOUT ?? null,
+      approvalTimeoutMs: s.CASCADE_APPROVAL_TIMEOUT ?? null,
       cutoff: s.CASCADE_CUTOFF !== 'off',
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,

@@ -29,6 +29,7 @@ const stackViewVariants = [
     hold: z.enum(['freeze', 'window', 'approval', 'pause']).describe("What holds it: an operators' rule"),
     reason: z.string(),
     heldSince: z.number().describe('Unix ms the hold began'),
+    cascadeId: z.string().optional().describe('The cascade whose approval (or pause) holds it'),
   }),
 ] as const;
 
@@ -102,7 +103,9 @@ export const estateSchema = z.object({
     cancel: z.boolean().describe('Whether cancelling is offered (CASCADE_ADMIN_TOKEN is set)'),
     control: z
       .boolean()
-      .describe('Whether the operator controls (freeze, unfreeze) are offered (CASCADE_ADMIN_TOKEN is set)'),
+      .describe(
+        'Whether the operator controls (freeze, unfreeze, approve, reject) are offered (CASCADE_ADMIN_TOKEN is set)',
+      ),
   }),
 });
 
@@ -212,13 +215,16 @@ export const cascadeListSchema = z.object({ cascades: z.array(cascadeSummarySche
 /** Longest id in a path; a longer one is refused before routing (400, like any id that cannot be one). */
 export const ID_MAX_LENGTH = 200;
 
-export const idParamsSchema = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(ID_MAX_LENGTH)
-    .regex(/^[\w.:@-]+$/, 'must be a stack, cascade or run id (letters, digits, - _ . : @)'),
-});
+const idField = z
+  .string()
+  .min(1)
+  .max(ID_MAX_LENGTH)
+  .regex(/^[\w.:@-]+$/, 'must be a stack, cascade or run id (letters, digits, - _ . : @)');
+
+export const idParamsSchema = z.object({ id: idField });
+
+/** A stack in a cascade: `/api/cascades/{id}/stacks/{stack}/...`. */
+export const cascadeStackParamsSchema = z.object({ id: idField, stack: idField });
 
 export const cascadeListQuerySchema = z.object({
   limit: z.coerce
@@ -255,6 +261,22 @@ export const freezeBodySchema = z.object({
 });
 
 export const unfreezeBodySchema = z.object({ by: byField });
+
+export const verdictBodySchema = z.object({
+  by: byField,
+  note: z.string().trim().max(500, 'note must be at most 500 characters').optional(),
+});
+
+export const decisionSchema = z
+  .object({
+    cascadeId: z.string(),
+    stackId: z.string(),
+    verdict: z.enum(['approved', 'rejected']),
+    by: z.string(),
+    at: z.number().describe('Unix ms'),
+    note: z.string().nullable(),
+  })
+  .describe('The verdict the coordinator recorded: it holds for that cascade');
 
 export const freezeAnswerSchema = z.object({ freeze: freezeSchema });
 

@@ -4,6 +4,9 @@ import type {
   CascadeSummary,
   CascadeView,
   EstateView,
+  ApprovalDecision,
+  ApprovalRequest,
+  ControlsView,
   FreezeRequest,
   FreezeView,
   UnfreezeAnswer,
@@ -49,6 +52,10 @@ export interface DashboardSource {
   freeze(request: FreezeRequest): Promise<FreezeView>;
   /** Lifts the freeze; rejects with the coordinator's refusal (`ActionRefusedError`). */
   unfreeze(by: string): Promise<UnfreezeAnswer>;
+  /** A person's verdict on a stack awaiting approval; rejects with the coordinator's refusal. */
+  decide(request: ApprovalRequest, verdict: ApprovalDecision['verdict']): Promise<ApprovalDecision>;
+  /** The operator controls in force (freeze, pending approvals); null when no coordinator runs yet. */
+  controls(): Promise<ControlsView | null>;
   /** The page's graph (cached; a fresh read at most every few seconds). */
   graph(): Promise<EstateGraph>;
   /** Recent runs of a stack from Spacelift; null when the service has no Spacelift API. */
@@ -187,6 +194,9 @@ export function createDashboardSource(options: DashboardSourceOptions): Dashboar
     cancel: (id) => query('cancel', () => coordinator.cancel(id), undefined),
     freeze: (request) => coordinator.freeze(request),
     unfreeze: (by) => coordinator.unfreeze(by),
+    decide: (request, verdict) =>
+      verdict === 'approved' ? coordinator.approve(request) : coordinator.reject(request),
+    controls: () => query('controls', () => coordinator.controls(), null),
     async graph() {
       if (!cached) return read();
       // Stale while revalidating: the page never waits for a read once it has a graph.

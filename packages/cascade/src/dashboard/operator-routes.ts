@@ -1,5 +1,6 @@
 /**
- * The admin API's operator actions: freeze and unfreeze the estate. Each needs the admin token
+ * The admin API's operator actions: freeze and unfreeze the estate, approve or reject a stack
+ * awaiting approval in a cascade. Each needs the admin token
  * (`Authorization: Bearer <token>`; actions are off without CASCADE_ADMIN_TOKEN) and a name
  * (`by`: the token authorizes, the name labels); the coordinator validates it and answers, or
  * says why it refuses (409). Errors in the API's `{ error, message }` shape.
@@ -9,11 +10,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ActionRefusedError } from '../temporal/coordinator.js';
 import type { DashboardSource } from './dashboard-source.js';
 import {
+  cascadeStackParamsSchema,
+  decisionSchema,
   errorSchema,
   freezeAnswerSchema,
   freezeBodySchema,
   unfreezeAnswerSchema,
   unfreezeBodySchema,
+  verdictBodySchema,
 } from './dashboard-schemas.js';
 
 const ACTION_ERRORS = {
@@ -38,7 +42,7 @@ async function act<T>(reply: FastifyReply, action: () => Promise<T>): Promise<T 
   }
 }
 
-/** Registers `POST /api/freeze` and `POST /api/unfreeze` on the dashboard's scope. */
+/** Registers the operator actions (freeze, unfreeze, approve, reject) on the dashboard's scope. */
 export function registerOperatorRoutes(
   app: FastifyInstance,
   options: {
@@ -102,4 +106,42 @@ export function registerOperatorRoutes(
       });
     },
   );
+
+  for (const [action, verdict] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const) {
+    scope.post(
+      `/api/cascades/:id/stacks/:stack/${action}`,
+      {
+        schema: {
+          summary:
+            verdict === 'approved'
+              ? 'Approve a stack labelled cascade:approval in a cascade: it may run (admin)'
+              : 'Reject a stack labelled cascade:approval in a cascade: it and what is below it end blocked (admin)',
+          description:
+            TOKEN_NOTE +
+            'The verdict holds for that cascade (changes that join it need no new one; a new cascade does). ' +
+            'Refused (409) for a stack without the label, not reached by the cascade, already run, or the same verdict twice.',
+          tags: ['operator'],
+          params: cascadeStackParamsSchema,
+          body: verdictBodySchema,
+          response: { 200: decisionSchema, ...ACTION_ERRORS },
+        },
+      },
+      async (request, reply) => {
+        if (refuse(request, reply)) return reply;
+        const { id, stack } = request.params;
+        const { by, note } = request.body;
+        return act(reply, async () => {
+          const decision = await source.decide(
+            { cascadeId: id, stackId: stack, by, note: note ?? null },
+            verdict,
+          );
+          request.log.info({ ...decision }, `stack ${verdict} from the admin API`);
+          return decision;
+        });
+      },
+    );
+  }
 }

@@ -84,6 +84,9 @@ export class CascadeRecords {
     addAll(keep!, 'merged', [gone!.id, ...(gone!.merged ?? [])]);
     addAll(keep!, 'resumes', gone!.resumes ?? []);
     addAll(keep!, 'resumedBy', gone!.resumedBy ?? []);
+    // The older cascade's approvals stand; the younger's add to them.
+    if (gone!.decisions) keep!.decisions = { ...gone!.decisions, ...keep!.decisions };
+    if (gone!.awaiting) keep!.awaiting = { ...gone!.awaiting, ...keep!.awaiting };
     for (const [stackId, record] of Object.entries(gone!.stacks)) {
       const mine = keep!.stacks[stackId];
       if (mine) {

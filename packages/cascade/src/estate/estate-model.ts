@@ -18,6 +18,8 @@
  * which takes over the stacks it reaches that the ended one left blocked, and names it.
  */
 import type {
+  ApprovalDecision,
+  ApprovalRequest,
   CascadeChange,
   CascadeOptions,
   CascadeSummary,
@@ -31,6 +33,8 @@ import type {
   UnfreezeAnswer,
 } from '../cascade-contract.js';
 import {
+  APPROVAL_LABEL,
+  cascadeLabelsOf,
   cyclicComponents,
   declaredUpstreams,
   describeCycle,
@@ -41,6 +45,7 @@ import {
 import { CascadeRecords } from './cascade-records.js';
 import {
   emptyEntry,
+  type ModelRules,
   type CascadeRecord,
   type LastRun,
   type LiveRun,
@@ -49,7 +54,7 @@ import {
 } from './estate-records.js';
 import { fromSnapshot, toSnapshot, type EstateSnapshot, type LegacySnapshot } from './estate-snapshot.js';
 import * as views from './estate-views.js';
-import { OperatorControls } from './operator-controls.js';
+import { ActionRefusal, OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, SUCCESS_STATE } from './run-states.js';
 import { laterCreation, type RunCreation, secondsToMs, servesNeed } from './serves-need.js';
 
@@ -60,21 +65,16 @@ export type ObservationOutcome =
 /** Terminal run ids a stack remembers, to know duplicates and late deliveries. */
 const RECENT_ENDED = 4;
 
-/**
- * Rules that changed how the model decides; the coordinator turns on the new ones with
- * `patched()` so that histories recorded before them replay the same decisions.
- */
-export interface ModelRules {
-  /** Cascades end (completed, blocked, canceled) and later changes never join an ended one. */
-  lifecycle: boolean;
-}
+export type { ModelRules };
 
-const CURRENT_RULES: ModelRules = { lifecycle: true };
+const CURRENT_RULES: ModelRules = { lifecycle: true, approvals: true };
 
 /** The estate's cascade state machine (see above): fed observations, asked what to trigger. */
 export class EstateModel {
   private readonly stacks: Map<string, StackEntry>;
   private readonly cascades: CascadeRecords;
+  /** The rules it decides by (those a coordinator's history was recorded with). */
+  private readonly rules: ModelRules;
   /** The freeze (and what else operators decide) in force. */
   readonly controls: OperatorControls;
   private graphReadAt: number | null;
@@ -105,8 +105,9 @@ export class EstateModel {
   constructor(
     private options: CascadeOptions,
     snapshot?: EstateSnapshot | LegacySnapshot,
-    private readonly rules: ModelRules = CURRENT_RULES,
+    rules: Partial<ModelRules> = {},
   ) {
+    this.rules = { ...CURRENT_RULES, ...rules };
     const restored = snapshot ? fromSnapshot(snapshot) : null;
     this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
     this.cascades = new CascadeRecords(restored?.cascades, restored?.merged);
@@ -158,6 +159,7 @@ export class EstateModel {
       const entry = this.stacks.get(node.id);
       if (entry) entry.ups = node.dependsOn;
       else this.stacks.set(node.id, emptyEntry(node.dependsOn));
+      this.setCascadeLabels(node.id, node.cascadeLabels ?? []);
     }
     for (const [id, entry] of this.stacks) {
       if (seen.has(id)) continue;
@@ -176,10 +178,21 @@ export class EstateModel {
     if (labels === null) return;
     const ups = declaredUpstreams(labels, this.options.labelPrefix);
     const entry = this.stacks.get(stackId);
-    if (entry && sameList(entry.ups, ups)) return;
-    if (entry) entry.ups = ups;
-    else this.stacks.set(stackId, emptyEntry(ups));
-    this.rebuild();
+    if (!entry || !sameList(entry.ups, ups)) {
+      if (entry) entry.ups = ups;
+      else this.stacks.set(stackId, emptyEntry(ups));
+      this.rebuild();
+    }
+    this.setCascadeLabels(stackId, cascadeLabelsOf(labels));
+  }
+
+  /** The stack's `cascade:` labels; a change of them may let it run (or hold it). */
+  private setCascadeLabels(stackId: string, labels: string[]): void {
+    const entry = this.stacks.get(stackId)!;
+    if (sameList(entry.cascadeLabels ?? [], labels)) return;
+    if (labels.length > 0) entry.cascadeLabels = labels;
+    else delete entry.cascadeLabels;
+    this.candidates.add(stackId);
   }
 
   private rebuild(): void {
@@ -222,7 +235,23 @@ export class EstateModel {
    */
   private stuckHere(id: string, e: StackEntry): boolean {
     const idle = e.need === null && e.triggering === null && e.runs.every((r) => r.serving === null);
-    return (idle && e.failed !== null) || (e.need !== null && this.cycleOf.has(id));
+    return (
+      (idle && e.failed !== null) ||
+      (e.need !== null && (this.cycleOf.has(id) || this.verdict(id, e.need) === 'rejected'))
+    );
+  }
+
+  /** Whether the stack waits for a person's approval before it is triggered. */
+  private gated(stackId: string): boolean {
+    return (
+      this.rules.approvals && (this.stacks.get(stackId)?.cascadeLabels?.includes(APPROVAL_LABEL) ?? false)
+    );
+  }
+
+  /** The verdict on a gated stack in the cascade of `need`; null when none (or not gated). */
+  private verdict(stackId: string, need: Need): 'approved' | 'rejected' | null {
+    if (!this.gated(stackId)) return null;
+    return this.cascades.find(need.cascade)?.decisions?.[stackId]?.verdict ?? null;
   }
 
   private track(id: string): void {
@@ -579,7 +608,11 @@ export class EstateModel {
       const into = this.cascades.open(this.resumeId(cascade.id), now);
       for (const id of free) {
         const need = this.stacks.get(id)!.need!;
-        if (this.cascades.resolve(need.cascade) === cascade.id) this.takeOver(id, need, into, now);
+        if (this.cascades.resolve(need.cascade) !== cascade.id) continue;
+        // The same burst goes on: the approvals given in it hold (an approval after a rejection resumes it).
+        const decision = cascade.decisions?.[id];
+        if (decision) (into.decisions ??= {})[id] = decision;
+        this.takeOver(id, need, into, now);
       }
     }
   }
@@ -659,7 +692,94 @@ export class EstateModel {
 
   /** The operator controls in force, as every view says them. */
   controlsView(): ControlsView {
-    return { freeze: this.controls.freeze };
+    return { freeze: this.controls.freeze, approvals: this.pendingApprovals() };
+  }
+
+  /** Stacks that could run but wait for a person's approval, oldest first. */
+  private pendingApprovals(): ControlsView['approvals'] {
+    const pending: ControlsView['approvals'] = [];
+    for (const cascade of this.cascades.values()) {
+      for (const [stackId, since] of Object.entries(cascade.awaiting ?? {})) {
+        const need = this.stacks.get(stackId)?.need;
+        if (
+          need &&
+          this.cascades.resolve(need.cascade) === cascade.id &&
+          this.verdict(stackId, need) === null
+        )
+          pending.push({ cascadeId: cascade.id, stackId, since });
+      }
+    }
+    return pending.sort((a, b) => a.since - b.since);
+  }
+
+  /**
+   * Throws the reason a verdict on `request` is refused: an unknown or canceled cascade, a stack
+   * it did not reach, one without `cascade:approval`, one already run, the same verdict twice.
+   */
+  checkVerdict(request: ApprovalRequest, verdict: 'approved' | 'rejected'): void {
+    const cascade = this.cascadeRecordOf(request.cascadeId);
+    const { stackId } = request;
+    if (!cascade) throw new ActionRefusal(`no cascade "${request.cascadeId}" (or one caused by that run)`);
+    if (cascade.canceled) throw new ActionRefusal(`cascade ${cascade.id} was canceled`);
+    if (!this.stacks.has(stackId)) throw new ActionRefusal(`no stack "${stackId}" in the estate`);
+    if (!this.gated(stackId))
+      throw new ActionRefusal(`${stackId} needs no approval: it has no ${APPROVAL_LABEL} label`);
+    if (!cascade.stacks[stackId]) throw new ActionRefusal(`cascade ${cascade.id} did not reach ${stackId}`);
+    const need = this.stacks.get(stackId)!.need;
+    if (!need || this.cascades.resolve(need.cascade) !== cascade.id) {
+      const now = need ? this.cascades.resolve(need.cascade) : null;
+      throw new ActionRefusal(
+        now
+          ? `${stackId} is in cascade ${now} now: decide there`
+          : `${stackId} is not waiting in cascade ${cascade.id}: it has run, or is running`,
+      );
+    }
+    const given = cascade.decisions?.[stackId];
+    if (given?.verdict === verdict)
+      throw new ActionRefusal(`${stackId} was already ${verdict} in ${cascade.id} by ${given.by}`);
+  }
+
+  /**
+   * Records a person's verdict on a gated stack in a cascade (see {@link checkVerdict}). Approved,
+   * it may run (and what an earlier rejection left blocked is resumed); rejected, it and what is
+   * below it end blocked.
+   */
+  decide(request: ApprovalRequest, verdict: 'approved' | 'rejected', now: number): ApprovalDecision {
+    this.checkVerdict(request, verdict);
+    const cascade = this.cascadeRecordOf(request.cascadeId)!;
+    const decision = { verdict, by: request.by.trim(), at: now, note: request.note?.trim() || null };
+    (cascade.decisions ??= {})[request.stackId] = decision;
+    this.candidates.add(request.stackId);
+    this.refresh(request.stackId);
+    this.settle(now);
+    return { cascadeId: cascade.id, stackId: request.stackId, ...decision };
+  }
+
+  /**
+   * Stacks that waited for an approval longer than `approvalTimeoutMs` are rejected by the
+   * timeout (they end blocked, saying so).
+   */
+  expireApprovals(now: number): void {
+    const timeout = this.options.approvalTimeoutMs ?? null;
+    if (timeout === null) return;
+    for (const { cascadeId, stackId, since } of this.pendingApprovals()) {
+      if (now - since < timeout) continue;
+      const note = `no approval within ${Math.round(timeout / 60_000)} min (CASCADE_APPROVAL_TIMEOUT)`;
+      this.decide({ cascadeId, stackId, by: 'the approval timeout', note }, 'rejected', now);
+    }
+  }
+
+  /** When the oldest pending approval times out (coordinator ms), or null. */
+  nextApprovalDeadline(): number | null {
+    const timeout = this.options.approvalTimeoutMs ?? null;
+    const oldest = this.pendingApprovals()[0];
+    return timeout === null || !oldest ? null : oldest.since + timeout;
+  }
+
+  /** The cascade of an id, or of a run in it. */
+  private cascadeRecordOf(idOrRunId: string): CascadeRecord | undefined {
+    const id = views.findCascade(this.reading(), idOrRunId)?.id;
+    return id === undefined ? undefined : this.cascades.find(id);
   }
 
   // ---- triggering ------------------------------------------------------------------------
@@ -681,6 +801,11 @@ export class EstateModel {
         !this.cycleOf.has(id) &&
         (this.dirtyUps.get(id) ?? 0) === 0
       ) {
+        if (this.gated(id) && this.verdict(id, e.need) !== 'approved') {
+          // Held until a person approves it in this cascade (approve puts it back among the candidates).
+          (this.cascades.find(e.need.cascade)!.awaiting ??= {})[id] ??= this.clock;
+          continue;
+        }
         e.triggering = e.need;
         e.need = null;
         this.busy.add(id);
@@ -879,6 +1004,7 @@ export class EstateModel {
       dirty: this.dirty,
       stuck: this.stuck,
       controls: this.controls,
+      rules: this.rules,
       cycleOf: this.cycleOf,
       cycles: this.cycles,
       graphReadAt: this.graphReadAt,

@@ -2,7 +2,21 @@
  * What the estate model keeps for each stack and each cascade: the state machine changes these
  * records, the views read them and the snapshot carries them through continue-as-new.
  */
-import type { CascadeChange, CascadeRun } from '../cascade-contract.js';
+import type { ApprovalDecision, CascadeChange, CascadeRun } from '../cascade-contract.js';
+
+/**
+ * Rules that changed how the model decides; the coordinator turns on the new ones with
+ * `patched()` so that histories recorded before them replay the same decisions.
+ */
+export interface ModelRules {
+  /** Cascades end (completed, blocked, canceled) and later changes never join an ended one. */
+  lifecycle: boolean;
+  /** A stack labelled `cascade:approval` is not triggered before a person approves it. */
+  approvals: boolean;
+}
+
+/** A verdict on a stack in a cascade, as the cascade keeps it. */
+export type Decision = Omit<ApprovalDecision, 'cascadeId' | 'stackId'>;
 
 /** A need for a run: the changes upstream that the stack has not run since. */
 export interface Need {
@@ -53,6 +67,8 @@ export interface StackEntry {
   ended: string[];
   /** The cascade whose cancel dropped the stack's need; cleared by its next need or run. */
   canceledBy?: string;
+  /** The stack's `cascade:` labels (approval, a change window); absent when none. */
+  cascadeLabels?: string[];
 }
 
 /** A stack a cascade reached: since when (coordinator ms) and the runs it counted. */
@@ -85,6 +101,10 @@ export interface CascadeRecord {
   resumedBy?: string[];
   /** Cascades merged into this one. */
   merged?: string[];
+  /** Approvals and rejections of stacks labelled `cascade:approval`, by stack: they hold for this cascade. */
+  decisions?: Record<string, Decision>;
+  /** Since when (coordinator ms) each stack that could run has waited for its approval. */
+  awaiting?: Record<string, number>;
 }
 
 /** A stack with nothing pending. */

@@ -28,6 +28,8 @@ interface CarriedEntry {
   m?: number;
   /** The cascade whose cancel dropped the stack's need. */
   x?: string;
+  /** The stack's `cascade:` labels. */
+  c?: string[];
 }
 
 /**
@@ -143,6 +145,7 @@ function compactEntry(e: StackEntry, ref: (id: string) => number | string): Carr
   }
   if (e.ended.length > 0) c.d = e.ended;
   if (e.canceledBy !== undefined) c.x = e.canceledBy;
+  if (e.cascadeLabels) c.c = e.cascadeLabels;
   return c;
 }
 
@@ -165,6 +168,7 @@ function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): Sta
       : null,
     ended,
     ...(c.x !== undefined && { canceledBy: c.x }),
+    ...(c.c && { cascadeLabels: c.c }),
   };
 }
 

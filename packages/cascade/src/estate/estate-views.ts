@@ -15,7 +15,8 @@ import type {
 } from '../cascade-contract.js';
 import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
-import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
+import { APPROVAL_LABEL } from '../graph/dependency-graph.js';
+import type { CascadeRecord, LiveRun, ModelRules, Need, StackEntry } from './estate-records.js';
 import type { Hold, OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
@@ -47,6 +48,8 @@ export interface EstateReading {
   readonly stuck: ReadonlySet<string>;
   /** The freeze (and what else operators decided) in force. */
   readonly controls: OperatorControls;
+  /** The rules the model decides by (approvals are read only where they hold). */
+  readonly rules: ModelRules;
   /** A stack on a cycle -> the cycle, described. */
   readonly cycleOf: ReadonlyMap<string, string>;
   readonly cycles: string[][];
@@ -78,10 +81,12 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
       const reason = refusedTriggerReason(stackId, e.triggerError, estate.options.reconcileIntervalMs);
       return { state: 'blocked', blockedBy: stackId, reason };
     }
+    const rejected = rejection(estate, stackId, e);
+    if (rejected) return { state: 'blocked', blockedBy: stackId, reason: rejected };
     const blocked = blocker(estate, stackId);
     if (blocked) return { state: 'blocked', ...blocked };
     const waitingFor = e.ups.filter((u) => estate.dirty.has(u));
-    const held = waitingFor.length === 0 ? ruleHold(estate) : null;
+    const held = waitingFor.length === 0 ? ruleHold(estate, stackId, e) : null;
     if (held) return { state: 'held', ...held };
     return { state: 'waiting', waitingFor };
   }
@@ -254,13 +259,34 @@ function holdOf(estate: EstateReading, stackId: string, e: StackEntry): string |
   if (unconfirmed) return `run ${unconfirmed.id} of ${stackId} awaits confirmation in Spacelift`;
   if (e.need && e.triggerError)
     return `${stackId}: ${refusedTriggerReason(stackId, e.triggerError, estate.options.reconcileIntervalMs)}`;
-  if (e.need && !waits(estate, e)) return ruleHold(estate)?.reason ?? null;
+  if (e.need && !waits(estate, e)) return ruleHold(estate, stackId, e)?.reason ?? null;
   return null;
 }
 
-/** The operators' rule that holds a stack that could run now, or null. */
-function ruleHold(estate: EstateReading): Hold | null {
-  return estate.controls.estateHold();
+/** The operators' rule that holds a stack that could run now (a freeze, a pending approval), or null. */
+function ruleHold(estate: EstateReading, stackId: string, e: StackEntry): Hold | null {
+  const frozen = estate.controls.estateHold();
+  if (frozen || !e.need || !gated(estate, e)) return frozen;
+  const cascade = estate.cascades.find(e.need.cascade);
+  if (!cascade || cascade.decisions?.[stackId]) return null;
+  return {
+    hold: 'approval',
+    cascadeId: cascade.id,
+    reason: `awaiting approval in ${cascade.id}: spacelift-cascade cascades approve ${cascade.id} ${stackId}`,
+    heldSince: cascade.awaiting?.[stackId] ?? cascade.stacks[stackId]?.since ?? cascade.startedAt,
+  };
+}
+
+/** Whether the stack waits for a person's approval in each cascade. */
+const gated = (estate: EstateReading, e: StackEntry): boolean =>
+  estate.rules.approvals && (e.cascadeLabels?.includes(APPROVAL_LABEL) ?? false);
+
+/** "rejected by alice: not during the sale" when the stack's need was rejected in its cascade; else null. */
+function rejection(estate: EstateReading, stackId: string, e: StackEntry): string | null {
+  if (!e.need || !gated(estate, e)) return null;
+  const decision = estate.cascades.find(e.need.cascade)?.decisions?.[stackId];
+  if (decision?.verdict !== 'rejected') return null;
+  return `rejected by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`;
 }
 
 /** The first hold among the dirty stacks above `stackId` (it cannot run before that hold lifts). */
@@ -333,6 +359,8 @@ function blocker(estate: EstateReading, stackId: string): { blockedBy: string; r
     if (estate.cycleOf.has(id) && e.need) {
       return { blockedBy: id, reason: `upstream ${id} is on a cycle: ${estate.cycleOf.get(id)}` };
     }
+    const rejected = rejection(estate, id, e);
+    if (rejected) return { blockedBy: id, reason: `upstream ${id} was ${rejected}` };
     if (e.triggerError && e.need) {
       return {
         blockedBy: id,

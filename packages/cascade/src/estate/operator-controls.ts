@@ -3,7 +3,7 @@
  * asks it before it triggers a stack, the views show it, the snapshot carries it, and the
  * coordinator's update validators check requests against it. Pure; part of the workflow bundle.
  */
-import type { FreezeRequest, FreezeView, HoldKind } from '../cascade-contract.js';
+import type { ApprovalRequest, FreezeRequest, FreezeView, HoldKind } from '../cascade-contract.js';
 
 /** The controls as the snapshot carries them (fields at their default left out). */
 export interface CarriedControls {
@@ -16,6 +16,8 @@ export interface Hold {
   reason: string;
   /** Unix ms (coordinator clock) the hold began. */
   heldSince: number;
+  /** The cascade whose approval (or pause) holds it. */
+  cascadeId?: string;
 }
 
 /** Longest name (`by`) and reason an operator action takes. */
@@ -65,6 +67,13 @@ export function checkFreeze(request: FreezeRequest, controls: OperatorControls, 
       `the estate is already frozen since ${isoTime(f.since)} by ${f.by}${f.reason ? `: ${f.reason}` : ''}; unfreeze it first`,
     );
   }
+}
+
+/** Checks who approves or rejects, and the note; the model checks the rest (`EstateModel.checkVerdict`). */
+export function checkApprovalRequest(request: ApprovalRequest): void {
+  checkBy(request.by);
+  if (request.note != null && request.note.length > MAX_REASON)
+    throw new ActionRefusal(`the note is longer than ${MAX_REASON} characters`);
 }
 
 /** Checks an unfreeze request; throws the reason it is refused. */

@@ -31,6 +31,19 @@ export interface DependencyGraph {
 export interface GraphNode {
   id: string;
   dependsOn: string[];
+  /** The stack's `cascade:` labels (what it asks of the cascade); absent when none. */
+  cascadeLabels?: string[];
+}
+
+/** Labels of the form `cascade:<what>` ask the cascade for something on a stack (an approval, a window). */
+export const CASCADE_LABEL_PREFIX = 'cascade:';
+
+/** A stack labelled so is not triggered before a person approves it, in each cascade. */
+export const APPROVAL_LABEL = 'cascade:approval';
+
+/** The stack's `cascade:` labels, trimmed and deduplicated, in label order. */
+export function cascadeLabelsOf(labels: readonly string[]): string[] {
+  return [...new Set(labels.map((l) => l.trim()).filter((l) => l.startsWith(CASCADE_LABEL_PREFIX)))];
 }
 
 /** A cycle was found where an order is needed; `cycles` lists each cycle's stacks in edge order. */

@@ -1,6 +1,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type {
+  ApprovalDecision,
+  ApprovalRequest,
   CascadeSummary,
   CascadeView,
   ControlsView,
@@ -12,6 +14,7 @@ import type {
   UnfreezeAnswer,
 } from '../cascade-contract.js';
 import {
+  approveUpdate,
   cancelCascadeSignal,
   cascadesQuery,
   cascadeStatusQuery,
@@ -19,6 +22,7 @@ import {
   controlsQuery,
   coordinatorSignal,
   freezeUpdate,
+  rejectUpdate,
   unfreezeUpdate,
   reconcileNowSignal,
   estateQuery,
@@ -96,6 +100,16 @@ export class Coordinator {
   /** Lifts the freeze, saying who does; throws {@link ActionRefusedError} when not frozen. */
   unfreeze(by: string): Promise<UnfreezeAnswer> {
     return this.act(unfreezeUpdate, by);
+  }
+
+  /** Approves a stack labelled `cascade:approval` in a cascade; throws {@link ActionRefusedError} with the reason. */
+  approve(request: ApprovalRequest): Promise<ApprovalDecision> {
+    return this.act(approveUpdate, request);
+  }
+
+  /** Rejects a stack labelled `cascade:approval` in a cascade; throws {@link ActionRefusedError} with the reason. */
+  reject(request: ApprovalRequest): Promise<ApprovalDecision> {
+    return this.act(rejectUpdate, request);
   }
 
   /** The operator controls in force. */

@@ -12,13 +12,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CascadeActivities, RunRef } from '../activities/types.js';
-import type { CoordinatorInput, FreezeRequest, RunObservation } from '../cascade-contract.js';
+import type {
+  ApprovalRequest,
+  CoordinatorInput,
+  FreezeRequest,
+  RunObservation,
+} from '../cascade-contract.js';
 import { EstateModel } from '../estate/estate-model.js';
-import { checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
+import { checkApprovalRequest, checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
 import type { EstateSnapshot } from '../estate/estate-snapshot.js';
 import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
   accountQuery,
+  approveUpdate,
   cancelCascadeSignal,
   cascadesQuery,
   cascadeStatusQuery,
@@ -27,6 +33,7 @@ import {
   estateQuery,
   freezeUpdate,
   handOverUpdate,
+  rejectUpdate,
   reconcileNowSignal,
   runStateSignal,
   stackStatusQuery,
@@ -102,10 +109,16 @@ export async function stackDependencyChainWorkflow(
   let options = input.options;
   /** The account recorded when the coordinator started; activities of another account's worker refuse. */
   const account = input.account ?? null;
-  // Cascades end (completed, blocked, canceled) and later changes start their own instead of
-  // joining an ended one: where a change reaches a canceled cascade's run this triggers what the
-  // old rule dropped. Coordinators started before replay with the old rule. See PATCH_RETIREMENT.
-  const model = new EstateModel(options, carried?.model, { lifecycle: patched('cascade-lifecycle') });
+  const model = new EstateModel(options, carried?.model, {
+    // Cascades end (completed, blocked, canceled) and later changes start their own instead of
+    // joining an ended one: where a change reaches a canceled cascade's run this triggers what
+    // the old rule dropped. Coordinators started before replay with the old rule.
+    lifecycle: patched('cascade-lifecycle'),
+    // A stack labelled cascade:approval waits for a person: a label a delivery of an older
+    // history carried held nothing then, so it holds nothing when that history replays.
+    approvals: patched('approval-gates'),
+    // See PATCH_RETIREMENT for both.
+  });
   let graphDigest = carried?.graphDigest ?? null;
   const inbox: RunObservation[] = [];
   const cancels: string[] = [];
@@ -188,6 +201,26 @@ export async function stackDependencyChainWorkflow(
     },
     { validator: (by: string) => checkUnfreeze(by, model.controls) },
   );
+  for (const [update, verdict] of [
+    [approveUpdate, 'approved'],
+    [rejectUpdate, 'rejected'],
+  ] as const) {
+    setHandler(
+      update,
+      (request) => {
+        const decision = model.decide(request, verdict, Date.now());
+        log.info(`stack ${verdict}`, { ...decision });
+        wake = true;
+        return decision;
+      },
+      {
+        validator: (request: ApprovalRequest) => {
+          checkApprovalRequest(request);
+          model.checkVerdict(request, verdict);
+        },
+      },
+    );
+  }
   setHandler(controlsQuery, () => model.controlsView());
   setHandler(accountQuery, () => account);
   /** The last pass's stacks without a webhook made by `connect`. */
@@ -279,6 +312,8 @@ export async function stackDependencyChainWorkflow(
     }
     const now = Date.now();
     model.tick(now);
+    // Approvals not given within CASCADE_APPROVAL_TIMEOUT end their stacks blocked.
+    model.expireApprovals(now);
     const freeze = model.controls.freeze;
     if (freeze?.until != null && now >= freeze.until) {
       const answer = model.unfreeze(`the end time ${freeze.by} set`)!;
@@ -325,8 +360,9 @@ export async function stackDependencyChainWorkflow(
     const wakeAt = Math.min(
       reconciling ? Infinity : nextReconcileAt,
       nextQuiet ?? Infinity,
-      // A freeze with an end: a timer wakes the coordinator to lift it.
+      // A freeze with an end, an approval that times out: a timer wakes the coordinator.
       model.controls.freeze?.until ?? Infinity,
+      model.nextApprovalDeadline() ?? Infinity,
     );
     wake = false;
     const ready = () => wake || (model.hasGraph && (inbox.length > 0 || cancels.length > 0));

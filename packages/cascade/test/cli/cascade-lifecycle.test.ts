@@ -186,3 +186,53 @@ describe('freeze through the CLI', () => {
     expect(again.err).toBe('error: the estate is not frozen');
   });
 });
+
+describe('approvals through the CLI', () => {
+  it('a stack labelled cascade:approval waits, every view says so, and approve lets it run; refusals say why', async () => {
+    const show = <R extends { out: string; err: string }>(r: R): R => {
+      if (process.env.SHOW_CLI_OUTPUT) console.log([r.out, r.err].filter(Boolean).join('\n'));
+      return r;
+    };
+    await coordinator.graphRead(30_000);
+    simulator.store.stacks.changeLabels('dns', ['cascade:approval'], []);
+    // The coordinator reads labels with each reconciliation pass (every second here).
+    await new Promise((r) => setTimeout(r, 2_500));
+    const before = simulator.store.stackRuns('dns')!.length;
+    const { out } = await cli.run(['trigger', 'network']);
+    const [, runId] = /^Triggered run (\S+) of stack network\.$/m.exec(out) ?? [];
+    // Everything else ran: the cascade waits only on the approval.
+    await eventually(async () => {
+      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
+      return r.phase === 'held' ? r : undefined;
+    });
+    const held = show(await cli.run(['cascades', 'status', runId!]));
+    expect(held.out).toMatch(
+      new RegExp(`^AWAITING APPROVAL: dns in cascade-${runId} since \\d\\d:\\d\\d$`, 'm'),
+    );
+    expect(held.out).toContain(
+      `  dns: held, awaiting approval in cascade-${runId}: spacelift-cascade cascades approve cascade-${runId} dns`,
+    );
+    expect(simulator.store.stackRuns('dns')).toHaveLength(before);
+
+    const wrong = show(await cli.run(['cascades', 'approve', runId!, 'database', '--as', 'alice']));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toBe('error: database needs no approval: it has no cascade:approval label');
+    const approved = show(
+      await cli.run(['cascades', 'approve', runId!, 'dns', '--note', 'change CHG-12', '--as', 'alice']),
+    );
+    expect(approved.code).toBe(0);
+    expect(approved.out).toBe(
+      `Approved dns in cascade-${runId} by alice: change CHG-12. It runs once nothing upstream of it is changing; the approval holds for this cascade.`,
+    );
+    const done = await eventually(async () => {
+      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
+      return r.phase === 'completed' || r.phase === 'blocked' ? r : undefined;
+    });
+    expect(done.stacks.dns).toMatchObject({ state: 'finished' });
+    expect(simulator.store.stackRuns('dns')).toHaveLength(before + 1);
+    const late = show(await cli.run(['cascades', 'reject', runId!, 'dns', '--as', 'bob']));
+    expect(late.code).toBe(1);
+    expect(late.err).toBe(`error: dns is not waiting in cascade cascade-${runId}: it has run, or is running`);
+    simulator.store.stacks.changeLabels('dns', [], ['cascade:approval']);
+  });
+});

@@ -1,5 +1,9 @@
 import type {
+  ApprovalDecision,
+  ApprovalRequest,
   CascadeSummary,
+  ControlsView,
+  PendingApproval,
   CascadeView,
   EstateView,
   FreezeRequest,
@@ -94,13 +98,47 @@ export class FakeDashboardSource implements DashboardSource {
     if (this.estateView?.freeze)
       return Promise.reject(new ActionRefusedError('the estate is already frozen'));
     const freeze = {
-      since: 1_700_000_000_000,
+      since: Date.now(),
       by: request.by,
       reason: request.reason ?? null,
       until: request.until ?? null,
     };
     if (this.estateView) this.estateView.freeze = freeze;
     return Promise.resolve(freeze);
+  }
+
+  /** Stacks awaiting approval; `decide` answers for these only, as the coordinator would. */
+  pendingApprovals: PendingApproval[] = [];
+  decisions: ApprovalDecision[] = [];
+
+  decide(request: ApprovalRequest, verdict: ApprovalDecision['verdict']): Promise<ApprovalDecision> {
+    const pending = this.pendingApprovals.find(
+      (p) =>
+        p.stackId === request.stackId &&
+        [p.cascadeId, p.cascadeId.replace(/^cascade-/, '')].includes(request.cascadeId),
+    );
+    if (!pending)
+      return Promise.reject(
+        new ActionRefusedError(`${request.stackId} is not awaiting approval in ${request.cascadeId}`),
+      );
+    this.pendingApprovals = this.pendingApprovals.filter((p) => p !== pending);
+    const decision = {
+      cascadeId: pending.cascadeId,
+      stackId: pending.stackId,
+      verdict,
+      by: request.by,
+      at: 1_700_000_001_000,
+      note: request.note ?? null,
+    };
+    this.decisions.push(decision);
+    return Promise.resolve(decision);
+  }
+
+  controls(): Promise<ControlsView | null> {
+    this.check();
+    return Promise.resolve(
+      this.estateView ? { freeze: this.estateView.freeze, approvals: this.pendingApprovals } : null,
+    );
   }
 
   unfreeze(by: string): Promise<UnfreezeAnswer> {

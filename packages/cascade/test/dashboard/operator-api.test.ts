@@ -117,3 +117,58 @@ describe('POST /api/freeze and /api/unfreeze', () => {
     expect(doc.paths['/api/freeze']!.post.description).toMatch(/does not stop git pushes in Spacelift/);
   });
 });
+
+describe('POST /api/cascades/{id}/stacks/{stack}/approve and /reject', () => {
+  it('records the verdict with who and the note; refuses what is not awaiting approval (409)', async () => {
+    const { app, source } = build();
+    source.pendingApprovals = [{ cascadeId: 'cascade-run-1', stackId: 'a', since: 1_700_000_000_000 }];
+    const approved = await app.inject({
+      method: 'POST',
+      url: '/api/cascades/run-1/stacks/a/approve',
+      headers: bearer,
+      payload: { by: 'alice', note: 'change CHG-12' },
+    });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toEqual({
+      cascadeId: 'cascade-run-1',
+      stackId: 'a',
+      verdict: 'approved',
+      by: 'alice',
+      at: expect.any(Number),
+      note: 'change CHG-12',
+    });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/cascades/run-1/stacks/a/reject',
+      headers: bearer,
+      payload: { by: 'bob' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ error: 'action_refused', message: 'a is not awaiting approval in run-1' });
+    const anonymous = await app.inject({
+      method: 'POST',
+      url: '/api/cascades/run-1/stacks/a/reject',
+      payload: { by: 'x' },
+    });
+    expect(anonymous.statusCode).toBe(401);
+  });
+});
+
+describe('/metrics: the operator controls', () => {
+  it('counts pending approvals and the oldest one’s age, and whether the estate is frozen', async () => {
+    const { app, source } = build();
+    const at = Date.now();
+    source.pendingApprovals = [
+      { cascadeId: 'cascade-1', stackId: 'a', since: at - 120_000 },
+      { cascadeId: 'cascade-1', stackId: 'b', since: at - 5_000 },
+    ];
+    await source.freeze({ by: 'alice', reason: null, until: null });
+    const body = (await app.inject({ method: 'GET', url: '/metrics', headers: bearer })).body;
+    expect(body).toMatch(/^cascade_pending_approvals 2$/m);
+    const age = Number(/^cascade_oldest_pending_approval_seconds (\S+)$/m.exec(body)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(120);
+    expect(age).toBeLessThan(180);
+    expect(body).toMatch(/^cascade_frozen 1$/m);
+    expect(body).toContain('# TYPE cascade_frozen_seconds gauge');
+  });
+});

@@ -35,7 +35,7 @@ export class Estate {
   constructor(
     graph: Record<string, string[]> = ESTATE,
     opts: Partial<CascadeOptions> = {},
-    rules?: ModelRules,
+    rules?: Partial<ModelRules>,
   ) {
     this.model = new EstateModel({ ...options, ...opts }, undefined, rules);
     this.model.setGraph(

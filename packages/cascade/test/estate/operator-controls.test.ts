@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CascadeOptions } from '../../src/cascade-contract.js';
 import { EstateModel } from '../../src/estate/estate-model.js';
 import type { EstateSnapshot } from '../../src/estate/estate-snapshot.js';
 import {
@@ -102,5 +103,167 @@ describe('freeze', () => {
       'the estate is already frozen since 1970-01-01T00:16Z by alice: incident; unfreeze it first',
     );
     checkUnfreeze('bob', controls);
+  });
+});
+
+/** root -> gate (cascade:approval) -> below; root -> free. */
+function gatedEstate(opts: Partial<CascadeOptions> = {}): Estate {
+  const e = new Estate({ root: [], gate: ['root'], below: ['gate'], free: ['root'] }, opts);
+  e.model.setGraph(
+    [
+      { id: 'root', dependsOn: [] },
+      { id: 'gate', dependsOn: ['root'], cascadeLabels: ['cascade:approval'] },
+      { id: 'below', dependsOn: ['gate'] },
+      { id: 'free', dependsOn: ['root'] },
+    ],
+    0,
+  );
+  return e;
+}
+
+describe('approvals', () => {
+  it('a stack labelled cascade:approval waits for a person in its cascade; the approval lets it run', () => {
+    const e = gatedEstate();
+    const r = e.push('root');
+    expect(e.step()).toEqual(['free']);
+    const id = e.model.findCascade(r)!.id;
+    expect(e.view('gate')).toEqual({
+      state: 'held',
+      hold: 'approval',
+      reason: `awaiting approval in ${id}: spacelift-cascade cascades approve ${id} gate`,
+      heldSince: e.clock * 1000,
+      cascadeId: id,
+    });
+    expect(e.model.controlsView().approvals).toEqual([
+      { cascadeId: id, stackId: 'gate', since: e.clock * 1000 },
+    ]);
+    e.wave();
+    expect(e.model.findCascade(r)).toMatchObject({
+      phase: 'held',
+      heldOn: [expect.stringMatching(/^awaiting approval in /)],
+    });
+    const decision = e.model.decide(
+      { cascadeId: r, stackId: 'gate', by: 'alice', note: 'go' },
+      'approved',
+      5_000,
+    );
+    expect(decision).toEqual({
+      cascadeId: id,
+      stackId: 'gate',
+      verdict: 'approved',
+      by: 'alice',
+      at: 5_000,
+      note: 'go',
+    });
+    expect(e.model.controlsView().approvals).toEqual([]);
+    expect(e.settle()).toEqual([['gate'], ['below']]);
+    expect(e.model.findCascade(r)!.phase).toBe('completed');
+  });
+
+  it('an approval holds for its cascade: a change joining it needs none; a new cascade does', () => {
+    const e = gatedEstate();
+    const r = e.push('root');
+    e.model.decide({ cascadeId: r, stackId: 'gate', by: 'alice' }, 'approved', 1);
+    // Approved ahead, while root's second change joins before gate runs.
+    e.push('root');
+    expect(e.settle()).toEqual([['gate', 'free'], ['below']]);
+    const later = e.push('root');
+    expect(e.step()).toEqual(['free']);
+    expect(e.model.findCascade(later)!.id).not.toBe(e.model.findCascade(r)!.id);
+    expect(e.view('gate')).toMatchObject({ state: 'held', hold: 'approval' });
+  });
+
+  it('a rejection ends the stack and what is below it blocked, saying who and why; a later approval resumes it', () => {
+    const e = gatedEstate();
+    const r = e.push('root');
+    e.settle();
+    e.model.decide(
+      { cascadeId: r, stackId: 'gate', by: 'alice', note: 'not during the sale' },
+      'rejected',
+      7_000,
+    );
+    expect(e.view('gate')).toEqual({
+      state: 'blocked',
+      blockedBy: 'gate',
+      reason: 'rejected by alice: not during the sale',
+    });
+    expect(e.view('below')).toEqual({
+      state: 'blocked',
+      blockedBy: 'gate',
+      reason: 'upstream gate was rejected by alice: not during the sale',
+    });
+    const ended = e.model.findCascade(r)!;
+    expect(ended).toMatchObject({ phase: 'blocked', endedAt: 7_000 });
+    e.model.decide(
+      { cascadeId: ended.id, stackId: 'gate', by: 'bob', note: 'sale is over' },
+      'approved',
+      9_000,
+    );
+    const resumed = e.model.cascade(`${ended.id}-resumed-1`)!;
+    expect(resumed).toMatchObject({ resumes: [ended.id] });
+    expect(e.settle()).toEqual([['gate'], ['below']]);
+    expect(e.model.cascade(resumed.id)!.phase).toBe('completed');
+  });
+
+  it('refuses with the reason: no such cascade, a stack with no label, not reached, the same verdict twice, too late', () => {
+    const e = gatedEstate();
+    const r = e.push('root');
+    e.step();
+    const refused = (stackId: string, verdict: 'approved' | 'rejected', cascadeId = r) => {
+      try {
+        e.model.checkVerdict({ cascadeId, stackId, by: 'alice' }, verdict);
+        return null;
+      } catch (err) {
+        expect(err).toBeInstanceOf(ActionRefusal);
+        return (err as Error).message;
+      }
+    };
+    const id = e.model.findCascade(r)!.id;
+    expect(refused('gate', 'approved', 'nope')).toBe('no cascade "nope" (or one caused by that run)');
+    expect(refused('free', 'approved')).toBe('free needs no approval: it has no cascade:approval label');
+    expect(refused('gate', 'approved')).toBeNull();
+    e.model.decide({ cascadeId: r, stackId: 'gate', by: 'alice' }, 'approved', 1);
+    expect(refused('gate', 'approved')).toBe(`gate was already approved in ${id} by alice`);
+    e.step();
+    expect(refused('gate', 'rejected')).toBe(
+      `gate is not waiting in cascade ${id}: it has run, or is running`,
+    );
+  });
+
+  it('CASCADE_APPROVAL_TIMEOUT: an approval not given in time ends the stack blocked', () => {
+    const e = gatedEstate({ approvalTimeoutMs: 3_600_000 });
+    const r = e.push('root');
+    e.step();
+    const since = e.clock * 1000;
+    expect(e.model.nextApprovalDeadline()).toBe(since + 3_600_000);
+    e.model.expireApprovals(since + 3_599_999);
+    expect(e.view('gate').state).toBe('held');
+    e.model.expireApprovals(since + 3_600_000);
+    expect(e.view('gate')).toMatchObject({
+      state: 'blocked',
+      reason: 'rejected by the approval timeout: no approval within 60 min (CASCADE_APPROVAL_TIMEOUT)',
+    });
+    expect(e.model.nextApprovalDeadline()).toBeNull();
+    e.wave();
+    expect(e.model.findCascade(r)!.phase).toBe('blocked');
+  });
+
+  it('carries labels, verdicts and waits through a snapshot; before the approval rule a label holds nothing', () => {
+    const e = gatedEstate();
+    const r = e.push('root');
+    e.step();
+    e.model.decide({ cascadeId: r, stackId: 'gate', by: 'alice', note: 'no' }, 'rejected', 1);
+    const snapshot = e.model.snapshot();
+    const restored = new EstateModel(options, JSON.parse(JSON.stringify(snapshot)) as EstateSnapshot);
+    expect(restored.snapshot()).toEqual(snapshot);
+    expect(restored.stackView('gate')).toEqual(e.view('gate'));
+
+    const old = new Estate({ root: [], gate: ['root'] }, {}, { approvals: false });
+    old.obs('gate', 'g-p', 'QUEUED', {
+      runType: 'PROPOSED',
+      stackLabels: ['dependsOn:root', 'cascade:approval'],
+    });
+    old.push('root');
+    expect(old.step()).toEqual(['gate']);
   });
 });

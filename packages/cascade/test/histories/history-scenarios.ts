@@ -45,4 +45,27 @@ export const HISTORY_SCENARIOS: Record<string, HistoryScenario> = {
       await rig.settled(run.id);
     },
   },
+  /** A stack labelled cascade:approval held, rejected, then approved (Updates), and the resumed cascade. */
+  approval: {
+    root: 'top',
+    stacks: [
+      { id: 'top' },
+      { id: 'gate', dependsOn: ['top'], labels: ['cascade:approval'] },
+      { id: 'low', dependsOn: ['gate'] },
+    ],
+    script: async (rig) => {
+      const run = rig.push('top', null);
+      rig.finish(run);
+      await rig.until('gate', 'held');
+      await rig.coordinator.reject({
+        cascadeId: run.id,
+        stackId: 'gate',
+        by: 'bob',
+        note: 'recorded for replay',
+      });
+      const blocked = await rig.settled(run.id);
+      await rig.coordinator.approve({ cascadeId: blocked.id, stackId: 'gate', by: 'alice', note: null });
+      await rig.until('low', 'finished');
+    },
+  },
 };

@@ -8,6 +8,7 @@ import { ActionRefusedError } from '../../src/temporal/coordinator.js';
 import { CascadeHarness } from './cascade-harness.js';
 import { EstateRig, eventually } from './estate-rig.js';
 import type { StackSpec } from './scripted-spacelift.js';
+import { testOptions } from './test-options.js';
 
 let harness: CascadeHarness;
 beforeAll(async () => {
@@ -49,7 +50,7 @@ describe('freeze (real Temporal dev server)', () => {
         reason: 'the estate is frozen by alice: incident 4711',
       });
       expect(await rig.stack('left')).toEqual({ state: 'waiting', waitingFor: ['mid'] });
-      expect(await rig.coordinator.controls()).toEqual({ freeze });
+      expect(await rig.coordinator.controls()).toEqual({ freeze, approvals: [] });
       const held = await rig.coordinator.cascade(first.id);
       expect(held).toMatchObject({ phase: 'held', heldOn: ['the estate is frozen by alice: incident 4711'] });
 
@@ -153,5 +154,109 @@ describe('freeze (real Temporal dev server)', () => {
       await handle.terminate('test over');
     }
     expect(rig.count('leaf')).toBe(1);
+  });
+});
+
+/** root -> gate (cascade:approval) -> below */
+const GATED: StackSpec[] = [
+  { id: 'root' },
+  { id: 'gate', dependsOn: ['root'], labels: ['cascade:approval'] },
+  { id: 'below', dependsOn: ['gate'] },
+];
+
+describe('approvals (real Temporal dev server)', () => {
+  it('a stack labelled cascade:approval is not triggered until approved; the answer says who', async () => {
+    const rig = new EstateRig(harness, GATED);
+    await rig.run(async () => {
+      const root = rig.push('root', null);
+      rig.finish(root);
+      const held = await rig.until('gate', 'held');
+      expect(held).toMatchObject({
+        hold: 'approval',
+        reason: expect.stringMatching(/^awaiting approval in cascade-/),
+      });
+      const { approvals } = await rig.coordinator.controls();
+      expect(approvals).toEqual([
+        { cascadeId: `cascade-${root.id}`, stackId: 'gate', since: expect.any(Number) },
+      ]);
+      expect(await rig.coordinator.cascade(root.id)).toMatchObject({ phase: 'held' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rig.ownTriggers).toEqual([]);
+      const decision = await rig.coordinator.approve({
+        cascadeId: root.id,
+        stackId: 'gate',
+        by: 'alice',
+        note: 'ok',
+      });
+      expect(decision).toMatchObject({
+        cascadeId: `cascade-${root.id}`,
+        verdict: 'approved',
+        by: 'alice',
+        note: 'ok',
+      });
+      await rig.until('below', 'finished');
+      expect(await rig.settled(root.id)).toMatchObject({ phase: 'completed' });
+    });
+    expect(rig.ownTriggers).toEqual(['gate', 'below']);
+  });
+
+  it('a rejection ends it blocked with who and why; refusals say why; a later approval resumes it in a cascade naming it', async () => {
+    const rig = new EstateRig(harness, GATED);
+    await rig.run(async () => {
+      const root = rig.push('root', null);
+      rig.finish(root);
+      await rig.until('gate', 'held');
+      const refusal = (p: Promise<unknown>) =>
+        p.then(
+          () => null,
+          (err: Error) => err.message,
+        );
+      expect(
+        await refusal(rig.coordinator.approve({ cascadeId: root.id, stackId: 'below', by: 'alice' })),
+      ).toBe('below needs no approval: it has no cascade:approval label');
+      expect(
+        await refusal(rig.coordinator.approve({ cascadeId: 'cascade-nope', stackId: 'gate', by: 'a' })),
+      ).toBe('no cascade "cascade-nope" (or one caused by that run)');
+      await rig.coordinator.reject({
+        cascadeId: root.id,
+        stackId: 'gate',
+        by: 'bob',
+        note: 'not during the sale',
+      });
+      const blocked = await rig.settled(root.id);
+      expect(blocked).toMatchObject({
+        phase: 'blocked',
+        stacks: {
+          gate: { state: 'blocked', reason: 'rejected by bob: not during the sale' },
+          below: { state: 'blocked', reason: 'upstream gate was rejected by bob: not during the sale' },
+        },
+      });
+      expect(await refusal(rig.coordinator.reject({ cascadeId: root.id, stackId: 'gate', by: 'bob' }))).toBe(
+        `gate was already rejected in ${blocked.id} by bob`,
+      );
+      await rig.coordinator.approve({
+        cascadeId: blocked.id,
+        stackId: 'gate',
+        by: 'alice',
+        note: 'sale is over',
+      });
+      await rig.until('below', 'finished');
+      const resumed = await rig.coordinator.cascade(`${blocked.id}-resumed-1`);
+      expect(resumed).toMatchObject({ phase: 'completed', resumes: [blocked.id] });
+    });
+    expect(rig.ownTriggers).toEqual(['gate', 'below']);
+  });
+
+  it('CASCADE_APPROVAL_TIMEOUT: no approval in time ends it blocked (a timer wakes the coordinator)', async () => {
+    const rig = new EstateRig(harness, GATED, testOptions({ approvalTimeoutMs: 1_500 }));
+    await rig.run(async () => {
+      const root = rig.push('root', null);
+      rig.finish(root);
+      await rig.until('gate', 'held');
+      const blocked = await rig.until('gate', 'blocked');
+      expect(blocked).toMatchObject({ reason: expect.stringMatching(/^rejected by the approval timeout: /) });
+      expect(await rig.settled(root.id)).toMatchObject({ phase: 'blocked' });
+    });
+    expect(rig.ownTriggers).toEqual([]);
   });
 });

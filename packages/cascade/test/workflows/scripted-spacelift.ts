@@ -6,6 +6,8 @@ export interface StackSpec {
   dependsOn?: string[];
   /** How this stack's runs end; default FINISHED. */
   outcome?: RunOutcome;
+  /** More labels (e.g. `cascade:approval`). */
+  labels?: string[];
 }
 
 export interface RunEventRecord {
@@ -35,7 +37,7 @@ export class ScriptedSpacelift {
       seed: {
         stacks: stacks.map((s) => ({
           id: s.id,
-          labels: (s.dependsOn ?? []).map((d) => `dependsOn:${d}`),
+          labels: [...(s.dependsOn ?? []).map((d) => `dependsOn:${d}`), ...(s.labels ?? [])],
           outcome: s.outcome ?? 'FINISHED',
         })),
       },

@@ -1,0 +1,60 @@
+/**
+ * The coordinator's operator controls as Prometheus gauges on the admin side's `/metrics`:
+ * pending approvals and the age of the oldest, whether the estate is frozen (and since when).
+ * Read from the coordinator's `controls` query, once per scrape.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { ControlsView } from '../cascade-contract.js';
+
+export interface ControlMetricsOptions {
+  /** The coordinator's controls; null when no coordinator runs yet. */
+  read: () => Promise<ControlsView | null>;
+  /** Told when a read fails; the gauges keep their last values. */
+  onError: (err: unknown) => void;
+  now?: () => number;
+}
+
+/** Registers the gauges on `registry`. */
+export function registerControlMetrics(registry: Registry, options: ControlMetricsOptions): void {
+  const now = options.now ?? Date.now;
+  // One read serves every gauge of a scrape (prom-client collects them one after another).
+  let last: { at: number; controls: Promise<ControlsView | null> } | null = null;
+  const controls = async (): Promise<ControlsView | null | undefined> => {
+    if (!last || now() - last.at > 1_000) last = { at: now(), controls: options.read() };
+    try {
+      return await last.controls;
+    } catch (err) {
+      options.onError(err);
+      return undefined;
+    }
+  };
+  const gauge = (name: string, help: string, value: (c: ControlsView | null, at: number) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const c = await controls();
+        if (c !== undefined) this.set(value(c, now()));
+      },
+    });
+  gauge(
+    'cascade_pending_approvals',
+    'Stacks that could run but await a person’s approval',
+    (c) => c?.approvals.length ?? 0,
+  );
+  gauge(
+    'cascade_oldest_pending_approval_seconds',
+    'How long the oldest pending approval has waited (0: none)',
+    (c, at) => {
+      const oldest = c?.approvals[0];
+      return oldest ? Math.max(0, (at - oldest.since) / 1000) : 0;
+    },
+  );
+  gauge('cascade_frozen', '1 while the estate is frozen (no trigger is decided), else 0', (c) =>
+    c?.freeze ? 1 : 0,
+  );
+  gauge('cascade_frozen_seconds', 'How long the estate has been frozen (0: not frozen)', (c, at) =>
+    c?.freeze ? Math.max(0, (at - c.freeze.since) / 1000) : 0,
+  );
+}
