@@ -552,6 +552,15 @@ function renderCascade() {
     .filter(Boolean)
     .map((text) => h('p', { class: 'cascade-note' }, [text]));
   const actions = h('div', { class: 'actions' });
+  if (c.paused && state.estate?.actions?.control) {
+    const resume = h('button', { type: 'button', class: 'approve' }, [`Resume ${c.id}`]);
+    resume.addEventListener('click', () => {
+      void operate(`/api/cascades/${encodeURIComponent(c.id)}/resume`, {}, `Resumed ${c.id}.`).then(() =>
+        loadCascade(),
+      );
+    });
+    actions.append(resume);
+  }
   if (state.estate?.actions.cancel && OPEN_PHASES.has(c.phase)) actions.append(cancelForm(c.id));
   $('cascade-body').replaceChildren(
     head,

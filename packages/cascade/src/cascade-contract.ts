@@ -92,6 +92,8 @@ export interface CascadeOptions {
   confirmationTimeoutMs?: number | null;
   /** A stack awaiting approval longer than this ends blocked (CASCADE_APPROVAL_TIMEOUT); null or absent: never. */
   approvalTimeoutMs?: number | null;
+  /** A cascade pauses itself when this many of its runs failed (CASCADE_MAX_FAILURES); null or absent: never. */
+  maxFailures?: number | null;
   /**
    * Early cutoff (`CASCADE_CUTOFF`): a FINISHED run that changed nothing (no resource delta, the
    * same outputs as after the stack's previous FINISHED run) is not a change for its dependents.
@@ -185,11 +187,39 @@ export interface PendingApproval {
   since: number;
 }
 
+/** A cascade that paused itself: its failure budget (CASCADE_MAX_FAILURES) is spent. */
+export interface PauseView {
+  /** Unix ms (coordinator clock). */
+  since: number;
+  /** How many of its runs failed. */
+  failures: number;
+  /** e.g. "3 runs failed (CASCADE_MAX_FAILURES=3)". */
+  reason: string;
+}
+
+/** A request to resume a paused cascade. */
+export interface ResumeRequest {
+  /** The cascade (its id, or the id of a run in it). */
+  cascadeId: string;
+  by: string;
+}
+
+/** A resumed cascade: what paused it, who resumed it and when. */
+export interface ResumeAnswer {
+  cascadeId: string;
+  by: string;
+  /** Unix ms (coordinator clock). */
+  at: number;
+  pause: PauseView;
+}
+
 /** The operator controls in force: what every view says beside the stacks. */
 export interface ControlsView {
   freeze: FreezeView | null;
   /** Stacks awaiting approval, oldest first. */
   approvals: PendingApproval[];
+  /** Cascades paused by their failure budget, oldest first. */
+  pauses?: Array<PauseView & { cascadeId: string }>;
 }
 
 export type StackState = StackView['state'];
@@ -244,6 +274,8 @@ export interface CascadeView extends CascadeLinks {
   startedAt: number;
   endedAt: number | null;
   changes: CascadeChange[];
+  /** Set while it is paused by its failure budget (it is held, saying so). */
+  paused?: PauseView;
   /** Every stack the cascade reached: its state now (from this cascade's view) and its runs. */
   stacks: Record<string, StackView & { runs: CascadeRun[]; since: number }>;
 }

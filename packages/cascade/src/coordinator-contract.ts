@@ -15,6 +15,8 @@ import type {
   EstateView,
   FreezeRequest,
   FreezeView,
+  ResumeAnswer,
+  ResumeRequest,
   RunObservation,
   StackView,
   UnfreezeAnswer,
@@ -72,7 +74,9 @@ export const unfreezeUpdate = defineUpdate<UnfreezeAnswer, [string]>('unfreeze')
  */
 export const approveUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>('reject');
-/** The operator controls in force (the freeze, pending approvals), as every view says them. */
+/** Resumes a cascade its failure budget (CASCADE_MAX_FAILURES) paused; refused when it is not paused. */
+export const resumeUpdate = defineUpdate<ResumeAnswer, [ResumeRequest]>('resume');
+/** The operator controls in force (the freeze, pending approvals, pauses), as every view says them. */
 export const controlsQuery = defineQuery<ControlsView>('controls');
 
 /** Signals whose handler takes any number of arguments, so that deliveries may share one call. */

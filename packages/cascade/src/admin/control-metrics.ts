@@ -1,6 +1,7 @@
 /**
  * The coordinator's operator controls as Prometheus gauges on the admin side's `/metrics`:
- * pending approvals and the age of the oldest, whether the estate is frozen (and since when).
+ * pending approvals and the age of the oldest, whether the estate is frozen (and since when),
+ * cascades paused by their failure budget.
  * Read from the coordinator's `controls` query, once per scrape.
  */
 import { Gauge, type Registry } from 'prom-client';
@@ -50,6 +51,11 @@ export function registerControlMetrics(registry: Registry, options: ControlMetri
       const oldest = c?.approvals[0];
       return oldest ? Math.max(0, (at - oldest.since) / 1000) : 0;
     },
+  );
+  gauge(
+    'cascade_paused_cascades',
+    'Cascades paused by their failure budget (CASCADE_MAX_FAILURES)',
+    (c) => c?.pauses?.length ?? 0,
   );
   gauge('cascade_frozen', '1 while the estate is frozen (no trigger is decided), else 0', (c) =>
     c?.freeze ? 1 : 0,

@@ -89,12 +89,31 @@ export async function verdictCommand(
   return EXIT_SUCCESS;
 }
 
+/** `spacelift-cascade cascades resume <cascade>`: its failure budget starts again. */
+export async function resumeCommand(
+  coordinator: Coordinator,
+  flags: { cascadeId: string; as?: string },
+  o: Output,
+): Promise<number> {
+  const answer = await coordinator.resume({ cascadeId: flags.cascadeId, by: actor(flags.as) });
+  print(
+    o,
+    answer,
+    () =>
+      `Resumed ${answer.cascadeId} by ${answer.by} (it paused at ${clockTime(answer.pause.since)}: ${answer.pause.reason}). ` +
+      'What it held may run; its failure budget starts again.',
+  );
+  return EXIT_SUCCESS;
+}
+
 /** The lines every view prints above its own while operator controls are in force; none otherwise. */
 export function controlsLines(controls: ControlsView | null, now = Date.now()): string[] {
   if (!controls) return [];
   const lines = controls.freeze ? [`FROZEN: ${freezeLine(controls.freeze, now)}`] : [];
   for (const a of controls.approvals ?? [])
     lines.push(`AWAITING APPROVAL: ${a.stackId} in ${a.cascadeId} since ${clockTime(a.since, now)}`);
+  for (const p of controls.pauses ?? [])
+    lines.push(`PAUSED: ${p.cascadeId} since ${clockTime(p.since, now)}: ${p.reason}`);
   return lines;
 }
 

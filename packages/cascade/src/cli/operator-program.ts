@@ -15,7 +15,7 @@ export type OperatorRunner = (
 
 const AS_HELP = 'who acts, as the coordinator records it (default: your OS user name)';
 
-/** Adds `freeze`, `unfreeze`, and `cascades approve|reject` to the program. */
+/** Adds `freeze`, `unfreeze`, and `cascades approve|reject|resume` to the program. */
 export function addOperatorCommands(program: Command, dataDirOption: Option, run: OperatorRunner): void {
   const cascades = program.commands.find((c) => c.name() === 'cascades') ?? program;
   for (const [name, verdict, what] of [
@@ -44,6 +44,16 @@ export function addOperatorCommands(program: Command, dataDirOption: Option, run
         ),
       );
   }
+
+  cascades
+    .command('resume')
+    .description('Resume a cascade its failure budget (CASCADE_MAX_FAILURES) paused: what it held may run')
+    .argument('<cascade>', 'cascade id (cascade-<run id>) or the id of a run in it')
+    .option('--as <name>', AS_HELP)
+    .addOption(dataDirOption)
+    .action((cascadeId: string, flags: { as?: string }, cmd: Command) =>
+      run(cmd, ({ resumeCommand }, coordinator, o) => resumeCommand(coordinator, { cascadeId, ...flags }, o)),
+    );
 
   program
     .command('freeze')

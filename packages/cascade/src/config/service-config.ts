@@ -53,6 +53,8 @@ const serviceEnvSchema = z.object({
   CASCADE_CONFIRMATION_TIMEOUT: duration('CASCADE_CONFIRMATION_TIMEOUT').optional(),
   /** A stack awaiting approval longer than this ends blocked; off when unset. */
   CASCADE_APPROVAL_TIMEOUT: duration('CASCADE_APPROVAL_TIMEOUT').optional(),
+  /** Failed runs of one cascade before it pauses itself; off when unset. */
+  CASCADE_MAX_FAILURES: integer('CASCADE_MAX_FAILURES', 1).optional(),
   CASCADE_DRIFT_RUNS: z
     .enum(['cascade', 'ignore'], { error: 'CASCADE_DRIFT_RUNS must be cascade or ignore' })
     .optional(),
@@ -191,6 +193,7 @@ export function loadServiceConfig(
       driftRuns: s.CASCADE_DRIFT_RUNS ?? 'cascade',
       confirmationTimeoutMs: s.CASCADE_CONFIRMATION_TIMEOUT ?? null,
       approvalTimeoutMs: s.CASCADE_APPROVAL_TIMEOUT ?? null,
+      maxFailures: s.CASCADE_MAX_FAILURES ?? null,
       cutoff: s.CASCADE_CUTOFF !== 'off',
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,

@@ -104,7 +104,7 @@ export const estateSchema = z.object({
     control: z
       .boolean()
       .describe(
-        'Whether the operator controls (freeze, unfreeze, approve, reject) are offered (CASCADE_ADMIN_TOKEN is set)',
+        'Whether the operator controls (freeze, unfreeze, approve, reject, resume) are offered (CASCADE_ADMIN_TOKEN is set)',
       ),
   }),
 });
@@ -169,10 +169,19 @@ const [firstInCascade, ...restInCascade] = stackViewVariants.map((variant) =>
   }),
 );
 
+const pauseSchema = z
+  .object({
+    since: z.number().describe('Unix ms'),
+    failures: z.number().describe('Runs of the cascade that failed'),
+    reason: z.string().describe('e.g. "3 runs failed (CASCADE_MAX_FAILURES=3)"'),
+  })
+  .describe('The cascade paused itself: its failure budget (CASCADE_MAX_FAILURES) is spent');
+
 export const cascadeDetailSchema = z.object({
   id: z.string(),
   phase: cascadePhaseSchema,
   ...cascadeLinks,
+  paused: pauseSchema.optional().describe('Set while it is paused by its failure budget'),
   startedAt: z.number(),
   endedAt: z.number().nullable(),
   changes: z.array(
@@ -265,6 +274,13 @@ export const unfreezeBodySchema = z.object({ by: byField });
 export const verdictBodySchema = z.object({
   by: byField,
   note: z.string().trim().max(500, 'note must be at most 500 characters').optional(),
+});
+
+export const resumeAnswerSchema = z.object({
+  cascadeId: z.string(),
+  by: z.string(),
+  at: z.number().describe('Unix ms'),
+  pause: pauseSchema.describe('The pause it lifted'),
 });
 
 export const decisionSchema = z

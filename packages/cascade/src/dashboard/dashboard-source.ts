@@ -9,6 +9,8 @@ import type {
   ControlsView,
   FreezeRequest,
   FreezeView,
+  ResumeAnswer,
+  ResumeRequest,
   UnfreezeAnswer,
 } from '../cascade-contract.js';
 import type { Coordinator } from '../temporal/coordinator.js';
@@ -54,7 +56,9 @@ export interface DashboardSource {
   unfreeze(by: string): Promise<UnfreezeAnswer>;
   /** A person's verdict on a stack awaiting approval; rejects with the coordinator's refusal. */
   decide(request: ApprovalRequest, verdict: ApprovalDecision['verdict']): Promise<ApprovalDecision>;
-  /** The operator controls in force (freeze, pending approvals); null when no coordinator runs yet. */
+  /** Resumes a cascade its failure budget paused; rejects with the coordinator's refusal. */
+  resume(request: ResumeRequest): Promise<ResumeAnswer>;
+  /** The operator controls in force (freeze, pending approvals, pauses); null when no coordinator runs yet. */
   controls(): Promise<ControlsView | null>;
   /** The page's graph (cached; a fresh read at most every few seconds). */
   graph(): Promise<EstateGraph>;
@@ -196,6 +200,7 @@ export function createDashboardSource(options: DashboardSourceOptions): Dashboar
     unfreeze: (by) => coordinator.unfreeze(by),
     decide: (request, verdict) =>
       verdict === 'approved' ? coordinator.approve(request) : coordinator.reject(request),
+    resume: (request) => coordinator.resume(request),
     controls: () => query('controls', () => coordinator.controls(), null),
     async graph() {
       if (!cached) return read();

@@ -1,6 +1,6 @@
 /**
  * The admin API's operator actions: freeze and unfreeze the estate, approve or reject a stack
- * awaiting approval in a cascade. Each needs the admin token
+ * awaiting approval in a cascade, resume a cascade its failure budget paused. Each needs the admin token
  * (`Authorization: Bearer <token>`; actions are off without CASCADE_ADMIN_TOKEN) and a name
  * (`by`: the token authorizes, the name labels); the coordinator validates it and answers, or
  * says why it refuses (409). Errors in the API's `{ error, message }` shape.
@@ -15,6 +15,8 @@ import {
   errorSchema,
   freezeAnswerSchema,
   freezeBodySchema,
+  idParamsSchema,
+  resumeAnswerSchema,
   unfreezeAnswerSchema,
   unfreezeBodySchema,
   verdictBodySchema,
@@ -42,7 +44,7 @@ async function act<T>(reply: FastifyReply, action: () => Promise<T>): Promise<T 
   }
 }
 
-/** Registers the operator actions (freeze, unfreeze, approve, reject) on the dashboard's scope. */
+/** Registers the operator actions (freeze, unfreeze, approve, reject, resume) on the dashboard's scope. */
 export function registerOperatorRoutes(
   app: FastifyInstance,
   options: {
@@ -144,4 +146,29 @@ export function registerOperatorRoutes(
       },
     );
   }
+
+  scope.post(
+    '/api/cascades/:id/resume',
+    {
+      schema: {
+        summary: 'Resume a cascade its failure budget (CASCADE_MAX_FAILURES) paused (admin)',
+        description: TOKEN_NOTE + 'Its budget starts again; refused (409) when it is not paused.',
+        tags: ['operator'],
+        params: idParamsSchema,
+        body: unfreezeBodySchema,
+        response: { 200: resumeAnswerSchema, ...ACTION_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      if (refuse(request, reply)) return reply;
+      return act(reply, async () => {
+        const answer = await source.resume({ cascadeId: request.params.id, by: request.body.by });
+        request.log.info(
+          { cascadeId: answer.cascadeId, by: answer.by },
+          'cascade resumed from the admin API',
+        );
+        return answer;
+      });
+    },
+  );
 }

@@ -87,6 +87,9 @@ export class CascadeRecords {
     // The older cascade's approvals stand; the younger's add to them.
     if (gone!.decisions) keep!.decisions = { ...gone!.decisions, ...keep!.decisions };
     if (gone!.awaiting) keep!.awaiting = { ...gone!.awaiting, ...keep!.awaiting };
+    // One burst, one budget: the failures add up, and a pause of either holds the whole.
+    if (gone!.failures) keep!.failures = (keep!.failures ?? 0) + gone!.failures;
+    keep!.paused ??= gone!.paused;
     for (const [stackId, record] of Object.entries(gone!.stacks)) {
       const mine = keep!.stacks[stackId];
       if (mine) {

@@ -28,6 +28,8 @@ import type {
   EstateView,
   FreezeRequest,
   FreezeView,
+  ResumeAnswer,
+  ResumeRequest,
   RunObservation,
   StackView,
   UnfreezeAnswer,
@@ -448,6 +450,9 @@ export class EstateModel {
     // What needed a run because of the change this run served now waits for the fix, blocked.
     if (served && obs.runType === 'TRACKED')
       this.change(obs.stackId, obs.runId, served.latest, served.cascade, now);
+    // Ours, or most likely ours (it ended before its trigger answered): its cascade's failure.
+    const failedIn = served?.cascade ?? cascadeHint;
+    if (failedIn !== null) this.countFailure(failedIn, now);
     return 'failure';
   }
 
@@ -692,7 +697,49 @@ export class EstateModel {
 
   /** The operator controls in force, as every view says them. */
   controlsView(): ControlsView {
-    return { freeze: this.controls.freeze, approvals: this.pendingApprovals() };
+    const pauses = [...this.cascades.values()]
+      .filter((c) => c.paused && c.endedAt === null && !c.canceled)
+      .map((c) => ({ cascadeId: c.id, ...c.paused! }))
+      .sort((a, b) => a.since - b.since);
+    return { freeze: this.controls.freeze, approvals: this.pendingApprovals(), pauses };
+  }
+
+  /**
+   * A run of `cascadeId` failed: with CASCADE_MAX_FAILURES that many, the cascade pauses itself
+   * (nothing new of it is triggered; runs in flight go on) until someone resumes it.
+   */
+  private countFailure(cascadeId: string, now: number): void {
+    const cascade = this.cascades.find(cascadeId);
+    const max = this.options.maxFailures ?? null;
+    if (!cascade || cascade.canceled) return;
+    cascade.failures = (cascade.failures ?? 0) + 1;
+    if (max === null || cascade.paused || cascade.failures < max) return;
+    const failures = cascade.failures;
+    cascade.paused = {
+      since: now,
+      failures,
+      reason: `${failures} runs failed (CASCADE_MAX_FAILURES=${max})`,
+    };
+  }
+
+  /** Throws the reason a resume is refused: an unknown cascade, one not paused. */
+  checkResume(request: ResumeRequest): void {
+    const cascade = this.cascadeRecordOf(request.cascadeId);
+    if (!cascade) throw new ActionRefusal(`no cascade "${request.cascadeId}" (or one caused by that run)`);
+    if (!cascade.paused) throw new ActionRefusal(`cascade ${cascade.id} is not paused`);
+  }
+
+  /** Resumes a paused cascade: its failure budget starts again, what it held may run (see {@link checkResume}). */
+  resume(request: ResumeRequest, now: number): ResumeAnswer {
+    this.checkResume(request);
+    const cascade = this.cascadeRecordOf(request.cascadeId)!;
+    const pause = cascade.paused!;
+    delete cascade.paused;
+    cascade.failures = 0;
+    for (const id of this.needsOf(cascade)) this.candidates.add(id);
+    this.unsettled = true;
+    this.settle(now);
+    return { cascadeId: cascade.id, by: request.by.trim(), at: now, pause };
   }
 
   /** Stacks that could run but wait for a person's approval, oldest first. */
@@ -806,6 +853,8 @@ export class EstateModel {
           (this.cascades.find(e.need.cascade)!.awaiting ??= {})[id] ??= this.clock;
           continue;
         }
+        // Its cascade spent its failure budget: held until resumed (resume puts it back).
+        if (this.cascades.find(e.need.cascade)?.paused) continue;
         e.triggering = e.need;
         e.need = null;
         this.busy.add(id);
@@ -941,6 +990,7 @@ export class EstateModel {
     entry.last = { runId, state: 'UNKNOWN', createdAt: live.createdAt, createdMs: live.createdMs };
     if (live.serving) {
       const run = { runId, state: 'UNKNOWN', own: live.own, at: now };
+      this.countFailure(live.serving.cascade, now);
       this.cascades.closeServed(live.serving, stackId, run, now);
     }
     this.refresh(stackId);

@@ -2,7 +2,7 @@
  * What the estate model keeps for each stack and each cascade: the state machine changes these
  * records, the views read them and the snapshot carries them through continue-as-new.
  */
-import type { ApprovalDecision, CascadeChange, CascadeRun } from '../cascade-contract.js';
+import type { ApprovalDecision, CascadeChange, CascadeRun, PauseView } from '../cascade-contract.js';
 
 /**
  * Rules that changed how the model decides; the coordinator turns on the new ones with
@@ -105,6 +105,10 @@ export interface CascadeRecord {
   decisions?: Record<string, Decision>;
   /** Since when (coordinator ms) each stack that could run has waited for its approval. */
   awaiting?: Record<string, number>;
+  /** Runs of this cascade that failed since it started (or was last resumed). */
+  failures?: number;
+  /** Set while its failure budget (CASCADE_MAX_FAILURES) is spent: nothing new of it is triggered. */
+  paused?: PauseView;
 }
 
 /** A stack with nothing pending. */

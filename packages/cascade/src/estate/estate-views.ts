@@ -168,6 +168,7 @@ export function cascadeView(estate: EstateReading, id: string): CascadeView | nu
     endedAt: c.endedAt,
     changes: c.changes,
     ...links(c),
+    ...(c.paused && { paused: c.paused }),
     stacks,
   };
 }
@@ -263,12 +264,20 @@ function holdOf(estate: EstateReading, stackId: string, e: StackEntry): string |
   return null;
 }
 
-/** The operators' rule that holds a stack that could run now (a freeze, a pending approval), or null. */
+/** The operators' rule that holds a stack that could run now (a freeze, a pause, a pending approval), or null. */
 function ruleHold(estate: EstateReading, stackId: string, e: StackEntry): Hold | null {
   const frozen = estate.controls.estateHold();
-  if (frozen || !e.need || !gated(estate, e)) return frozen;
+  if (frozen || !e.need) return frozen;
   const cascade = estate.cascades.find(e.need.cascade);
-  if (!cascade || cascade.decisions?.[stackId]) return null;
+  if (cascade?.paused) {
+    return {
+      hold: 'pause',
+      cascadeId: cascade.id,
+      reason: `cascade ${cascade.id} paused: ${cascade.paused.reason}; spacelift-cascade cascades resume ${cascade.id}`,
+      heldSince: cascade.paused.since,
+    };
+  }
+  if (!cascade || !gated(estate, e) || cascade.decisions?.[stackId]) return null;
   return {
     hold: 'approval',
     cascadeId: cascade.id,

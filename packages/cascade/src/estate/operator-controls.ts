@@ -83,7 +83,7 @@ export function checkUnfreeze(by: string, controls: OperatorControls): void {
 }
 
 /** Who acts must say so: a name, of reasonable length. */
-function checkBy(by: unknown): void {
+export function checkBy(by: unknown): void {
   if (typeof by !== 'string' || by.trim() === '')
     throw new ActionRefusal('say who acts (the CLI sends the OS user or --as, the dashboard the name typed)');
   if (by.length > MAX_BY) throw new ActionRefusal(`the name is longer than ${MAX_BY} characters`);

@@ -9,6 +9,8 @@ import type {
   EstateView,
   FreezeRequest,
   FreezeView,
+  ResumeAnswer,
+  ResumeRequest,
   RunObservation,
   StackView,
   UnfreezeAnswer,
@@ -23,6 +25,7 @@ import {
   coordinatorSignal,
   freezeUpdate,
   rejectUpdate,
+  resumeUpdate,
   unfreezeUpdate,
   reconcileNowSignal,
   estateQuery,
@@ -110,6 +113,11 @@ export class Coordinator {
   /** Rejects a stack labelled `cascade:approval` in a cascade; throws {@link ActionRefusedError} with the reason. */
   reject(request: ApprovalRequest): Promise<ApprovalDecision> {
     return this.act(rejectUpdate, request);
+  }
+
+  /** Resumes a cascade its failure budget paused; throws {@link ActionRefusedError} with the reason. */
+  resume(request: ResumeRequest): Promise<ResumeAnswer> {
+    return this.act(resumeUpdate, request);
   }
 
   /** The operator controls in force. */

@@ -16,10 +16,11 @@ import type {
   ApprovalRequest,
   CoordinatorInput,
   FreezeRequest,
+  ResumeRequest,
   RunObservation,
 } from '../cascade-contract.js';
 import { EstateModel } from '../estate/estate-model.js';
-import { checkApprovalRequest, checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
+import { checkApprovalRequest, checkBy, checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
 import type { EstateSnapshot } from '../estate/estate-snapshot.js';
 import { packSnapshot, unpackSnapshot } from '../estate/snapshot-codec.js';
 import {
@@ -35,6 +36,7 @@ import {
   handOverUpdate,
   rejectUpdate,
   reconcileNowSignal,
+  resumeUpdate,
   runStateSignal,
   stackStatusQuery,
   unconnectedStacksQuery,
@@ -221,6 +223,23 @@ export async function stackDependencyChainWorkflow(
       },
     );
   }
+  // A cascade pauses itself when CASCADE_MAX_FAILURES of its runs failed (an option: histories
+  // recorded before it carry none, so they replay the same); a person resumes it.
+  setHandler(
+    resumeUpdate,
+    (request) => {
+      const answer = model.resume(request, Date.now());
+      log.info('cascade resumed', { cascadeId: answer.cascadeId, by: answer.by });
+      wake = true;
+      return answer;
+    },
+    {
+      validator: (request: ResumeRequest) => {
+        checkBy(request.by);
+        model.checkResume(request);
+      },
+    },
+  );
   setHandler(controlsQuery, () => model.controlsView());
   setHandler(accountQuery, () => account);
   /** The last pass's stacks without a webhook made by `connect`. */

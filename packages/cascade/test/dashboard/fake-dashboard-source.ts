@@ -3,7 +3,10 @@ import type {
   ApprovalRequest,
   CascadeSummary,
   ControlsView,
+  PauseView,
   PendingApproval,
+  ResumeAnswer,
+  ResumeRequest,
   CascadeView,
   EstateView,
   FreezeRequest,
@@ -134,10 +137,23 @@ export class FakeDashboardSource implements DashboardSource {
     return Promise.resolve(decision);
   }
 
+  /** Cascades paused by their failure budget; `resume` answers for these only. */
+  pauses: Array<PauseView & { cascadeId: string }> = [];
+
+  resume(request: ResumeRequest): Promise<ResumeAnswer> {
+    const pause = this.pauses.find((p) => p.cascadeId === request.cascadeId);
+    if (!pause) return Promise.reject(new ActionRefusedError(`cascade ${request.cascadeId} is not paused`));
+    this.pauses = this.pauses.filter((p) => p !== pause);
+    const { cascadeId, ...paused } = pause;
+    return Promise.resolve({ cascadeId, by: request.by, at: 1_700_000_002_000, pause: paused });
+  }
+
   controls(): Promise<ControlsView | null> {
     this.check();
     return Promise.resolve(
-      this.estateView ? { freeze: this.estateView.freeze, approvals: this.pendingApprovals } : null,
+      this.estateView
+        ? { freeze: this.estateView.freeze, approvals: this.pendingApprovals, pauses: this.pauses }
+        : null,
     );
   }
 

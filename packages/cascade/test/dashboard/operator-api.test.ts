@@ -8,6 +8,10 @@ const TOKEN = 'admin-token-0123456789abcdef';
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 let app: FastifyInstance | null = null;
+
+/** An admin POST with the token. */
+const post = (server: FastifyInstance, url: string, payload: object) =>
+  server.inject({ method: 'POST', url, headers: bearer, payload });
 afterEach(async () => {
   await app?.close();
   app = null;
@@ -31,12 +35,7 @@ describe('POST /api/freeze and /api/unfreeze', () => {
   it('freeze, then every read says so; a second freeze is refused with the reason; unfreeze lifts it', async () => {
     const { app } = build();
     const until = '2099-01-01T16:00:00+01:00';
-    const frozen = await app.inject({
-      method: 'POST',
-      url: '/api/freeze',
-      headers: bearer,
-      payload: { by: 'alice', reason: 'incident 4711', until },
-    });
+    const frozen = await post(app, '/api/freeze', { by: 'alice', reason: 'incident 4711', until });
     expect(frozen.statusCode).toBe(200);
     expect(frozen.json()).toEqual({
       freeze: { since: expect.any(Number), by: 'alice', reason: 'incident 4711', until: Date.parse(until) },
@@ -47,29 +46,14 @@ describe('POST /api/freeze and /api/unfreeze', () => {
     const states = (await app.inject({ method: 'GET', url: '/api/estate/states', headers: bearer })).json();
     expect(states.freeze).toMatchObject({ by: 'alice' });
 
-    const again = await app.inject({
-      method: 'POST',
-      url: '/api/freeze',
-      headers: bearer,
-      payload: { by: 'bob' },
-    });
+    const again = await post(app, '/api/freeze', { by: 'bob' });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toEqual({ error: 'action_refused', message: 'the estate is already frozen' });
 
-    const thawed = await app.inject({
-      method: 'POST',
-      url: '/api/unfreeze',
-      headers: bearer,
-      payload: { by: 'bob' },
-    });
+    const thawed = await post(app, '/api/unfreeze', { by: 'bob' });
     expect(thawed.statusCode).toBe(200);
     expect(thawed.json()).toMatchObject({ by: 'bob', waiting: [], freeze: { by: 'alice' } });
-    const twice = await app.inject({
-      method: 'POST',
-      url: '/api/unfreeze',
-      headers: bearer,
-      payload: { by: 'bob' },
-    });
+    const twice = await post(app, '/api/unfreeze', { by: 'bob' });
     expect(twice.json()).toEqual({ error: 'action_refused', message: 'the estate is not frozen' });
   });
 
@@ -122,11 +106,9 @@ describe('POST /api/cascades/{id}/stacks/{stack}/approve and /reject', () => {
   it('records the verdict with who and the note; refuses what is not awaiting approval (409)', async () => {
     const { app, source } = build();
     source.pendingApprovals = [{ cascadeId: 'cascade-run-1', stackId: 'a', since: 1_700_000_000_000 }];
-    const approved = await app.inject({
-      method: 'POST',
-      url: '/api/cascades/run-1/stacks/a/approve',
-      headers: bearer,
-      payload: { by: 'alice', note: 'change CHG-12' },
+    const approved = await post(app, '/api/cascades/run-1/stacks/a/approve', {
+      by: 'alice',
+      note: 'change CHG-12',
     });
     expect(approved.statusCode).toBe(200);
     expect(approved.json()).toEqual({
@@ -137,12 +119,7 @@ describe('POST /api/cascades/{id}/stacks/{stack}/approve and /reject', () => {
       at: expect.any(Number),
       note: 'change CHG-12',
     });
-    const again = await app.inject({
-      method: 'POST',
-      url: '/api/cascades/run-1/stacks/a/reject',
-      headers: bearer,
-      payload: { by: 'bob' },
-    });
+    const again = await post(app, '/api/cascades/run-1/stacks/a/reject', { by: 'bob' });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toEqual({ error: 'action_refused', message: 'a is not awaiting approval in run-1' });
     const anonymous = await app.inject({
@@ -170,5 +147,27 @@ describe('/metrics: the operator controls', () => {
     expect(age).toBeLessThan(180);
     expect(body).toMatch(/^cascade_frozen 1$/m);
     expect(body).toContain('# TYPE cascade_frozen_seconds gauge');
+  });
+});
+
+describe('POST /api/cascades/{id}/resume', () => {
+  it('resumes a paused cascade, says what paused it, and counts pauses in /metrics; refuses one not paused', async () => {
+    const { app, source } = build();
+    const pause = { since: 1_700_000_000_000, failures: 3, reason: '3 runs failed (CASCADE_MAX_FAILURES=3)' };
+    source.pauses = [{ cascadeId: 'cascade-run-1', ...pause }];
+    expect((await app.inject({ method: 'GET', url: '/metrics', headers: bearer })).body).toMatch(
+      /^cascade_paused_cascades 1$/m,
+    );
+    const resumed = await post(app, '/api/cascades/cascade-run-1/resume', { by: 'alice' });
+    expect(resumed.statusCode).toBe(200);
+    expect(resumed.json()).toEqual({
+      cascadeId: 'cascade-run-1',
+      by: 'alice',
+      at: expect.any(Number),
+      pause,
+    });
+    const again = await post(app, '/api/cascades/cascade-run-1/resume', { by: 'alice' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ error: 'action_refused', message: 'cascade cascade-run-1 is not paused' });
   });
 });

@@ -267,3 +267,63 @@ describe('approvals', () => {
     expect(old.step()).toEqual(['gate']);
   });
 });
+
+describe('failure budget (CASCADE_MAX_FAILURES)', () => {
+  /** hub -> bad1, bad2 (fail), slow -> after */
+  const graph = { hub: [], bad1: ['hub'], bad2: ['hub'], slow: ['hub'], after: ['slow'] };
+
+  it('pauses a cascade when that many of its runs failed: runs in flight go on, nothing new of it runs; resume lets it go on', () => {
+    const e = new Estate(graph, { maxFailures: 2 });
+    const r = e.push('hub');
+    expect(e.step().sort()).toEqual(['bad1', 'bad2', 'slow']);
+    const id = e.model.findCascade(r)!.id;
+    e.clock++;
+    e.obs('bad1', e.ownRun.get('bad1')!, 'FAILED');
+    expect(e.model.controlsView().pauses).toEqual([]);
+    e.obs('bad2', e.ownRun.get('bad2')!, 'FAILED');
+    const pause = { since: e.clock * 1000, failures: 2, reason: '2 runs failed (CASCADE_MAX_FAILURES=2)' };
+    expect(e.model.controlsView().pauses).toEqual([{ cascadeId: id, ...pause }]);
+    // slow's run was in flight: it goes on; after, which it changed, is held by the pause.
+    e.obs('slow', e.ownRun.get('slow')!, 'FINISHED');
+    e.ownRun.clear();
+    expect(e.step()).toEqual([]);
+    expect(e.view('after')).toEqual({
+      state: 'held',
+      hold: 'pause',
+      cascadeId: id,
+      reason: `cascade ${id} paused: 2 runs failed (CASCADE_MAX_FAILURES=2); spacelift-cascade cascades resume ${id}`,
+      heldSince: pause.since,
+    });
+    expect(e.model.findCascade(r)).toMatchObject({ phase: 'held', paused: pause });
+    expect(() => e.model.checkResume({ cascadeId: 'nope', by: 'alice' })).toThrow(ActionRefusal);
+    expect(e.model.resume({ cascadeId: r, by: 'alice' }, 9_000)).toEqual({
+      cascadeId: id,
+      by: 'alice',
+      at: 9_000,
+      pause,
+    });
+    expect(() => e.model.checkResume({ cascadeId: r, by: 'alice' })).toThrow(`cascade ${id} is not paused`);
+    expect(e.step()).toEqual(['after']);
+    expect(e.model.controlsView().pauses).toEqual([]);
+  });
+
+  it('is off by default, and counts only the runs of its own cascade', () => {
+    const off = new Estate(graph);
+    off.push('hub');
+    off.step();
+    off.clock++;
+    for (const id of ['bad1', 'bad2']) off.obs(id, off.ownRun.get(id)!, 'FAILED');
+    off.obs('slow', off.ownRun.get('slow')!, 'FINISHED');
+    expect(off.model.controlsView().pauses).toEqual([]);
+    expect(off.model.takeReady(10).map((t) => t.stackId)).toEqual(['after']);
+
+    // A failed run from another source is no run of the cascade.
+    const e = new Estate(graph, { maxFailures: 1 });
+    const r = e.push('hub');
+    e.step();
+    const ui = e.start('bad1');
+    e.clock++;
+    e.finish('bad1', ui, 'FAILED');
+    expect(e.model.findCascade(r)!.paused).toBeUndefined();
+  });
+});

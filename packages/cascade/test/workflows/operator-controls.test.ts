@@ -50,7 +50,7 @@ describe('freeze (real Temporal dev server)', () => {
         reason: 'the estate is frozen by alice: incident 4711',
       });
       expect(await rig.stack('left')).toEqual({ state: 'waiting', waitingFor: ['mid'] });
-      expect(await rig.coordinator.controls()).toEqual({ freeze, approvals: [] });
+      expect(await rig.coordinator.controls()).toEqual({ freeze, approvals: [], pauses: [] });
       const held = await rig.coordinator.cascade(first.id);
       expect(held).toMatchObject({ phase: 'held', heldOn: ['the estate is frozen by alice: incident 4711'] });
 
@@ -258,5 +258,57 @@ describe('approvals (real Temporal dev server)', () => {
       expect(await rig.settled(root.id)).toMatchObject({ phase: 'blocked' });
     });
     expect(rig.ownTriggers).toEqual([]);
+  });
+});
+
+describe('failure budget (real Temporal dev server)', () => {
+  it('CASCADE_MAX_FAILURES: the cascade pauses itself, a run in flight goes on, what it changed waits; resume lets it run', async () => {
+    const rig = new EstateRig(
+      harness,
+      [
+        { id: 'hub' },
+        { id: 'bad1', dependsOn: ['hub'], outcome: 'FAILED' },
+        { id: 'bad2', dependsOn: ['hub'], outcome: 'FAILED' },
+        { id: 'slow', dependsOn: ['hub'] },
+        { id: 'after', dependsOn: ['slow'] },
+      ],
+      testOptions({ maxFailures: 2 }),
+    );
+    rig.holdOwn.add('slow');
+    await rig.run(async () => {
+      const hub = rig.push('hub', null);
+      rig.finish(hub);
+      await rig.until('bad2', 'failed');
+      await rig.until('bad1', 'failed');
+      const { pauses } = await rig.coordinator.controls();
+      expect(pauses).toEqual([
+        {
+          cascadeId: `cascade-${hub.id}`,
+          since: expect.any(Number),
+          failures: 2,
+          reason: '2 runs failed (CASCADE_MAX_FAILURES=2)',
+        },
+      ]);
+      rig.holdOwn.delete('slow');
+      rig.finish(rig.runsOf('slow')[0]!);
+      expect(await rig.until('after', 'held')).toMatchObject({ hold: 'pause' });
+      expect(await rig.coordinator.cascade(hub.id)).toMatchObject({
+        phase: 'held',
+        heldOn: [
+          expect.stringMatching(
+            /paused: 2 runs failed \(CASCADE_MAX_FAILURES=2\); spacelift-cascade cascades resume /,
+          ),
+        ],
+      });
+      expect(rig.count('after')).toBe(0);
+      const answer = await rig.coordinator.resume({ cascadeId: hub.id, by: 'alice' });
+      expect(answer).toMatchObject({ cascadeId: `cascade-${hub.id}`, by: 'alice', pause: { failures: 2 } });
+      const refused = await rig.coordinator
+        .resume({ cascadeId: hub.id, by: 'alice' })
+        .catch((err: Error) => err.message);
+      expect(refused).toBe(`cascade cascade-${hub.id} is not paused`);
+      await rig.until('after', 'finished');
+    });
+    expect(rig.count('after')).toBe(1);
   });
 });
