@@ -491,7 +491,7 @@ function renderCascade() {
   /** @param {number} t */
   const pct = (t) =>
     `${(((Math.min(end, Math.max(c.startedAt, t)) - c.startedAt) / span) * 100).toFixed(2)}%`;
-  const terminal = new Set(['finished', 'failed', 'blocked', 'canceled', 'cyclic']);
+  const terminal = new Set(['finished', 'failed', 'blocked', 'canceled', 'cyclic', 'up-to-date']);
   const entries = Object.entries(c.stacks).sort(
     ([, a], [, b]) => (a.runs[0]?.at ?? a.since) - (b.runs[0]?.at ?? b.since),
   );

@@ -24,7 +24,9 @@ export const STATES = [
   { state: 'running', label: 'running' },
   { state: 'awaiting-confirmation', label: 'awaiting confirmation' },
   { state: 'held', label: 'held (freeze, approval, window, pause)' },
+  { state: 'deciding', label: 'deciding (reading outputs)' },
   { state: 'finished', label: 'finished' },
+  { state: 'up-to-date', label: 'up to date (a run changed nothing)' },
   { state: 'failed', label: 'failed' },
   { state: 'blocked', label: 'blocked' },
   { state: 'cyclic', label: 'on a cycle' },
@@ -55,8 +57,10 @@ const URGENCY = [
   'queued',
   'triggering',
   'waiting',
+  'deciding',
   'canceled',
   'finished',
+  'up-to-date',
   'idle',
 ];
 
@@ -83,6 +87,12 @@ export function describeView(view, stackId) {
       return `${view.state === 'awaiting-confirmation' ? 'awaiting confirmation' : view.state} (run ${String(view.runId)}, ${String(view.runState)})`;
     case 'finished':
       return `finished (run ${String(view.runId)})`;
+    case 'deciding':
+      return `finished (run ${String(view.runId)}), reading its outputs: did it change anything?`;
+    case 'up-to-date': {
+      const spared = /** @type {string[]} */ (view.spared ?? []);
+      return `up to date: ${String(view.reason)}${spared.length ? `; spared ${spared.join(', ')}` : ''}`;
+    }
     case 'failed':
       return `failed (run ${String(view.runId)} ended ${String(view.runState)})`;
     case 'canceled':

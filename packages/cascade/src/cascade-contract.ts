@@ -116,6 +116,14 @@ export type StackView =
       runState: string;
     }
   | { state: 'finished'; runId: string; runUrl: string }
+  /** Early cutoff: its run finished; its outputs are being read to decide whether it changed anything. */
+  | { state: 'deciding'; runId: string; runUrl: string }
+  /**
+   * Early cutoff: a run that changed nothing made it up to date, the stack's own (`spared`: the
+   * stacks that no longer need a run because of it) or an upstream's (`reason` names it; the run
+   * link is that run's).
+   */
+  | { state: 'up-to-date'; runId: string; runUrl: string; reason: string; spared: string[] }
   | { state: 'failed'; runId: string; runUrl: string; runState: string }
   | { state: 'canceled'; reason: string }
   | {
@@ -307,6 +315,20 @@ export interface EstateView {
   cascadeCounts: { running: number; held: number; blocked: number };
   /** The freeze in force; null when not frozen. */
   freeze: FreezeView | null;
+  /** Early cutoff: whether it is on, and what it did since the coordinator started (absent from older coordinators). */
+  cutoff?: CutoffCounts;
+}
+
+/** What early cutoff did: counted by the coordinator, carried through continue-as-new. */
+export interface CutoffCounts {
+  /** Whether it is on (`CASCADE_CUTOFF`, and a coordinator started after it). */
+  enabled: boolean;
+  /** Outputs reads answered (one per FINISHED run of a stack with dependents). */
+  outputsReads: number;
+  /** FINISHED runs that changed nothing: not a change for their dependents. */
+  cutOff: number;
+  /** Needs withdrawn because the runs above them changed nothing: runs not made. */
+  runsAvoided: number;
 }
 
 /** Input of stackDependencyChainWorkflow (the estate coordinator). */

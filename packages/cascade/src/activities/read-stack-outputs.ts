@@ -25,6 +25,7 @@ export function digestOutputs(
   const sorted = [...outputs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const hidden = sorted.filter((o) => o.sensitive).map((o) => o.id);
   const entries = sorted.map((o) => (o.sensitive ? [o.id] : [o.id, o.value ?? null]));
-  const digest = createHash('sha256').update(JSON.stringify(entries)).digest('base64url');
+  // 96 bits tell one stack's outputs from its previous ones; the coordinator carries one per stack.
+  const digest = createHash('sha256').update(JSON.stringify(entries)).digest('base64url').slice(0, 16);
   return { digest, hidden };
 }

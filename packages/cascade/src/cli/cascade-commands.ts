@@ -101,8 +101,10 @@ export class NoCascadeOfRunError extends Error {
         ? `run ${runId} of ${stackId} finished and started no cascade: no stack depends on ${stackId}, or the run changed nothing.`
         : stack.state === 'failed'
           ? `run ${runId} of ${stackId} ended ${stack.runState}: nothing cascades from it.`
-          : `no cascade yet: run ${runId} of ${stackId} is ${'runState' in stack ? stack.runState : stack.state}; ` +
-            `the cascade it starts (or joins) shows here once it finishes (\`${followCommand(runId)}\`).`,
+          : stack.state === 'up-to-date'
+            ? `run ${runId} of ${stackId}: up to date: ${stack.reason}, so nothing cascades from it.`
+            : `no cascade yet: run ${runId} of ${stackId} is ${'runState' in stack ? stack.runState : stack.state}; ` +
+              `the cascade it starts (or joins) shows here once it finishes (\`${followCommand(runId)}\`).`,
     );
   }
 }

@@ -55,6 +55,10 @@ export function describeStack(stackId: string, s: StackView): string {
       return `${stackId}: awaiting confirmation (run ${s.runId}) ${s.runUrl}`;
     case 'finished':
       return `${stackId}: finished (run ${s.runId}) ${s.runUrl}`;
+    case 'deciding':
+      return `${stackId}: finished (run ${s.runId}), reading its outputs: did it change anything? ${s.runUrl}`;
+    case 'up-to-date':
+      return `${stackId}: up to date: ${s.reason}${s.spared.length ? `; spared ${s.spared.join(', ')}` : ''} ${s.runUrl}`;
     case 'failed':
       return `${stackId}: FAILED, run ${s.runId} ended ${s.runState} ${s.runUrl}`;
     case 'canceled':
@@ -67,12 +71,13 @@ export function describeStack(stackId: string, s: StackView): string {
 /** A progress summary fitting one terminal line. */
 export function progressLine(view: CascadeView): string {
   const t = tally(view);
-  const done = t.finished + t.failed + t.canceled;
-  const inFlight = t.triggering + t.queued + t.running + t['awaiting-confirmation'];
+  const done = t.finished + t.failed + t.canceled + t['up-to-date'];
+  const inFlight = t.triggering + t.queued + t.running + t['awaiting-confirmation'] + t.deciding;
   return (
     `[${view.phase}] ${done}/${t.total} done: ${t.finished} finished, ${inFlight} running, ` +
     `${t.waiting} waiting, ${t.failed} failed, ${t.blocked + t.cyclic} blocked` +
-    (t.held > 0 ? `, ${t.held} held` : '')
+    (t.held > 0 ? `, ${t.held} held` : '') +
+    (t['up-to-date'] > 0 ? `, ${t['up-to-date']} up to date` : '')
   );
 }
 

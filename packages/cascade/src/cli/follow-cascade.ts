@@ -91,4 +91,5 @@ export async function followRun(
   }
 }
 
-const isEnded = (stack: StackView): boolean => stack.state === 'finished' || stack.state === 'failed';
+const isEnded = (stack: StackView): boolean =>
+  stack.state === 'finished' || stack.state === 'failed' || stack.state === 'up-to-date';

@@ -57,6 +57,10 @@ export async function graphCommand(
   return 0;
 }
 
+/** What `plan` cannot know: whether the runs will change anything. */
+const EARLY_CUTOFF_NOTE =
+  '  at most: a run that changes nothing (no resource delta, the same outputs) stops the cascade there (early cutoff)';
+
 export async function planCommand(
   api: SpaceliftApi,
   labelPrefix: string,
@@ -81,6 +85,7 @@ export async function planCommand(
           ...plan.unknownDependencies.map(
             (u) => `  warning: ${u.stackId} depends on unknown stack ${u.dependsOn}`,
           ),
+          ...(count > 0 && cycles.length === 0 ? [EARLY_CUTOFF_NOTE] : []),
         ].join('\n'),
   );
   return cycles.length ? 1 : 0;

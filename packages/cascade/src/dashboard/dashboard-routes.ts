@@ -190,6 +190,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           activeCascades: view?.activeCascades ?? [],
           cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
           freeze: view?.freeze ?? null,
+          cutoff: view?.cutoff ?? null,
           actions: { cancel: adminToken !== null, control: adminToken !== null },
         };
       },

@@ -22,6 +22,21 @@ const stackViewVariants = [
   z.object({ state: z.literal('running'), ...runLink, runState: z.string() }),
   z.object({ state: z.literal('awaiting-confirmation'), ...runLink, runState: z.string() }),
   z.object({ state: z.literal('finished'), ...runLink }),
+  z
+    .object({ state: z.literal('deciding'), ...runLink })
+    .describe('Its run finished; its outputs are read to decide whether it changed anything (early cutoff)'),
+  z
+    .object({
+      state: z.literal('up-to-date'),
+      ...runLink,
+      reason: z.string().describe('"run <id> changed nothing", or "upstream <id>: run <id> changed nothing"'),
+      spared: z
+        .array(z.string())
+        .describe('Stacks that no longer need a run because its run changed nothing'),
+    })
+    .describe(
+      "A run that changed nothing (its own, or an upstream's: the run link is that run) made it up to date",
+    ),
   z.object({ state: z.literal('failed'), ...runLink, runState: z.string() }),
   z.object({ state: z.literal('canceled'), reason: z.string() }),
   z.object({
@@ -83,6 +98,17 @@ const cascadeCountsSchema = z
   .object({ running: z.number(), held: z.number(), blocked: z.number() })
   .describe('Cascades by state: under way (running, held), and ended blocked with stacks still blocked');
 
+const cutoffCountsSchema = z
+  .object({
+    enabled: z.boolean().describe('CASCADE_CUTOFF (and a coordinator started after early cutoff)'),
+    outputsReads: z
+      .number()
+      .describe('Outputs reads answered: one per FINISHED run of a stack with dependents'),
+    cutOff: z.number().describe('FINISHED runs that changed nothing: not a change for their dependents'),
+    runsAvoided: z.number().describe('Needs withdrawn because the runs above them changed nothing'),
+  })
+  .describe('Early cutoff: counted by the coordinator since it started (carried through continue-as-new)');
+
 export const estateSchema = z.object({
   generatedAt: z.number().describe('Unix ms'),
   coordinator: z
@@ -99,6 +125,9 @@ export const estateSchema = z.object({
   activeCascades: z.array(z.string()).describe('Cascades under way (running or held)'),
   cascadeCounts: cascadeCountsSchema,
   freeze: freezeSchema.nullable().describe('The freeze in force; null when not frozen'),
+  cutoff: cutoffCountsSchema
+    .nullable()
+    .describe('Early cutoff; null before the coordinator runs (or from an older one)'),
   actions: z.object({
     cancel: z.boolean().describe('Whether cancelling is offered (CASCADE_ADMIN_TOKEN is set)'),
     control: z

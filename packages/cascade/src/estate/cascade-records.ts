@@ -90,6 +90,7 @@ export class CascadeRecords {
     // One burst, one budget: the failures add up, and a pause of either holds the whole.
     if (gone!.failures) keep!.failures = (keep!.failures ?? 0) + gone!.failures;
     keep!.paused ??= gone!.paused;
+    if (gone!.upToDate) keep!.upToDate = { ...gone!.upToDate, ...keep!.upToDate };
     for (const [stackId, record] of Object.entries(gone!.stacks)) {
       const mine = keep!.stacks[stackId];
       if (mine) {

@@ -45,6 +45,8 @@ import {
   type GraphNode,
 } from '../graph/dependency-graph.js';
 import { CascadeRecords } from './cascade-records.js';
+import type { OutputsRead } from './cutoff-rule.js';
+import { EarlyCutoff, type MarkedNeed } from './early-cutoff.js';
 import {
   emptyEntry,
   type ModelRules,
@@ -69,7 +71,7 @@ const RECENT_ENDED = 4;
 
 export type { ModelRules };
 
-const CURRENT_RULES: ModelRules = { lifecycle: true, approvals: true };
+const CURRENT_RULES: ModelRules = { lifecycle: true, approvals: true, cutoff: true };
 
 /** The estate's cascade state machine (see above): fed observations, asked what to trigger. */
 export class EstateModel {
@@ -79,6 +81,8 @@ export class EstateModel {
   private readonly rules: ModelRules;
   /** The freeze (and what else operators decide) in force. */
   readonly controls: OperatorControls;
+  /** Early cutoff: the outputs reads wanted, what they decide, what it counted. */
+  private readonly cutoff: EarlyCutoff;
   private graphReadAt: number | null;
   /** Highest `stateSetAt` (Spacelift seconds) the reconciliation has seen. */
   reconcileCursor: number | null;
@@ -114,6 +118,17 @@ export class EstateModel {
     this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
     this.cascades = new CascadeRecords(restored?.cascades, restored?.merged);
     this.controls = new OperatorControls(restored?.controls);
+    this.cutoff = new EarlyCutoff(
+      {
+        stacks: this.stacks,
+        cascades: this.cascades,
+        downs: (id) => this.downs.get(id) ?? [],
+        holds: (e) => this.holds(e),
+        refresh: (id) => this.refresh(id),
+      },
+      () => this.rules.cutoff && this.options.cutoff !== false,
+      restored?.cutoff,
+    );
     this.graphReadAt = restored ? restored.graphReadAt : null;
     this.reconcileCursor = restored ? restored.reconcileCursor : null;
     if (restored) this.rebuild();
@@ -128,6 +143,8 @@ export class EstateModel {
       graphReadAt: this.graphReadAt,
       reconcileCursor: this.reconcileCursor,
       controls: this.controls.carried(),
+      // Histories recorded before early cutoff carry what they carried then.
+      ...(this.rules.cutoff && { cutoff: this.cutoff.carried() }),
     });
   }
 
@@ -228,7 +245,13 @@ export class EstateModel {
   }
 
   private holds(e: StackEntry): boolean {
-    return e.need !== null || e.triggering !== null || e.runs.length > 0 || e.failed !== null;
+    return (
+      e.need !== null ||
+      e.triggering !== null ||
+      e.runs.length > 0 ||
+      e.failed !== null ||
+      e.reading?.deciding !== undefined
+    );
   }
 
   /**
@@ -345,6 +368,7 @@ export class EstateModel {
     if (obs.state === AWAITING_CONFIRMATION) run.unconfirmedSince = now;
     if (entry.need && servesNeed(run, entry.need)) this.claimNeed(obs.stackId, entry, run, now);
     delete entry.canceledBy;
+    delete entry.upToDate;
     entry.runs.push(run);
     this.refresh(obs.stackId);
     return 'progress';
@@ -403,6 +427,9 @@ export class EstateModel {
       // An older run than one already seen ending (a late or recovered delivery): old news.
       return 'stale';
     }
+    /** How the run before this one ended (early cutoff reads it). */
+    const previousEnd = entry.last?.state ?? null;
+    delete entry.upToDate;
     // Its creation to the ms when a QUEUED delivery told it: a change that lands later in the
     // same second than the run was created is in the run.
     entry.last = {
@@ -423,7 +450,7 @@ export class EstateModel {
       const run = { runId: obs.runId, state: obs.state, own: live?.own ?? false, at: now };
       this.cascades.record(served.cascade, obs.stackId, run);
     }
-    const outcome = this.endConsequence(entry, live, obs, served, cascadeHint, now);
+    const outcome = this.endConsequence(entry, live, obs, served, cascadeHint, now, previousEnd);
     // Closed after its consequence joined the cascade: a cascade does not end between the two.
     this.cascades.close(served, now);
     this.refresh(obs.stackId);
@@ -438,12 +465,16 @@ export class EstateModel {
     served: Need | null,
     cascadeHint: string | null,
     now: number,
+    previousEnd: string | null,
   ): ObservationOutcome {
     if (obs.runType !== 'TRACKED' && !live?.own) return 'ended';
     if (obs.state === SUCCESS_STATE) {
       entry.failed = null;
       if (obs.runType !== 'TRACKED') return 'ended';
-      this.change(obs.stackId, obs.runId, obs.at, cascadeHint, now);
+      // Early cutoff: a run its outputs may yet show changed nothing is a tentative change.
+      const tentative = this.cutoff.finished(obs.stackId, entry, obs, previousEnd);
+      const cascade = this.change(obs.stackId, obs.runId, obs.at, cascadeHint, now, tentative);
+      if (entry.reading?.deciding) entry.reading.cascade = cascade ?? cascadeHint ?? undefined;
       return 'change';
     }
     entry.failed = { runId: obs.runId, state: obs.state };
@@ -493,13 +524,23 @@ export class EstateModel {
   /**
    * Marks everything downstream of `stackId` as needing a run because of this change. It joins
    * the cascades under way it reaches (merging them when it reaches several), or starts one; it
-   * takes over what it reaches that cascades which have ended left pending.
+   * takes over what it reaches that cascades which have ended left pending. `tentative`: early
+   * cutoff decides it when the stack's outputs are read. Returns the cascade it went to.
    */
-  private change(stackId: string, runId: string, at: number, hint: string | null, now: number): void {
+  private change(
+    stackId: string,
+    runId: string,
+    at: number,
+    hint: string | null,
+    now: number,
+    tentative = false,
+  ): string | null {
     let target = hint === null ? null : this.cascades.idOf(hint);
     // A canceled cascade triggers nothing more, not even through the runs it had started.
-    if (target !== null && this.cascades.get(target)!.canceled) return;
+    if (target !== null && this.cascades.get(target)!.canceled) return null;
     const fresh: string[] = [];
+    /** Needs it reached, for early cutoff to say what each rests on. */
+    const marked: MarkedNeed[] = [];
     /** Stacks whose need (or serving run) an ended cascade left: this change's cascade takes them over. */
     const taken: Array<{ stackId: string; need: Need }> = [];
     /** This change as a need: a run created after it includes it. */
@@ -520,6 +561,7 @@ export class EstateModel {
       const pending = entry.need ?? coveringRun?.serving ?? null;
       if (pending) {
         pending.latest = Math.max(pending.latest, at);
+        marked.push({ stackId: id, need: pending, fresh: false });
         if (!this.underWay(pending.cascade)) {
           taken.push({ stackId: id, need: pending });
           continue;
@@ -539,7 +581,7 @@ export class EstateModel {
       fresh.push(id);
       queue.push(...(this.downs.get(id) ?? []));
     }
-    if (fresh.length === 0 && covered.length === 0 && taken.length === 0 && target === null) return;
+    if (fresh.length === 0 && covered.length === 0 && taken.length === 0 && target === null) return null;
     const cascade =
       target === null ? this.cascades.open(`cascade-${runId}`, now) : this.cascades.get(target)!;
     // The cascade's own runs are changes too, but only the others started it (or joined it).
@@ -551,16 +593,20 @@ export class EstateModel {
     for (const id of fresh) {
       const entry = this.stacks.get(id)!;
       entry.need = { latest: at, cascade: cascade.id };
+      marked.push({ stackId: id, need: entry.need, fresh: true });
       delete entry.canceledBy;
+      delete entry.upToDate;
       delete this.cascades.join(cascade, id, now).canceled;
       this.refresh(id);
     }
+    this.cutoff.rest(stackId, tentative, marked);
     for (const { stackId: id, need } of taken) this.takeOver(id, need, cascade, now);
     for (const { stackId: id, run } of covered) {
       run.serving = { latest: at, cascade: cascade.id };
       this.cascades.join(cascade, id, now);
       this.recordRun(cascade.id, id, run, now);
     }
+    return cascade.id;
   }
 
   /**
@@ -958,6 +1004,29 @@ export class EstateModel {
     }
   }
 
+  // ---- early cutoff (early-cutoff.ts) ----------------------------------------------------
+
+  /** The outputs reads to make: one per stack with a FINISHED run to decide or to take a baseline from. */
+  outputsReads(): Array<{ stackId: string; runId: string }> {
+    return this.cutoff.reads();
+  }
+
+  /**
+   * The outputs read after run `runId` of `stackId` (null: the read failed, or the stack is
+   * gone): a run waiting on it is decided. Returns why it is, or is not, a change.
+   */
+  outputsRead(
+    stackId: string,
+    runId: string,
+    outputs: OutputsRead | null,
+    now: number,
+  ): { change: boolean; reason: string } | null {
+    this.tick(now);
+    const verdict = this.cutoff.outputsRead(stackId, runId, outputs, now);
+    this.settle(now);
+    return verdict;
+  }
+
   // ---- polling ---------------------------------------------------------------------------
 
   /** Live runs with no news for `quietMs`: the ones to poll. */
@@ -1055,6 +1124,7 @@ export class EstateModel {
       stuck: this.stuck,
       controls: this.controls,
       rules: this.rules,
+      cutoff: this.cutoff.view(),
       cycleOf: this.cycleOf,
       cycles: this.cycles,
       graphReadAt: this.graphReadAt,

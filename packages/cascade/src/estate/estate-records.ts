@@ -3,6 +3,7 @@
  * records, the views read them and the snapshot carries them through continue-as-new.
  */
 import type { ApprovalDecision, CascadeChange, CascadeRun, PauseView } from '../cascade-contract.js';
+import type { FinishedRun } from './cutoff-rule.js';
 
 /**
  * Rules that changed how the model decides; the coordinator turns on the new ones with
@@ -13,6 +14,8 @@ export interface ModelRules {
   lifecycle: boolean;
   /** A stack labelled `cascade:approval` is not triggered before a person approves it. */
   approvals: boolean;
+  /** Early cutoff: a FINISHED run that changed nothing is not a change (see `cutoff-rule.ts`). */
+  cutoff: boolean;
 }
 
 /** A verdict on a stack in a cascade, as the cascade keeps it. */
@@ -23,6 +26,31 @@ export interface Need {
   /** Spacelift ms of the latest change that reached the stack; a run created after it serves it. */
   latest: number;
   cascade: string;
+  /**
+   * Early cutoff: the upstreams this need rests on while each may still turn out to change
+   * nothing (a run of theirs to come, or to decide); when all of them did, the need is withdrawn.
+   * Absent: certain (an upstream did change).
+   */
+  via?: string[];
+}
+
+/** A FINISHED run of a stack with dependents whose outputs are to be read (early cutoff). */
+export interface PendingRead {
+  runId: string;
+  /** While the run's change waits on the read (its dependents keep waiting): what the rule reads besides the outputs. */
+  deciding?: FinishedRun;
+  /** The cascade the deciding run's change went to. */
+  cascade?: string;
+}
+
+/** A stack is up to date because this run (of it, or of an upstream) changed nothing. */
+export interface UpToDate {
+  stackId: string;
+  runId: string;
+  /** Coordinator ms it was decided (a cascade shows it unless the stack ran in it since). */
+  at: number;
+  /** What the run spared below it (on the stack that ran). */
+  spared?: string[];
 }
 
 /** A run of a stack on its way (not ended yet), ours or anyone's. */
@@ -67,6 +95,12 @@ export interface StackEntry {
   ended: string[];
   /** The cascade whose cancel dropped the stack's need; cleared by its next need or run. */
   canceledBy?: string;
+  /** Early cutoff: the digest of the outputs read after the stack's last FINISHED run; absent: not known. */
+  baseline?: string;
+  /** Early cutoff: the outputs read wanted after a FINISHED run. */
+  reading?: PendingRead;
+  /** Early cutoff: a run that changed nothing made the stack up to date; cleared by its next need or run. */
+  upToDate?: UpToDate;
   /** The stack's `cascade:` labels (approval, a change window); absent when none. */
   cascadeLabels?: string[];
 }
@@ -109,6 +143,8 @@ export interface CascadeRecord {
   failures?: number;
   /** Set while its failure budget (CASCADE_MAX_FAILURES) is spent: nothing new of it is triggered. */
   paused?: PauseView;
+  /** Early cutoff: stacks of the cascade a run that changed nothing made up to date. */
+  upToDate?: Record<string, UpToDate>;
 }
 
 /** A stack with nothing pending. */

@@ -6,8 +6,9 @@
  * ended blocked (no `lifecycle` mark) may say a cascade ended while it has open stacks: restored
  * as under way (the model ends it again when it is).
  */
-import type { CascadeRecord, LiveRun, Need, StackEntry } from './estate-records.js';
+import type { CascadeRecord, LiveRun, Need, PendingRead, StackEntry, UpToDate } from './estate-records.js';
 import type { CarriedControls } from './operator-controls.js';
+import type { CarriedCutoffCounts } from './early-cutoff.js';
 
 /**
  * A stack entry as carried: upstreams as indexes into `ids` (names only for unknown ones), the
@@ -30,6 +31,12 @@ interface CarriedEntry {
   x?: string;
   /** The stack's `cascade:` labels. */
   c?: string[];
+  /** Early cutoff: the outputs digest after its last FINISHED run. */
+  o?: string;
+  /** Early cutoff: the outputs read wanted; 1: for its last run, only to take a baseline from. */
+  k?: PendingRead | 1;
+  /** Early cutoff: the run that changed nothing and made it up to date. */
+  y?: UpToDate;
 }
 
 /**
@@ -62,6 +69,8 @@ export interface EstateSnapshot {
   lifecycle?: 1;
   /** The freeze (and what else operators decided) in force; absent when nothing is. */
   controls?: CarriedControls;
+  /** What early cutoff counted; absent in older snapshots (and their stacks have no outputs baseline). */
+  cutoff?: CarriedCutoffCounts;
 }
 
 /** The uncompacted snapshot coordinators carried before compaction; still restored. */
@@ -78,6 +87,7 @@ export interface EstateState {
   graphReadAt: number | null;
   reconcileCursor: number | null;
   controls?: CarriedControls;
+  cutoff?: CarriedCutoffCounts;
 }
 
 /** The compact snapshot of `state`. */
@@ -94,6 +104,7 @@ export function toSnapshot(state: EstateState): EstateSnapshot {
     reconcileCursor: state.reconcileCursor,
     lifecycle: 1,
     ...(state.controls && { controls: state.controls }),
+    ...(state.cutoff && { cutoff: state.cutoff }),
   };
 }
 
@@ -101,6 +112,7 @@ export function toSnapshot(state: EstateState): EstateSnapshot {
 export function fromSnapshot(snapshot: EstateSnapshot | LegacySnapshot): EstateState {
   const { merged, graphReadAt, reconcileCursor } = snapshot;
   const controls = 'controls' in snapshot ? snapshot.controls : undefined;
+  const cutoff = 'cutoff' in snapshot ? snapshot.cutoff : undefined;
   if ('stacks' in snapshot) {
     return {
       stacks: new Map(Object.entries(snapshot.stacks)),
@@ -119,6 +131,7 @@ export function fromSnapshot(snapshot: EstateSnapshot | LegacySnapshot): EstateS
     graphReadAt,
     reconcileCursor,
     controls,
+    cutoff,
   };
 }
 
@@ -146,6 +159,9 @@ function compactEntry(e: StackEntry, ref: (id: string) => number | string): Carr
   if (e.ended.length > 0) c.d = e.ended;
   if (e.canceledBy !== undefined) c.x = e.canceledBy;
   if (e.cascadeLabels) c.c = e.cascadeLabels;
+  if (e.baseline !== undefined) c.o = e.baseline;
+  if (e.reading) c.k = !e.reading.deciding && e.reading.runId === e.last?.runId ? 1 : e.reading;
+  if (e.upToDate) c.y = e.upToDate;
   return c;
 }
 
@@ -169,6 +185,9 @@ function expandEntry(c: CarriedEntry, id: (ref: number | string) => string): Sta
     ended,
     ...(c.x !== undefined && { canceledBy: c.x }),
     ...(c.c && { cascadeLabels: c.c }),
+    ...(c.o !== undefined && { baseline: c.o }),
+    ...(c.k && { reading: c.k === 1 ? { runId: c.l?.[2] ?? ended[ended.length - 1]! } : c.k }),
+    ...(c.y && { upToDate: c.y }),
   };
 }
 

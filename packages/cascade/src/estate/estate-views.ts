@@ -4,6 +4,7 @@
  * holds; nothing here changes it.
  */
 import type {
+  CutoffCounts,
   CascadeLinks,
   CascadeOptions,
   CascadePhase,
@@ -16,7 +17,7 @@ import type {
 import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
 import { APPROVAL_LABEL } from '../graph/dependency-graph.js';
-import type { CascadeRecord, LiveRun, ModelRules, Need, StackEntry } from './estate-records.js';
+import type { CascadeRecord, LiveRun, ModelRules, Need, StackEntry, UpToDate } from './estate-records.js';
 import type { Hold, OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
@@ -35,6 +36,8 @@ export const STACK_STATES: readonly StackState[] = [
   'failed',
   'canceled',
   'held',
+  'deciding',
+  'up-to-date',
 ];
 
 /** What the views read of the model. */
@@ -50,6 +53,8 @@ export interface EstateReading {
   readonly controls: OperatorControls;
   /** The rules the model decides by (approvals are read only where they hold). */
   readonly rules: ModelRules;
+  /** Early cutoff: on or off, and what it counted. */
+  readonly cutoff: CutoffCounts;
   /** A stack on a cycle -> the cycle, described. */
   readonly cycleOf: ReadonlyMap<string, string>;
   readonly cycles: string[][];
@@ -74,6 +79,8 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
     return { state, runId: run.id, runUrl: runUrl(estate, stackId, run.id), runState: run.state };
   }
   if (e.triggering) return { state: 'triggering' };
+  // Early cutoff: its outputs decide whether its run changed anything; its dependents wait.
+  if (e.reading?.deciding && !e.need) return decidingView(estate, stackId, e.reading.runId);
   if (e.need) {
     const cycle = estate.cycleOf.get(stackId);
     if (cycle) return { state: 'cyclic', cycle };
@@ -104,6 +111,7 @@ export function stackView(estate: EstateReading, stackId: string): StackView {
       runState: e.failed.state,
     };
   }
+  if (e.upToDate) return upToDateView(estate, stackId, e.upToDate);
   if (e.last?.state === SUCCESS_STATE) return ranView(estate, stackId, e.last);
   return { state: 'idle' };
 }
@@ -130,6 +138,7 @@ export function estateView(estate: EstateReading): EstateView {
     activeCascades,
     cascadeCounts,
     freeze: estate.controls.freeze,
+    cutoff: estate.cutoff,
   };
 }
 
@@ -157,7 +166,12 @@ export function cascadeView(estate: EstateReading, id: string): CascadeView | nu
       view = { state: 'blocked', ...record.blocked };
     } else {
       const last = record.runs[record.runs.length - 1];
-      view = last ? ranView(estate, stackId, last) : { state: 'idle' };
+      const upToDate = c.upToDate?.[stackId];
+      const reading = estate.stacks.get(stackId)?.reading;
+      if (upToDate && (!last || upToDate.at >= last.at)) view = upToDateView(estate, stackId, upToDate);
+      else if (last && reading?.deciding && reading.runId === last.runId)
+        view = decidingView(estate, stackId, last.runId);
+      else view = last ? ranView(estate, stackId, last) : { state: 'idle' };
     }
     stacks[stackId] = { ...view, runs: record.runs, since: record.since };
   }
@@ -339,6 +353,23 @@ export function runLink(runUrlBase: string, stackId: string, runId: string): str
 
 function runUrl(estate: EstateReading, stackId: string, runId: string): string {
   return runLink(estate.options.runUrlBase, stackId, runId);
+}
+
+/** A stack whose FINISHED run waits for its outputs read (early cutoff). */
+function decidingView(estate: EstateReading, stackId: string, runId: string): StackView {
+  return { state: 'deciding', runId, runUrl: runUrl(estate, stackId, runId) };
+}
+
+/** "up to date: run <id> changed nothing", its own run's (with what it spared) or an upstream's. */
+function upToDateView(estate: EstateReading, stackId: string, mark: UpToDate): StackView {
+  const own = mark.stackId === stackId;
+  return {
+    state: 'up-to-date',
+    runId: mark.runId,
+    runUrl: runUrl(estate, mark.stackId, mark.runId),
+    reason: `${own ? '' : `upstream ${mark.stackId}: `}run ${mark.runId} changed nothing`,
+    spared: own ? (mark.spared ?? []) : [],
+  };
 }
 
 /** A stack shown by a run it had: finished, failed, or still running. */

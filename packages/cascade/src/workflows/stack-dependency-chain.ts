@@ -19,6 +19,7 @@ import type {
   ResumeRequest,
   RunObservation,
 } from '../cascade-contract.js';
+import type { OutputsRead } from '../estate/cutoff-rule.js';
 import { EstateModel } from '../estate/estate-model.js';
 import { checkApprovalRequest, checkBy, checkFreeze, checkUnfreeze } from '../estate/operator-controls.js';
 import type { EstateSnapshot } from '../estate/estate-snapshot.js';
@@ -67,6 +68,19 @@ const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
   },
 });
 
+// One outputs read per FINISHED run of a stack with dependents (early cutoff). A read that keeps
+// failing decides nothing by itself: the run counts as a change, so a short retry is enough.
+const { readStackOutputs } = proxyActivities<CascadeActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 3,
+  },
+});
+
 /**
  * PATCH_RETIREMENT: how `keep-wake-timer` and `packed-snapshot` (and the plain `input.snapshot`
  * they replaced) leave the code. A coordinator continues as new at MAX_HISTORY_EVENTS, and its
@@ -83,11 +97,19 @@ const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
  * retire the same way, one release after the last of them: `deprecatePatch(id)` with only the new
  * branch (the model's rules then always on, `ModelRules` gone), then nothing. Their snapshots
  * carry `lifecycle: 1`; the model's reading of older ones goes with `deprecatePatch`.
+ *
+ * `early-cutoff` (issue 19) retires the same way, on its own clock: one release after every
+ * coordinator started before it has continued as new, `deprecatePatch('early-cutoff')` with the
+ * rule always on (`ModelRules.cutoff` gone; `CASCADE_CUTOFF=off` still turns it off), then
+ * nothing. Snapshots from before it carry no outputs baseline and no `cutoff` counts and are
+ * read as "outputs never read": the first FINISHED run of each stack after it is a change.
  */
 /** Past this many events the coordinator drains and continues as new (Temporal warns at 10,240). */
 const MAX_HISTORY_EVENTS = 5_000;
 /** Runs polled per activity: a lost-webhook storm is read in bounded steps. */
 const POLL_BATCH = 50;
+/** Outputs reads in flight at once: a burst of FINISHED runs is read in bounded steps. */
+const MAX_OUTPUTS_READS = 20;
 
 interface CarriedState {
   model: EstateSnapshot;
@@ -119,6 +141,9 @@ export async function stackDependencyChainWorkflow(
     // A stack labelled cascade:approval waits for a person: a label a delivery of an older
     // history carried held nothing then, so it holds nothing when that history replays.
     approvals: patched('approval-gates'),
+    // Early cutoff: a FINISHED run that changed nothing is not a change; older histories made
+    // every FINISHED run one, and read no outputs.
+    cutoff: patched('early-cutoff'),
     // See PATCH_RETIREMENT for both.
   });
   let graphDigest = carried?.graphDigest ?? null;
@@ -139,7 +164,9 @@ export async function stackDependencyChainWorkflow(
   let timerAt = Infinity;
   /** Set by a hand-over: nothing new starts, and the coordinator ends once its state is out. */
   let handingOverTo: string | null = null;
-  const idle = () => triggersInFlight === 0 && !polling && !reconciling;
+  /** Stacks whose outputs read is in flight (early cutoff). */
+  const outputsReads = new Set<string>();
+  const idle = () => triggersInFlight === 0 && !polling && !reconciling && outputsReads.size === 0;
 
   setHandler(runStateSignal, (...observations) => {
     inbox.push(...observations);
@@ -278,6 +305,28 @@ export async function stackDependencyChainWorkflow(
       });
   };
 
+  /** One outputs read after a FINISHED run: its answer decides the run, or is the next one's baseline. */
+  const readOutputs = (stackId: string, runId: string) => {
+    outputsReads.add(stackId);
+    const decide = (outputs: OutputsRead | null) => {
+      const verdict = model.outputsRead(stackId, runId, outputs, Date.now());
+      if (verdict) log.info(verdict.change ? 'a change' : 'cut off: not a change', { stackId, ...verdict });
+    };
+    readStackOutputs(stackId, account)
+      .then(decide, (err: unknown) => {
+        log.warn('could not read the outputs: the run counts as a change', {
+          stackId,
+          runId,
+          why: innermostMessage(err),
+        });
+        decide(null);
+      })
+      .finally(() => {
+        outputsReads.delete(stackId);
+        wake = true;
+      });
+  };
+
   const poll = (runs: RunRef[]) => {
     polling = true;
     readRuns(runs, account)
@@ -370,6 +419,11 @@ export async function stackDependencyChainWorkflow(
         for (const { stackId, cascadeId } of model.takeReady(room)) trigger(stackId, cascadeId);
       }
       if (!reconciling && now >= nextReconcileAt) reconcile();
+      // One read per stack at a time: a later FINISHED run's read waits for the one in flight.
+      for (const { stackId, runId } of model.outputsReads()) {
+        if (outputsReads.size >= MAX_OUTPUTS_READS) break;
+        if (!outputsReads.has(stackId)) readOutputs(stackId, runId);
+      }
       if (!polling && model.hasGraph) {
         const quiet = model.quietRuns(now, options.pollIntervalMs).slice(0, POLL_BATCH);
         if (quiet.length > 0) poll(quiet);

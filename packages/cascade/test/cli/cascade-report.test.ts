@@ -110,6 +110,42 @@ describe('cascade report', () => {
     expect(text).toContain('below: blocked: upstream gate failed: run R3 ended DISCARDED');
   });
 
+  it('says what early cutoff decided: deciding, up to date and what it spared', () => {
+    const view: CascadeView = {
+      ...base,
+      phase: 'completed',
+      stacks: {
+        vpc: { state: 'deciding', runId: 'R4', runUrl: 'u4', runs: runs('R4'), since: 0 },
+        dns: {
+          state: 'up-to-date',
+          runId: 'R5',
+          runUrl: 'u5',
+          reason: 'run R5 changed nothing',
+          spared: ['cdn', 'edge'],
+          runs: runs('R5'),
+          since: 0,
+        },
+        cdn: {
+          state: 'up-to-date',
+          runId: 'R5',
+          runUrl: 'u5',
+          reason: 'upstream dns: run R5 changed nothing',
+          spared: [],
+          runs: [],
+          since: 0,
+        },
+      },
+    };
+    const text = describeCascade(view);
+    expect(text).toContain('vpc: finished (run R4), reading its outputs: did it change anything? u4');
+    expect(text).toContain('dns: up to date: run R5 changed nothing; spared cdn, edge u5');
+    expect(text).toContain('cdn: up to date: upstream dns: run R5 changed nothing u5');
+    expect(progressLine(view)).toBe(
+      '[completed] 2/3 done: 0 finished, 1 running, 0 waiting, 0 failed, 0 blocked, 2 up to date',
+    );
+    expect(exitCodeOf(view)).toBe(0);
+  });
+
   it('lists only the stack lines that changed, then the phase when it changed', () => {
     expect(changedStackLines(null, base)).toHaveLength(4);
     const next: CascadeView = {

@@ -193,6 +193,7 @@ describe('plan', () => {
       'A finished tracked run of network would trigger 3 stack(s):',
       '  wave 1: cache, database (in parallel)',
       '  wave 2: app',
+      '  at most: a run that changes nothing (no resource delta, the same outputs) stops the cascade there (early cutoff)',
     ]);
     expect(simulator.store.stackRuns('app')).toEqual([]);
   });

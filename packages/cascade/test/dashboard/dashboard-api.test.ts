@@ -393,7 +393,7 @@ describe('/openapi.json', () => {
     // The cascade's stacks: one object per state, each with its runs.
     const cascade = doc.paths['/api/cascades/{id}'].get.responses['200'].content['application/json'].schema;
     const stack = cascade.properties.stacks.additionalProperties;
-    expect(stack.oneOf ?? stack.anyOf).toHaveLength(12);
+    expect(stack.oneOf ?? stack.anyOf).toHaveLength(14);
   });
 });
 

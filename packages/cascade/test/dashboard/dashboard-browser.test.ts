@@ -163,7 +163,7 @@ describe('dashboard in Chromium', () => {
       expect(await y('database')).toBeLessThan(await y('api'));
       expect(await y('api')).toBeLessThan(await y('web'));
       expect(await nodeState(page, 'network')).toBe('idle');
-      expect(await page.locator('#legend li').count()).toBe(12);
+      expect(await page.locator('#legend li').count()).toBe(14);
 
       // Problems: the unknown label, the cycle, the stack with labels and a native dependency.
       const problems = page.locator('#problem-list');

@@ -78,6 +78,8 @@ export class FakeDashboardSource implements DashboardSource {
           failed: 0,
           canceled: 0,
           held: 0,
+          deciding: 0,
+          'up-to-date': 0,
         },
         total: Object.keys(v.stacks).length,
       })),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { RunState } from 'spacelift-client';
+import { isTerminalRunState, type RunState } from 'spacelift-client';
 import type { RunRecord } from 'spacelift-simulator/testing';
 import type { CascadeOptions, CascadeView, RunObservation, StackView } from '../../src/cascade-contract.js';
+import { deltaOf } from '../../src/activities/run-observation.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
 import type { CascadeHarness } from './cascade-harness.js';
 import { ScriptedSpacelift, type StackSpec } from './scripted-spacelift.js';
@@ -66,6 +67,8 @@ export class EstateRig {
       at: Date.now(),
       driftDetection: false,
       stackLabels: this.spacelift.mock.store.getStack(run.stackId)?.labels ?? null,
+      // An ended run's delta, as its webhook carries it.
+      ...(isTerminalRunState(state) && { delta: deltaOf(run) }),
     };
   }
 
