@@ -1,4 +1,4 @@
-import type { EstateRig } from '../workflows/estate-rig.js';
+import { eventually, type EstateRig } from '../workflows/estate-rig.js';
 import type { StackSpec } from '../workflows/scripted-spacelift.js';
 
 export interface HistoryScenario {
@@ -66,6 +66,27 @@ export const HISTORY_SCENARIOS: Record<string, HistoryScenario> = {
       const blocked = await rig.settled(run.id);
       await rig.coordinator.approve({ cascadeId: blocked.id, stackId: 'gate', by: 'alice', note: null });
       await rig.until('low', 'finished');
+    },
+  },
+  /**
+   * Early cutoff: a first push that cascades (its outputs read: the baselines), then a push whose
+   * run changed nothing: the top decides on its outputs read and nothing below it runs.
+   */
+  cutoff: {
+    root: 'top',
+    stacks: [{ id: 'top' }, { id: 'mid', dependsOn: ['top'] }, { id: 'low', dependsOn: ['mid'] }],
+    script: async (rig) => {
+      const first = rig.push('top', null);
+      rig.finish(first);
+      await rig.settled(first.id);
+      await eventually(async () =>
+        (await rig.coordinator.estate()).cutoff!.outputsReads >= 2 ? true : undefined,
+      );
+      rig.spacelift.mock.store.stacks.setBehaviour('top', { outcome: 'NO_CHANGES' });
+      const noop = rig.push('top', null);
+      rig.finish(noop);
+      await rig.until('top', 'up-to-date');
+      await rig.settled(noop.id);
     },
   },
 };
