@@ -94,6 +94,8 @@ export interface CascadeOptions {
   approvalTimeoutMs?: number | null;
   /** A cascade pauses itself when this many of its runs failed (CASCADE_MAX_FAILURES); null or absent: never. */
   maxFailures?: number | null;
+  /** When triggers may be decided (CASCADE_CHANGE_WINDOWS, CASCADE_CHANGE_WINDOWS_<NAME>); null or absent: always. */
+  changeWindows?: ChangeWindows | null;
   /**
    * Early cutoff (`CASCADE_CUTOFF`): a FINISHED run that changed nothing (no resource delta, the
    * same outputs as after the stack's previous FINISHED run) is not a change for its dependents.
@@ -195,6 +197,42 @@ export interface PendingApproval {
   since: number;
 }
 
+/** One part of a change window: on these weekdays, from `start` to `end` (minutes of the day) in `zone`. */
+export interface WindowPart {
+  /** 0 Sunday ... 6 Saturday. */
+  days: number[];
+  start: number;
+  /** At or before `start`: the window crosses midnight. */
+  end: number;
+  /** An IANA time zone. */
+  zone: string;
+  /** As configured, e.g. "Mon-Fri 09:00-17:00 Europe/Berlin". */
+  text: string;
+}
+
+/** The change windows: the estate's (CASCADE_CHANGE_WINDOWS) and the named ones a stack's `cascade:window:<name>` picks. */
+export interface ChangeWindows {
+  estate: WindowPart[] | null;
+  named: Record<string, WindowPart[]>;
+}
+
+/** A time a window is open, in UTC ms, and when it opens in its own zone ("Mon 09:00 (Europe/Berlin)"). */
+export interface WindowInterval {
+  start: number;
+  end: number;
+  opens: string;
+}
+
+/** The windows' open intervals, computed outside the workflow (`''`: the estate's window). */
+export interface WindowSchedule {
+  /** The windows it was computed for (see `windowsKey`). */
+  key: string;
+  computedAt: number;
+  /** Up to when the intervals are known. */
+  horizon: number;
+  windows: Record<string, WindowInterval[]>;
+}
+
 /** A cascade that paused itself: its failure budget (CASCADE_MAX_FAILURES) is spent. */
 export interface PauseView {
   /** Unix ms (coordinator clock). */
@@ -228,6 +266,10 @@ export interface ControlsView {
   approvals: PendingApproval[];
   /** Cascades paused by their failure budget, oldest first. */
   pauses?: Array<PauseView & { cascadeId: string }>;
+  /** Each change window (`''`: the estate's): open now, or when it opens next; absent without windows. */
+  windows?: Record<string, { open: boolean; next: WindowInterval | null }>;
+  /** What identifies the change windows it keeps (null: none); absent from coordinators before windows. */
+  windowsKey?: string | null;
 }
 
 export type StackState = StackView['state'];

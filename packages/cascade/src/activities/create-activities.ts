@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { accountMismatchMessage } from '../account.js';
 import type { SpaceliftApi } from 'spacelift-client';
 import { silentLogger, type CascadeLogger } from './cascade-logger.js';
+import { windowSchedule } from '../config/change-windows.js';
 import { withHeartbeat } from './heartbeat.js';
 import { readRuns } from './read-runs.js';
 import { readStackOutputs } from './read-stack-outputs.js';
@@ -63,6 +64,10 @@ export function createActivities(deps: CascadeActivityDeps): CascadeActivities {
     async readStackOutputs(stackId, account) {
       refuseOtherAccount(deps.account, account);
       return withHeartbeat(() => readStackOutputs(api, stackId));
+    },
+
+    changeWindowEdges({ windows, from, days }) {
+      return Promise.resolve(windowSchedule(windows, from, days));
     },
 
     async reconcileEstate(input) {

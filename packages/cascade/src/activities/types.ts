@@ -2,7 +2,7 @@
  * Shapes of the cascade activities. Workflows import this module (types only), so it holds
  * no runtime code.
  */
-import type { RunObservation } from '../cascade-contract.js';
+import type { ChangeWindows, RunObservation, WindowSchedule } from '../cascade-contract.js';
 import type { OutputsRead } from '../estate/cutoff-rule.js';
 import type { GraphNode } from '../graph/dependency-graph.js';
 
@@ -80,6 +80,8 @@ export interface CascadeActivities {
   /** `account`: the coordinator's; a worker for another account refuses. */
   readRuns(runs: RunRef[], account?: string | null): Promise<ReadRunsResult>;
   reconcileEstate(input: ReconcileInput): Promise<ReconcileResult>;
+  /** The change windows' open intervals from `from` for `days` days, in UTC (time zones are read here, not in the workflow). */
+  changeWindowEdges(input: { windows: ChangeWindows; from: number; days: number }): Promise<WindowSchedule>;
   /**
    * One read of a stack's outputs, as early cutoff compares them (a digest, and the sensitive
    * ones whose value is hidden); null when the stack is gone. `account`: the coordinator's.

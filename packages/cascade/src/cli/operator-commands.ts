@@ -114,6 +114,9 @@ export function controlsLines(controls: ControlsView | null, now = Date.now()): 
     lines.push(`AWAITING APPROVAL: ${a.stackId} in ${a.cascadeId} since ${clockTime(a.since, now)}`);
   for (const p of controls.pauses ?? [])
     lines.push(`PAUSED: ${p.cascadeId} since ${clockTime(p.since, now)}: ${p.reason}`);
+  const window = controls.windows?.[''];
+  if (window && !window.open)
+    lines.push(`OUTSIDE THE CHANGE WINDOW: triggers are held until ${window.next?.opens ?? 'it is known'}`);
   return lines;
 }
 

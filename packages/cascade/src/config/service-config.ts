@@ -18,6 +18,7 @@ import {
   type TemporalConnectionConfig,
 } from '../temporal/connection.js';
 import { webhookEnvSchema, type WebhookConfig } from '../webhook/webhook-config.js';
+import { readChangeWindows } from './change-windows.js';
 import { ConfigError, describeIssues, withoutEmpty } from './config-error.js';
 import { accountOf, defaultEstateId, defaultTaskQueue } from '../account.js';
 import { booleanFlag, duration, integer, nonEmpty, port } from './env-fields.js';
@@ -155,10 +156,12 @@ export function loadServiceConfig(
     options.requireWebhookSecret ? env : { CASCADE_ALLOW_UNSIGNED_WEBHOOKS: 'true', ...env },
   );
   const temporal = temporalConnectionEnvSchema.safeParse(env);
-  if (!service.success || !webhook.success || !temporal.success) {
+  const windows = readChangeWindows(env);
+  if (!service.success || !webhook.success || !temporal.success || 'problems' in windows) {
     const problems = [service, webhook, temporal].flatMap((r) =>
       r.success ? [] : describeIssues(r.error.issues),
     );
+    if ('problems' in windows) problems.push(...windows.problems);
     throw new ConfigError([...new Set(problems)]);
   }
   const s = service.data;
@@ -194,6 +197,7 @@ export function loadServiceConfig(
       confirmationTimeoutMs: s.CASCADE_CONFIRMATION_TIMEOUT ?? null,
       approvalTimeoutMs: s.CASCADE_APPROVAL_TIMEOUT ?? null,
       maxFailures: s.CASCADE_MAX_FAILURES ?? null,
+      changeWindows: windows.windows,
       cutoff: s.CASCADE_CUTOFF !== 'off',
       runUrlBase: (s.CASCADE_RUN_URL_BASE ?? spacelift?.baseUrl ?? 'http://127.0.0.1').replace(
         /\/(graphql)?$/,

@@ -28,11 +28,13 @@ import type {
   EstateView,
   FreezeRequest,
   FreezeView,
+  ChangeWindows,
   ResumeAnswer,
   ResumeRequest,
   RunObservation,
   StackView,
   UnfreezeAnswer,
+  WindowSchedule,
 } from '../cascade-contract.js';
 import {
   APPROVAL_LABEL,
@@ -58,7 +60,7 @@ import {
 } from './estate-records.js';
 import { fromSnapshot, toSnapshot, type EstateSnapshot, type LegacySnapshot } from './estate-snapshot.js';
 import * as views from './estate-views.js';
-import { ActionRefusal, OperatorControls } from './operator-controls.js';
+import { ActionRefusal, OperatorControls, windowOf, windowsKey } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, SUCCESS_STATE } from './run-states.js';
 import { laterCreation, type RunCreation, secondsToMs, servesNeed } from './serves-need.js';
 
@@ -106,6 +108,8 @@ export class EstateModel {
   private cycles: string[][] = [];
   /** The coordinator's latest time seen (ms). */
   private clock = 0;
+  /** When the next change window opens or closes (ms); null without a schedule. */
+  private windowEdge: number | null = null;
 
   /** A model of `snapshot`'s estate (either form), or of an empty estate with no graph read yet. */
   constructor(
@@ -118,6 +122,7 @@ export class EstateModel {
     this.stacks = restored?.stacks ?? new Map<string, StackEntry>();
     this.cascades = new CascadeRecords(restored?.cascades, restored?.merged);
     this.controls = new OperatorControls(restored?.controls);
+    this.windowEdge = this.controls.nextWindowEdge(0);
     this.cutoff = new EarlyCutoff(
       {
         stacks: this.stacks,
@@ -166,6 +171,11 @@ export class EstateModel {
   /** The coordinator's time now (the workflow ticks it each turn; views of time-outs use it). */
   tick(now: number): void {
     this.clock = Math.max(this.clock, now);
+    // A change window opened (or closed): what it held is looked at again.
+    if (this.windowEdge !== null && this.clock >= this.windowEdge) {
+      for (const [id, e] of this.stacks) if (e.need) this.candidates.add(id);
+      this.windowEdge = this.controls.nextWindowEdge(this.clock);
+    }
   }
 
   // ---- graph ---------------------------------------------------------------------------
@@ -747,7 +757,45 @@ export class EstateModel {
       .filter((c) => c.paused && c.endedAt === null && !c.canceled)
       .map((c) => ({ cascadeId: c.id, ...c.paused! }))
       .sort((a, b) => a.since - b.since);
-    return { freeze: this.controls.freeze, approvals: this.pendingApprovals(), pauses };
+    return {
+      freeze: this.controls.freeze,
+      approvals: this.pendingApprovals(),
+      pauses,
+      ...(this.options.changeWindows && { windows: this.controls.windowStates(this.clock) }),
+      windowsKey: this.options.changeWindows ? windowsKey(this.options.changeWindows) : null,
+    };
+  }
+
+  /** The hold of the stack's change window at the coordinator's time now, or null (open, or none). */
+  private windowHold(stackId: string, e: StackEntry): ReturnType<OperatorControls['windowHold']> {
+    const configured = this.options.changeWindows;
+    const name = configured ? windowOf(e.cascadeLabels, configured) : null;
+    return name === null ? null : this.controls.windowHold(name, configured!, this.clock);
+  }
+
+  /**
+   * The change windows to compute a schedule of now (none yet, another configuration, or its
+   * horizon within three days), or null. The coordinator asks an activity: no time zone here.
+   */
+  windowsDue(now: number): ChangeWindows | null {
+    const configured = this.options.changeWindows ?? null;
+    const schedule = this.controls.windows;
+    if (!configured) return null;
+    const stale =
+      !schedule || schedule.key !== windowsKey(configured) || schedule.horizon - now < 3 * 86_400_000;
+    return stale ? configured : null;
+  }
+
+  /** The change windows' open intervals, computed outside the workflow. */
+  setWindowSchedule(schedule: WindowSchedule): void {
+    this.controls.windows = schedule;
+    for (const [id, e] of this.stacks) if (e.need) this.candidates.add(id);
+    this.windowEdge = this.controls.nextWindowEdge(this.clock);
+  }
+
+  /** When a change window opens or closes next (coordinator ms), or null. */
+  nextWindowEdge(): number | null {
+    return this.options.changeWindows ? this.windowEdge : null;
   }
 
   /**
@@ -901,6 +949,8 @@ export class EstateModel {
         }
         // Its cascade spent its failure budget: held until resumed (resume puts it back).
         if (this.cascades.find(e.need.cascade)?.paused) continue;
+        // Outside its change window: held until it opens (a timer wakes the coordinator then).
+        if (this.windowHold(id, e)) continue;
         e.triggering = e.need;
         e.need = null;
         this.busy.add(id);

@@ -18,7 +18,7 @@ import { fromNodes } from '../graph/dependency-graph.js';
 import type { CascadeRecords } from './cascade-records.js';
 import { APPROVAL_LABEL } from '../graph/dependency-graph.js';
 import type { CascadeRecord, LiveRun, ModelRules, Need, StackEntry, UpToDate } from './estate-records.js';
-import type { Hold, OperatorControls } from './operator-controls.js';
+import { windowOf, type Hold, type OperatorControls } from './operator-controls.js';
 import { AWAITING_CONFIRMATION, isTerminal, QUEUED_STATES, SUCCESS_STATE } from './run-states.js';
 import { refusedTriggerReason, refusedUpstreamReason } from './trigger-refusal.js';
 
@@ -278,7 +278,10 @@ function holdOf(estate: EstateReading, stackId: string, e: StackEntry): string |
   return null;
 }
 
-/** The operators' rule that holds a stack that could run now (a freeze, a pause, a pending approval), or null. */
+/**
+ * The operators' rule that holds a stack that could run now (a freeze, a pause, a pending
+ * approval, a closed change window), or null.
+ */
 function ruleHold(estate: EstateReading, stackId: string, e: StackEntry): Hold | null {
   const frozen = estate.controls.estateHold();
   if (frozen || !e.need) return frozen;
@@ -291,7 +294,14 @@ function ruleHold(estate: EstateReading, stackId: string, e: StackEntry): Hold |
       heldSince: cascade.paused.since,
     };
   }
-  if (!cascade || !gated(estate, e) || cascade.decisions?.[stackId]) return null;
+  if (cascade && gated(estate, e) && !cascade.decisions?.[stackId]) return approvalHold(cascade, stackId);
+  const configured = estate.options.changeWindows;
+  const window = configured ? windowOf(e.cascadeLabels, configured) : null;
+  return window === null ? null : estate.controls.windowHold(window, configured!, estate.clock);
+}
+
+/** "awaiting approval in <cascade>" since it waited. */
+function approvalHold(cascade: CascadeRecord, stackId: string): Hold {
   return {
     hold: 'approval',
     cascadeId: cascade.id,

@@ -1,13 +1,41 @@
 /**
- * What operators decide beside the estate's own state: a freeze of the whole estate. The model
- * asks it before it triggers a stack, the views show it, the snapshot carries it, and the
- * coordinator's update validators check requests against it. Pure; part of the workflow bundle.
+ * What operators decide beside the estate's own state: a freeze of the whole estate, and the
+ * change windows' schedule (computed outside the workflow). The model asks it before it triggers
+ * a stack, the views show it, the snapshot carries it, and the coordinator's update validators
+ * check requests against it. Pure; part of the workflow bundle.
  */
-import type { ApprovalRequest, FreezeRequest, FreezeView, HoldKind } from '../cascade-contract.js';
+import type {
+  ApprovalRequest,
+  ChangeWindows,
+  FreezeRequest,
+  FreezeView,
+  HoldKind,
+  WindowInterval,
+  WindowSchedule,
+} from '../cascade-contract.js';
 
 /** The controls as the snapshot carries them (fields at their default left out). */
 export interface CarriedControls {
   freeze?: FreezeView;
+  /** The change windows' open intervals (computed by an activity). */
+  windows?: WindowSchedule;
+}
+
+/** The variable of the windows a stack labelled `cascade:window:<name>` follows. */
+export const namedWindowsVariable = (name: string): string =>
+  `CASCADE_CHANGE_WINDOWS_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/** What identifies a configuration of change windows: a schedule computed for another is stale. */
+export const windowsKey = (windows: ChangeWindows): string => JSON.stringify(windows);
+
+/** The window a stack follows: its `cascade:window:<name>` label's, else the estate's (`''`), else none. */
+export function windowOf(
+  cascadeLabels: readonly string[] | undefined,
+  windows: ChangeWindows | null | undefined,
+): string | null {
+  const label = cascadeLabels?.find((l) => l.startsWith('cascade:window:'));
+  if (label) return label.slice('cascade:window:'.length).trim().toLowerCase();
+  return windows?.estate ? '' : null;
 }
 
 /** Why a stack that could run now is not triggered: a hold, in words, since when. */
@@ -32,14 +60,65 @@ export class ActionRefusal extends Error {
 /** The operator controls in force. */
 export class OperatorControls {
   freeze: FreezeView | null;
+  /** The change windows' open intervals; null before they are computed (or without windows). */
+  windows: WindowSchedule | null;
 
   constructor(carried: CarriedControls = {}) {
     this.freeze = carried.freeze ?? null;
+    this.windows = carried.windows ?? null;
   }
 
   /** What the snapshot carries; undefined when nothing is in force. */
   carried(): CarriedControls | undefined {
-    return this.freeze ? { freeze: this.freeze } : undefined;
+    if (!this.freeze && !this.windows) return undefined;
+    return { ...(this.freeze && { freeze: this.freeze }), ...(this.windows && { windows: this.windows }) };
+  }
+
+  /**
+   * The hold of window `name` (`''`: the estate's) at `now`: null while it is open; else held
+   * until it opens next (in its own zone's words), since it closed.
+   */
+  windowHold(name: string, configured: ChangeWindows, now: number): Hold | null {
+    const schedule = this.windows;
+    const what = name === '' ? 'the change window' : `the "${name}" change window`;
+    if (!schedule || schedule.key !== windowsKey(configured))
+      return { hold: 'window', reason: `${what} is being read (held until it is known)`, heldSince: now };
+    const intervals = schedule.windows[name];
+    if (!intervals) {
+      const variable = namedWindowsVariable(name);
+      return {
+        hold: 'window',
+        reason: `no change window "${name}" is configured (${variable})`,
+        heldSince: now,
+      };
+    }
+    if (intervals.some((w) => w.start <= now && now < w.end)) return null;
+    const next = intervals.find((w) => w.start > now);
+    const closed = intervals.filter((w) => w.end <= now).at(-1)?.end ?? schedule.computedAt;
+    const until = next ? `held until ${next.opens}` : 'held (no opening known yet)';
+    return { hold: 'window', reason: `outside ${what}: ${until}`, heldSince: closed };
+  }
+
+  /** When the next window opens or closes after `now` (ms), or null. */
+  nextWindowEdge(now: number): number | null {
+    let next: number | null = null;
+    for (const intervals of Object.values(this.windows?.windows ?? {})) {
+      for (const w of intervals) {
+        const edge = w.start > now ? w.start : w.end > now ? w.end : null;
+        if (edge !== null) next = Math.min(next ?? edge, edge);
+      }
+    }
+    return next;
+  }
+
+  /** Each window: open at `now`, or when it opens next. */
+  windowStates(now: number): Record<string, { open: boolean; next: WindowInterval | null }> {
+    const out: Record<string, { open: boolean; next: WindowInterval | null }> = {};
+    for (const [name, intervals] of Object.entries(this.windows?.windows ?? {})) {
+      const open = intervals.some((w) => w.start <= now && now < w.end);
+      out[name] = { open, next: intervals.find((w) => w.start > now) ?? null };
+    }
+    return out;
   }
 
   /** The hold on every stack that could run now, or null: a freeze holds them all. */

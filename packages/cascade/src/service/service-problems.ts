@@ -1,7 +1,13 @@
 import { Client, type Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { SpaceliftAuthError, type SpaceliftApi } from 'spacelift-client';
-import { accountQuery, unconnectedStacksQuery, type CoordinatorRef } from '../coordinator-contract.js';
+import {
+  accountQuery,
+  controlsQuery,
+  unconnectedStacksQuery,
+  type CoordinatorRef,
+} from '../coordinator-contract.js';
+import { windowsKey } from '../estate/operator-controls.js';
 import type { Problem } from '../admin/service-status.js';
 import type { CascadePort } from '../webhook/cascade-port.js';
 
@@ -127,6 +133,26 @@ export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]>
     }
   };
 
+  /** The change windows have one source of truth: a part configured with others is a problem, not the last word. */
+  const windowsProblem = async (): Promise<Problem | null> => {
+    const mine = checks.coordinator.options.changeWindows;
+    try {
+      const theirs = await within(() =>
+        client.workflow.getHandle(checks.coordinator.estateId).query(controlsQuery),
+      );
+      if (theirs.windowsKey === undefined || theirs.windowsKey === (mine ? windowsKey(mine) : null))
+        return null;
+      return {
+        part: 'config',
+        message:
+          `the coordinator ${checks.coordinator.estateId} keeps other change windows than this service's ` +
+          '(CASCADE_CHANGE_WINDOWS, CASCADE_CHANGE_WINDOWS_<NAME>): the last worker started set them; give every worker and receiver the same settings',
+      };
+    } catch {
+      return null; // Not started yet, or no worker to answer.
+    }
+  };
+
   return async () => {
     const found = await Promise.all([
       spaceliftProblem(),
@@ -134,6 +160,7 @@ export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]>
       workerProblem(),
       accountProblem(),
       webhooksProblem(),
+      windowsProblem(),
     ]);
     return found.filter((p): p is Problem => p !== null);
   };

@@ -56,6 +56,16 @@ const { triggerStackRun } = proxyActivities<CascadeActivities>({
   },
 });
 // Polls and passes are repeated anyway: a failed one is tried again at the next interval.
+// The change windows' edges, computed in UTC outside the workflow (no time zone database here).
+const { changeWindowEdges } = proxyActivities<CascadeActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+  },
+});
 const { readRuns, reconcileEstate } = proxyActivities<CascadeActivities>({
   // Reading 10,000 stacks is 200 pages.
   startToCloseTimeout: '5 minutes',
@@ -153,6 +163,9 @@ export async function stackDependencyChainWorkflow(
   let triggersInFlight = 0;
   let polling = false;
   let reconciling = false;
+  /** A schedule of the change windows is being computed; none is asked for before `windowsRetryAt`. */
+  let computingWindows = false;
+  let windowsRetryAt = 0;
   /** A pass was asked for while one ran (see `reconcileNowSignal`). */
   let passAskedDuringPass = false;
   let nextReconcileAt = model.hasGraph ? Date.now() + options.reconcileIntervalMs : Date.now();
@@ -166,7 +179,8 @@ export async function stackDependencyChainWorkflow(
   let handingOverTo: string | null = null;
   /** Stacks whose outputs read is in flight (early cutoff). */
   const outputsReads = new Set<string>();
-  const idle = () => triggersInFlight === 0 && !polling && !reconciling && outputsReads.size === 0;
+  const idle = () =>
+    triggersInFlight === 0 && !polling && !reconciling && !computingWindows && outputsReads.size === 0;
 
   setHandler(runStateSignal, (...observations) => {
     inbox.push(...observations);
@@ -419,6 +433,22 @@ export async function stackDependencyChainWorkflow(
         for (const { stackId, cascadeId } of model.takeReady(room)) trigger(stackId, cascadeId);
       }
       if (!reconciling && now >= nextReconcileAt) reconcile();
+      const windows = computingWindows || now < windowsRetryAt ? null : model.windowsDue(now);
+      if (windows) {
+        computingWindows = true;
+        changeWindowEdges({ windows, from: now, days: 14 })
+          .then(
+            (schedule) => model.setWindowSchedule(schedule),
+            (err: unknown) => {
+              log.warn('could not compute the change windows', { why: innermostMessage(err) });
+              windowsRetryAt = Date.now() + 60_000;
+            },
+          )
+          .finally(() => {
+            computingWindows = false;
+            wake = true;
+          });
+      }
       // One read per stack at a time: a later FINISHED run's read waits for the one in flight.
       for (const { stackId, runId } of model.outputsReads()) {
         if (outputsReads.size >= MAX_OUTPUTS_READS) break;
@@ -436,6 +466,8 @@ export async function stackDependencyChainWorkflow(
       // A freeze with an end, an approval that times out: a timer wakes the coordinator.
       model.controls.freeze?.until ?? Infinity,
       model.nextApprovalDeadline() ?? Infinity,
+      // A change window opening or closing.
+      model.nextWindowEdge() ?? Infinity,
     );
     wake = false;
     const ready = () => wake || (model.hasGraph && (inbox.length > 0 || cancels.length > 0));

@@ -10,7 +10,8 @@ import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/w
 import { Spacelift } from 'spacelift-client';
 import { loadSeed, startSimulator, type Simulator } from 'spacelift-simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CascadeSummary, CascadeView } from '../../src/cascade-contract.js';
+import type { CascadePhase, CascadeSummary, CascadeView } from '../../src/cascade-contract.js';
+import { readChangeWindows } from '../../src/config/change-windows.js';
 import { runDemoCascade } from '../../src/service/demo-cascade.js';
 import { DEMO_SEED_PATH } from '../../src/service/spacelift-part.js';
 import { Coordinator } from '../../src/temporal/coordinator.js';
@@ -88,6 +89,19 @@ afterAll(async () => {
   await cli?.dispose();
 });
 
+/** Prints a CLI result when SHOW_CLI_OUTPUT is set (transcripts for a report); returns it. */
+const show = <R extends { out: string; err: string }>(r: R): R => {
+  if (process.env.SHOW_CLI_OUTPUT) console.log([r.out, r.err].filter(Boolean).join('\n'));
+  return r;
+};
+
+/** `cascades status --json` of a run's cascade, once it is in one of `phases`. */
+const statusIn = (runId: string, ...phases: CascadePhase[]) =>
+  eventually(async () => {
+    const view = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId])).out) as CascadeView;
+    return phases.includes(view.phase) ? view : undefined;
+  });
+
 describe('cascade lifecycle through the CLI', () => {
   it('the demo, then trigger network --follow: two cascades, the second completing with network’s own run in it', async () => {
     await coordinator.graphRead(30_000);
@@ -132,10 +146,6 @@ describe('cascade lifecycle through the CLI', () => {
 
 describe('freeze through the CLI', () => {
   it('freeze, a held cascade in every view, refusals with their reasons, unfreeze running each waiting stack once', async () => {
-    const show = <R extends { out: string; err: string }>(r: R): R => {
-      if (process.env.SHOW_CLI_OUTPUT) console.log([r.out, r.err].filter(Boolean).join('\n'));
-      return r;
-    };
     const frozen = show(
       await cli.run(['freeze', '--reason', 'incident 4711', '--until', '2h', '--as', 'alice']),
     );
@@ -175,10 +185,7 @@ describe('freeze through the CLI', () => {
     expect(thawed.out).toMatch(
       /^Unfrozen by alice \(it was frozen since \d\d:\d\d by alice: incident 4711; until .+\)\. \d+ waiting stacks run now, each once, in order: .*dns/,
     );
-    const done = await eventually(async () => {
-      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
-      return r.phase === 'completed' || r.phase === 'blocked' ? r : undefined;
-    });
+    const done = await statusIn(runId!, 'completed', 'blocked');
     expect(done.stacks.dns!.runs).toHaveLength(1);
     expect(simulator.store.stackRuns('dns')).toHaveLength(before + 1);
     const again = show(await cli.run(['unfreeze']));
@@ -189,10 +196,6 @@ describe('freeze through the CLI', () => {
 
 describe('approvals through the CLI', () => {
   it('a stack labelled cascade:approval waits, every view says so, and approve lets it run; refusals say why', async () => {
-    const show = <R extends { out: string; err: string }>(r: R): R => {
-      if (process.env.SHOW_CLI_OUTPUT) console.log([r.out, r.err].filter(Boolean).join('\n'));
-      return r;
-    };
     await coordinator.graphRead(30_000);
     simulator.store.stacks.changeLabels('dns', ['cascade:approval'], []);
     // The coordinator reads labels with each reconciliation pass (every second here).
@@ -201,10 +204,7 @@ describe('approvals through the CLI', () => {
     const { out } = await cli.run(['trigger', 'network']);
     const [, runId] = /^Triggered run (\S+) of stack network\.$/m.exec(out) ?? [];
     // Everything else ran: the cascade waits only on the approval.
-    await eventually(async () => {
-      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
-      return r.phase === 'held' ? r : undefined;
-    });
+    await statusIn(runId!, 'held');
     const held = show(await cli.run(['cascades', 'status', runId!]));
     expect(held.out).toMatch(
       new RegExp(`^AWAITING APPROVAL: dns in cascade-${runId} since \\d\\d:\\d\\d$`, 'm'),
@@ -224,15 +224,56 @@ describe('approvals through the CLI', () => {
     expect(approved.out).toBe(
       `Approved dns in cascade-${runId} by alice: change CHG-12. It runs once nothing upstream of it is changing; the approval holds for this cascade.`,
     );
-    const done = await eventually(async () => {
-      const r = JSON.parse((await cli.run(['--json', 'cascades', 'status', runId!])).out) as CascadeView;
-      return r.phase === 'completed' || r.phase === 'blocked' ? r : undefined;
-    });
+    const done = await statusIn(runId!, 'completed', 'blocked');
     expect(done.stacks.dns).toMatchObject({ state: 'finished' });
     expect(simulator.store.stackRuns('dns')).toHaveLength(before + 1);
     const late = show(await cli.run(['cascades', 'reject', runId!, 'dns', '--as', 'bob']));
     expect(late.code).toBe(1);
     expect(late.err).toBe(`error: dns is not waiting in cascade cascade-${runId}: it has run, or is running`);
     simulator.store.stacks.changeLabels('dns', [], ['cascade:approval']);
+    // Read again by the next passes (every second here), so the tests after this one start clean.
+    await new Promise((r) => setTimeout(r, 2_500));
   });
+});
+
+describe('change windows through the CLI', () => {
+  it(
+    'outside the window every view says until when; at the edge the held stacks run',
+    { timeout: 150_000 },
+    async () => {
+      await coordinator.graphRead(30_000);
+      // A window (UTC) that opens at the next whole minute; the coordinator is configured with it.
+      const opens = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
+      const hm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+      const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][new Date(opens).getUTCDay()]!;
+      const read = readChangeWindows({
+        CASCADE_CHANGE_WINDOWS: `${day} ${hm(opens)}-${hm(opens + 600_000)} UTC`,
+      });
+      if (!('windows' in read)) throw new Error(read.problems.join('; '));
+      const windowed = new Coordinator(new Client({ connection }), {
+        ...coordinator.ref,
+        options: { ...coordinator.ref.options, changeWindows: read.windows },
+      });
+      await windowed.configure();
+      try {
+        const { out } = await cli.run(['trigger', 'network']);
+        const [, runId] = /^Triggered run (\S+) of stack network\.$/m.exec(out) ?? [];
+        await statusIn(runId!, 'held');
+        const held = show(await cli.run(['cascades', 'status', runId!]));
+        expect(held.out.split('\n')[0]).toBe(
+          `OUTSIDE THE CHANGE WINDOW: triggers are held until ${day} ${hm(opens)} (UTC)`,
+        );
+        expect(held.out).toContain(
+          `  dns: held, outside the change window: held until ${day} ${hm(opens)} (UTC)`,
+        );
+        const done = await statusIn(runId!, 'completed', 'blocked');
+        expect(done.stacks.dns).toMatchObject({ state: 'finished' });
+        expect(
+          Math.min(...Object.values(done.stacks).flatMap((s) => s.runs.map((r) => r.at))),
+        ).toBeGreaterThanOrEqual(opens);
+      } finally {
+        await coordinator.configure();
+      }
+    },
+  );
 });

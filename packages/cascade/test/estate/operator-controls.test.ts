@@ -7,6 +7,7 @@ import {
   checkFreeze,
   checkUnfreeze,
   OperatorControls,
+  windowsKey,
 } from '../../src/estate/operator-controls.js';
 import { Estate, options } from './estate-driver.js';
 
@@ -325,5 +326,93 @@ describe('failure budget (CASCADE_MAX_FAILURES)', () => {
     e.clock++;
     e.finish('bad1', ui, 'FAILED');
     expect(e.model.findCascade(r)!.paused).toBeUndefined();
+  });
+});
+
+describe('change windows', () => {
+  const windows = {
+    estate: [{ days: [1], start: 540, end: 1020, zone: 'UTC', text: 'Mon 09:00-17:00 UTC' }],
+    named: { night: [{ days: [1], start: 1320, end: 120, zone: 'UTC', text: 'Mon 22:00-02:00 UTC' }] },
+  };
+  /** Open from 200 s to 300 s (the estate's) and from 400 s to 500 s ("night"), computed outside. */
+  const schedule = {
+    key: windowsKey(windows),
+    computedAt: 0,
+    horizon: 14 * 86_400_000,
+    windows: {
+      '': [{ start: 200_000, end: 300_000, opens: 'Mon 09:00 (UTC)' }],
+      night: [{ start: 400_000, end: 500_000, opens: 'Mon 22:00 (UTC)' }],
+    },
+  };
+
+  it('outside its window a stack is held until it opens; a stack labelled cascade:window:<name> follows that one', () => {
+    const e = new Estate({ root: [], day: ['root'], late: ['root'] }, { changeWindows: windows });
+    e.model.setGraph(
+      [
+        { id: 'root', dependsOn: [] },
+        { id: 'day', dependsOn: ['root'] },
+        { id: 'late', dependsOn: ['root'], cascadeLabels: ['cascade:window:night'] },
+      ],
+      0,
+    );
+    expect(e.model.windowsDue(0)).toEqual(windows);
+    e.model.setWindowSchedule(schedule);
+    expect(e.model.windowsDue(0)).toBeNull();
+    const r = e.push('root');
+    expect(e.step()).toEqual([]);
+    expect(e.view('day')).toEqual({
+      state: 'held',
+      hold: 'window',
+      reason: 'outside the change window: held until Mon 09:00 (UTC)',
+      heldSince: 0,
+    });
+    expect(e.view('late')).toMatchObject({
+      reason: 'outside the "night" change window: held until Mon 22:00 (UTC)',
+    });
+    expect(e.model.findCascade(r)).toMatchObject({ phase: 'held' });
+    expect(e.model.nextWindowEdge()).toBe(200_000);
+    expect(e.model.controlsView().windows).toEqual({
+      '': { open: false, next: schedule.windows[''][0] },
+      night: { open: false, next: schedule.windows.night[0] },
+    });
+    e.model.tick(200_000);
+    expect(e.step()).toEqual(['day']);
+    expect(e.model.nextWindowEdge()).toBe(300_000);
+    e.model.tick(400_000);
+    expect(e.step()).toEqual(['late']);
+  });
+
+  it('holds what it cannot place: a window not computed yet, a name not configured', () => {
+    const e = new Estate({ root: [], odd: ['root'] }, { changeWindows: windows });
+    e.model.setGraph(
+      [
+        { id: 'root', dependsOn: [] },
+        { id: 'odd', dependsOn: ['root'], cascadeLabels: ['cascade:window:weekend'] },
+      ],
+      0,
+    );
+    e.push('root');
+    expect(e.view('odd')).toMatchObject({
+      reason: 'the "weekend" change window is being read (held until it is known)',
+    });
+    e.model.setWindowSchedule(schedule);
+    expect(e.view('odd')).toMatchObject({
+      reason: 'no change window "weekend" is configured (CASCADE_CHANGE_WINDOWS_WEEKEND)',
+    });
+    expect(e.step()).toEqual([]);
+  });
+
+  it('carries the schedule through a snapshot; a new configuration, or a near horizon, asks for another', () => {
+    const e = new Estate({ root: [] }, { changeWindows: windows });
+    e.model.setWindowSchedule(schedule);
+    const restored = new EstateModel(
+      { ...options, changeWindows: windows },
+      JSON.parse(JSON.stringify(e.model.snapshot())) as EstateSnapshot,
+    );
+    expect(restored.windowsDue(0)).toBeNull();
+    expect(restored.nextWindowEdge()).toBe(200_000);
+    expect(restored.windowsDue(12 * 86_400_000)).toEqual(windows);
+    restored.setOptions({ ...options, changeWindows: { ...windows, estate: null } });
+    expect(restored.windowsDue(0)).toEqual({ ...windows, estate: null });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readChangeWindows } from '../../src/config/change-windows.js';
 import { ActionRefusedError } from '../../src/temporal/coordinator.js';
 import { CascadeHarness } from './cascade-harness.js';
 import { EstateRig, eventually } from './estate-rig.js';
@@ -50,7 +51,12 @@ describe('freeze (real Temporal dev server)', () => {
         reason: 'the estate is frozen by alice: incident 4711',
       });
       expect(await rig.stack('left')).toEqual({ state: 'waiting', waitingFor: ['mid'] });
-      expect(await rig.coordinator.controls()).toEqual({ freeze, approvals: [], pauses: [] });
+      expect(await rig.coordinator.controls()).toEqual({
+        freeze,
+        approvals: [],
+        pauses: [],
+        windowsKey: null,
+      });
       const held = await rig.coordinator.cascade(first.id);
       expect(held).toMatchObject({ phase: 'held', heldOn: ['the estate is frozen by alice: incident 4711'] });
 
@@ -311,4 +317,42 @@ describe('failure budget (real Temporal dev server)', () => {
     });
     expect(rig.count('after')).toBe(1);
   });
+});
+
+describe('change windows (real Temporal dev server)', () => {
+  it(
+    'outside its window a stack is held until it opens; a timer wakes the coordinator at the edge',
+    { timeout: 150_000 },
+    async () => {
+      // A window that opens at the next whole minute (UTC) and stays open ten minutes.
+      const opens = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
+      const at = new Date(opens);
+      const hm = (d: Date) =>
+        `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+      const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][at.getUTCDay()]!;
+      const read = readChangeWindows({
+        CASCADE_CHANGE_WINDOWS: `${day} ${hm(at)}-${hm(new Date(opens + 600_000))} UTC`,
+      });
+      if (!('windows' in read)) throw new Error(read.problems.join('; '));
+      const rig = new EstateRig(
+        harness,
+        [{ id: 'root' }, { id: 'leaf', dependsOn: ['root'] }],
+        testOptions({ changeWindows: read.windows }),
+      );
+      await rig.run(async () => {
+        rig.finish(rig.push('root', null));
+        const held = await rig.until('leaf', 'held');
+        expect(held).toMatchObject({
+          hold: 'window',
+          reason: `outside the change window: held until ${day} ${hm(at)} (UTC)`,
+        });
+        expect((await rig.coordinator.controls()).windows).toEqual({
+          '': { open: false, next: { start: opens, end: opens + 600_000, opens: `${day} ${hm(at)} (UTC)` } },
+        });
+        await rig.until('leaf', 'finished');
+      });
+      expect(rig.count('leaf')).toBe(1);
+      expect(rig.runsOf('leaf')[0]!.createdAt * 1000).toBeGreaterThanOrEqual(opens);
+    },
+  );
 });
