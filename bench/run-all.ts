@@ -6,7 +6,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const names = ['client', 'webhook', 'cascade', 'cluster', 'dashboard', 'cli', 'connect', 'warm-start', 'soak'];
+const names = [
+  'client',
+  'webhook',
+  'cascade',
+  'cluster',
+  'dashboard',
+  'cli',
+  'connect',
+  'warm-start',
+  'memory',
+  'soak',
+];
 let failed = 0;
 for (const name of names) {
   const script = fileURLToPath(new URL(`./${name}/run.ts`, import.meta.url));

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import {
   cleanEnv,
   processesMentioning,
-  quietPort,
+  quietServicePorts,
   track,
   type Spawned,
 } from '../../packages/cascade/test/cli/cli-process.js';
@@ -82,13 +82,7 @@ const dataDir = join(dir, 'data');
 const env = cleanEnv({ CASCADE_DATA_DIR: dataDir });
 let service: Spawned | null = null;
 try {
-  const ports = {
-    PORT: await quietPort(),
-    CASCADE_ADMIN_PORT: await quietPort(),
-    TEMPORAL_PORT: await quietPort(),
-    TEMPORAL_UI_PORT: await quietPort(),
-    SIMULATOR_PORT: await quietPort(),
-  };
+  const ports = await quietServicePorts();
   console.log(`cli: starting a demo service (${JSON.stringify(ports)}, data folder ${dataDir})`);
   const startedAt = performance.now();
   service = track(
@@ -96,7 +90,7 @@ try {
       cwd: dir,
       env: {
         ...env,
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+        ...ports,
         HOST: '127.0.0.1',
         SIMULATOR_STATE_DURATION_MS: '20',
         CASCADE_POLL_INTERVAL_MS: '100',

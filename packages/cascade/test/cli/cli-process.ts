@@ -131,3 +131,16 @@ export async function quietPort(): Promise<number> {
     }
   }
 }
+
+/** The settings naming every port `start` listens on in demo mode, each a quiet port, as env values. */
+export async function quietServicePorts(): Promise<
+  Record<'PORT' | 'CASCADE_ADMIN_PORT' | 'TEMPORAL_PORT' | 'TEMPORAL_UI_PORT' | 'SIMULATOR_PORT', string>
+> {
+  return {
+    PORT: String(await quietPort()),
+    CASCADE_ADMIN_PORT: String(await quietPort()),
+    TEMPORAL_PORT: String(await quietPort()),
+    TEMPORAL_UI_PORT: String(await quietPort()),
+    SIMULATOR_PORT: String(await quietPort()),
+  };
+}
