@@ -9,7 +9,14 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'packages/*/bin/*.js', 'scripts/*.mjs'] },
+        projectService: {
+          allowDefaultProject: [
+            'eslint.config.js',
+            'packages/*/bin/*.js',
+            'scripts/*.mjs',
+            'packages/*/scripts/*.mjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

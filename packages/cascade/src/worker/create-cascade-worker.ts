@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { SpaceliftApi } from 'spacelift-client';
@@ -23,8 +23,18 @@ export interface CascadeWorkerOptions {
   webhooks?: ManagedWebhooks | null;
   /** The Spacelift account `api` reaches; the worker refuses to act for another account's coordinator. */
   account?: string | null;
-  /** A bundle from `bundleWorkflowCode` (production, tests); else the workflows are bundled at start. */
+  /**
+   * A bundle from `bundleWorkflowCode` (tests, benches); else the one `npm run build` wrote into
+   * dist (see {@link prebuiltWorkflowBundlePath}); else the workflows are bundled at start.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Workflows kept in memory between their tasks (default {@link DEFAULT_MAX_CACHED_WORKFLOWS});
+   * one evicted replays its history at its next task.
+   */
+  maxCachedWorkflows?: number;
+  /** Workflow tasks run at once (default {@link DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS}). */
+  maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
   /** Worker identity shown in the Temporal UI. */
   workerIdentity?: string;
@@ -49,6 +59,39 @@ export function workflowsEntryPath(): string {
   );
 }
 
+/**
+ * The workflow bundle `npm run build` writes next to the built workflows
+ * (`dist/workflow-bundle.js`, by scripts/bundle-workflows.mjs), so a worker started from dist
+ * does not load webpack into the service to bundle at start. null when running from source
+ * (`entry` is TypeScript), when there is none, or when it is older than the workflows entry (they
+ * were compiled again after it was made: a stale bundle would run old workflow code).
+ */
+export function prebuiltWorkflowBundlePath(
+  bundle = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)),
+  entry = workflowsEntryPath(),
+): string | null {
+  if (!entry.endsWith('.js') || !existsSync(bundle)) return null;
+  return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : null;
+}
+
+/**
+ * Cached workflows: the service runs one coordinator per estate (and, for a moment, the one it
+ * takes over), so a handful, not the SDK's default sized from the heap limit (about 2,400 with a
+ * 4 GB heap). An evicted coordinator is replayed from its history, never lost.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 8;
+/** Temporal runs one task of a workflow at a time: a few slots serve one coordinator. */
+export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 4;
+
+/** Where the worker's workflow code comes from: given, prebuilt in dist, or bundled at start. */
+function workflowSource(
+  given: WorkerOptions['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  const codePath = prebuiltWorkflowBundlePath();
+  return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsEntryPath() };
+}
+
 /** A Temporal worker running the cascade workflows and activities against `api`. */
 export async function createCascadeWorker(options: CascadeWorkerOptions): Promise<Worker> {
   const activities = createActivities({
@@ -64,9 +107,10 @@ export async function createCascadeWorker(options: CascadeWorkerOptions): Promis
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: workflowsEntryPath() }),
+    ...workflowSource(options.workflowBundle),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions:
+      options.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
     ...(options.maxConcurrentActivityTaskExecutions !== undefined && {
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     }),
