@@ -201,6 +201,8 @@ export function buildAdminServer(options: AdminServerOptions): AdminServer {
     // Longer ids are refused before routing, shorter ones by their schema: 400 either way.
     routerOptions: { maxParamLength: ID_MAX_LENGTH },
     frameworkErrors: answerRoutingError,
+    // Nothing here is worth draining on stop: an open page or a kept-alive client must not hold it.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
