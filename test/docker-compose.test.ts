@@ -75,6 +75,7 @@ describe('docker-compose.yml', () => {
   it('documents in the README only variables the code reads', () => {
     const code = [
       'packages/cascade/src/config/service-config.ts',
+      'packages/cascade/src/config/change-windows.ts',
       'packages/cascade/src/webhook/webhook-config.ts',
       'packages/cascade/src/temporal/dev-server.ts',
       'packages/cascade/src/temporal/connection.ts',

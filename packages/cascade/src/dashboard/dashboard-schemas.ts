@@ -289,7 +289,7 @@ const byField = z
   .max(100, 'by must be at most 100 characters')
   .describe('Who acts: the name shown with the action (the token authorizes, the name labels)');
 
-export const freezeBodySchema = z.object({
+export const freezeBodySchema = z.strictObject({
   by: byField,
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   until: z.iso
@@ -298,9 +298,9 @@ export const freezeBodySchema = z.object({
     .describe('When the freeze lifts by itself (ISO 8601, in the future); absent: until unfreeze'),
 });
 
-export const unfreezeBodySchema = z.object({ by: byField });
+export const unfreezeBodySchema = z.strictObject({ by: byField });
 
-export const verdictBodySchema = z.object({
+export const verdictBodySchema = z.strictObject({
   by: byField,
   note: z.string().trim().max(500, 'note must be at most 500 characters').optional(),
 });
