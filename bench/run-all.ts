@@ -14,6 +14,7 @@ const names = [
   'dashboard',
   'cli',
   'connect',
+  'cutoff',
   'warm-start',
   'memory',
   'soak',

@@ -270,6 +270,8 @@ export interface ControlsView {
   windows?: Record<string, { open: boolean; next: WindowInterval | null }>;
   /** What identifies the change windows it keeps (null: none); absent from coordinators before windows. */
   windowsKey?: string | null;
+  /** What early cutoff counted (the estate view's); absent from coordinators before cutoff. */
+  cutoff?: CutoffCounts;
 }
 
 export type StackState = StackView['state'];

@@ -13,7 +13,7 @@ export { apiKeyIdentity };
  * prefix of the key id (and the key's name, which we do not know), so a prefix match is the
  * best evidence it offers; run ids stay the first test of "ours".
  */
-export function isApiKeyIdentity(triggeredBy: string | null, keyId: string): boolean {
+function isApiKeyIdentity(triggeredBy: string | null, keyId: string): boolean {
   if (triggeredBy === null) return false;
   if (triggeredBy === apiKeyIdentity(keyId)) return true;
   const short = /^api::([^:]+)::.+$/.exec(triggeredBy)?.[1];
@@ -21,7 +21,7 @@ export function isApiKeyIdentity(triggeredBy: string | null, keyId: string): boo
 }
 
 /** The key id of an `api::<key id>` identity, or null for any other form. */
-export const keyIdOf = (identity: string): string | null => /^api::([^:]+)$/.exec(identity)?.[1] ?? null;
+const keyIdOf = (identity: string): string | null => /^api::([^:]+)$/.exec(identity)?.[1] ?? null;
 
 /** Whether `triggeredBy` is `identity` (as configured), or the other form of the same API key. */
 export function isOwnIdentity(triggeredBy: string | null, identity: string): boolean {

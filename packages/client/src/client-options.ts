@@ -67,9 +67,9 @@ export interface ResolvedOptions {
   log: SpaceliftLogger;
 }
 
-export const ENV_BASE_URL = 'SPACELIFT_BASE_URL';
-export const ENV_KEY_ID = 'SPACELIFT_KEY_ID';
-export const ENV_KEY_SECRET = 'SPACELIFT_KEY_SECRET';
+const ENV_BASE_URL = 'SPACELIFT_BASE_URL';
+const ENV_KEY_ID = 'SPACELIFT_KEY_ID';
+const ENV_KEY_SECRET = 'SPACELIFT_KEY_SECRET';
 
 /** The GraphQL endpoint for an account URL: `/graphql` appended unless already there. */
 export function graphqlEndpoint(baseUrl: string): string {

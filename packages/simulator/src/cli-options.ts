@@ -121,7 +121,7 @@ function readSeed(file: string): unknown {
  * `ID:SECRET[:NAME]`: the id ends at the first colon; with another colon, the name starts
  * after the last one (so a secret holding a colon needs a name after it).
  */
-export function parseApiKeyFlag(flag: string): { id: string; secret: string; name?: string } {
+function parseApiKeyFlag(flag: string): { id: string; secret: string; name?: string } {
   const first = flag.indexOf(':');
   const last = flag.lastIndexOf(':');
   const id = flag.slice(0, first);

@@ -46,7 +46,7 @@ function triggeredBy(run: RunRecord): string {
 }
 
 /** A stack: its settings, labels, lock and runs (newest first). */
-export function stackPage(store: SpaceliftStore, stack: StackRecord): string {
+function stackPage(store: SpaceliftStore, stack: StackRecord): string {
   const runs = [...(store.runs.ofStack(stack.id) ?? [])].reverse();
   const labels = stack.labels.map((l) => `<li><code>${escapeHtml(l)}</code></li>`).join('');
   const lock = stack.lockedBy

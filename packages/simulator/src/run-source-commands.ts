@@ -34,7 +34,7 @@ export function pushRequest(stacks: string[], commitSha?: string, message?: stri
   };
 }
 
-export function uiRunRequest(stack: string, user: string, runType: string): SimulatorRequest {
+function uiRunRequest(stack: string, user: string, runType: string): SimulatorRequest {
   return {
     query: `mutation SimulatorUiRun($stack: ID!, $user: String!, $runType: RunType) {
   simulatorUiRun(stack: $stack, user: $user, runType: $runType) { ${RUN_FIELDS} }
@@ -44,7 +44,7 @@ export function uiRunRequest(stack: string, user: string, runType: string): Simu
   };
 }
 
-export function driftRunRequest(stack: string): SimulatorRequest {
+function driftRunRequest(stack: string): SimulatorRequest {
   return {
     query: `mutation SimulatorDriftRun($stack: ID!) { simulatorDriftRun(stack: $stack) { ${RUN_FIELDS} } }`,
     variables: { stack },
@@ -59,7 +59,7 @@ async function startRuns(baseUrl: string, request: SimulatorRequest): Promise<St
 }
 
 /** One line per run: stack, id, type, who, and its page. Pure. */
-export function describeRuns(baseUrl: string, runs: StartedRun[]): string {
+function describeRuns(baseUrl: string, runs: StartedRun[]): string {
   if (runs.length === 0) return 'no run started (disabled stacks ignore pushes)';
   return runs
     .map((run) => {

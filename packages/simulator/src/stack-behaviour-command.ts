@@ -23,7 +23,7 @@ export interface StackBehaviourAnswer {
 }
 
 /** The mutation's request; knobs left undefined keep their value. Pure. */
-export function stackBehaviourRequest(
+function stackBehaviourRequest(
   stack: string,
   knobs: { outcome?: RunOutcome; changesOutputs?: number },
 ): SimulatorRequest {
@@ -45,7 +45,7 @@ const OUTCOME_EFFECT: Record<RunOutcome, string> = {
 };
 
 /** One line: what the stack's next runs do. Pure. */
-export function describeStackBehaviour(b: StackBehaviourAnswer): string {
+function describeStackBehaviour(b: StackBehaviourAnswer): string {
   const outputs =
     b.outcome === 'FINISHED' || b.outcome === 'UNCONFIRMED'
       ? `, changing an output with probability ${b.changesOutputs}`
@@ -54,7 +54,7 @@ export function describeStackBehaviour(b: StackBehaviourAnswer): string {
 }
 
 /** `finished`, `no-changes`, `OUTPUTS_ONLY`... as a {@link RunOutcome}. */
-export function parseOutcome(value: string): RunOutcome {
+function parseOutcome(value: string): RunOutcome {
   const parsed = RunOutcomeSchema.safeParse(value.trim().toUpperCase().replaceAll('-', '_'));
   if (!parsed.success) {
     const names = RunOutcomeSchema.options.map((o) => o.toLowerCase().replaceAll('_', '-'));
@@ -64,7 +64,7 @@ export function parseOutcome(value: string): RunOutcome {
 }
 
 /** A probability from 0 to 1; `true` and `false` read as 1 and 0. */
-export function parseProbability(value: string): number {
+function parseProbability(value: string): number {
   const text = value.trim().toLowerCase();
   if (text === 'true' || text === 'false') return Number(text === 'true');
   const p = Number(text);

@@ -8,7 +8,7 @@ import type { StackWebhookRecord } from './spacelift/stack-webhooks.js';
 import { runStateWebhookPayload } from './webhook-payload.js';
 
 /** Redeliveries after a 5xx answer (or a failed connection), as Spacelift's "retry on failure". */
-export const MAX_WEBHOOK_RETRIES = 3;
+const MAX_WEBHOOK_RETRIES = 3;
 
 interface Delivery {
   body: string;

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 
 /** How often a running activity tells Temporal it is alive; its `heartbeatTimeout` is a few times this. */
-export const HEARTBEAT_INTERVAL_MS = 2_000;
+const HEARTBEAT_INTERVAL_MS = 2_000;
 
 /**
  * Runs `work` while heartbeating, so when a worker dies mid-call Temporal retries the

@@ -1,10 +1,10 @@
 /**
  * The coordinator's operator controls as Prometheus gauges on the admin side's `/metrics`:
  * pending approvals and the age of the oldest, whether the estate is frozen (and since when),
- * cascades paused by their failure budget.
+ * cascades paused by their failure budget; and what early cutoff counted.
  * Read from the coordinator's `controls` query, once per scrape.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ControlsView } from '../cascade-contract.js';
 
 export interface ControlMetricsOptions {
@@ -62,5 +62,37 @@ export function registerControlMetrics(registry: Registry, options: ControlMetri
   );
   gauge('cascade_frozen_seconds', 'How long the estate has been frozen (0: not frozen)', (c, at) =>
     c?.freeze ? Math.max(0, (at - c.freeze.since) / 1000) : 0,
+  );
+  gauge('cascade_cutoff_enabled', '1 while early cutoff is on (CASCADE_CUTOFF), else 0', (c) =>
+    c?.cutoff?.enabled ? 1 : 0,
+  );
+  // The coordinator keeps these counts (through continue-as-new); a scrape copies them. A new
+  // coordinator starts from 0, which Prometheus reads as a counter reset.
+  const counted = (name: string, help: string, value: (c: NonNullable<ControlsView['cutoff']>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const c = await controls();
+        if (c === undefined) return;
+        this.reset();
+        this.inc(c?.cutoff ? value(c.cutoff) : 0);
+      },
+    });
+  counted(
+    'cascade_cutoff_runs_avoided_total',
+    'Runs not made because the runs above them changed nothing (early cutoff)',
+    (c) => c.runsAvoided,
+  );
+  counted(
+    'cascade_cutoff_cut_off_total',
+    'FINISHED runs that changed nothing, so were not a change for their dependents',
+    (c) => c.cutOff,
+  );
+  counted(
+    'cascade_cutoff_outputs_reads_total',
+    'Outputs reads early cutoff made (one per FINISHED run of a stack with dependents)',
+    (c) => c.outputsReads,
   );
 }

@@ -1,7 +1,7 @@
 /** What the service says is wrong beyond "this receiver takes webhooks": `GET /api/status`. */
 import { z } from 'zod';
 
-export const problemPartSchema = z
+const problemPartSchema = z
   .enum(['spacelift', 'temporal', 'worker', 'account', 'webhooks', 'config'])
   .describe('The part of the service the problem is in');
 

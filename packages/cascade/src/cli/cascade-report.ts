@@ -4,7 +4,7 @@ import { STACK_STATES } from '../estate/estate-views.js';
 /** Exit codes of commands that follow a cascade (2 is reserved for usage errors). */
 export const EXIT_SUCCESS = 0;
 export const EXIT_CASCADE_FAILED = 1;
-export const EXIT_STACKS_FAILED_OR_BLOCKED = 3;
+const EXIT_STACKS_FAILED_OR_BLOCKED = 3;
 
 export type CascadeTally = Record<StackState, number> & { total: number };
 
@@ -32,7 +32,7 @@ export function exitCodeOf(view: CascadeView): number {
  * blocked by itself reads as its own state ("disabled in Spacelift: enable it, then …"), one
  * blocked from above says so ("blocked: upstream warehouse failed: …").
  */
-export const blockedWords = (stackId: string, s: { blockedBy: string; reason: string }): string =>
+const blockedWords = (stackId: string, s: { blockedBy: string; reason: string }): string =>
   s.blockedBy === stackId ? s.reason : `blocked: ${s.reason}`;
 
 /** One line for a stack, e.g. `database: finished (run 01H...) https://...`. */

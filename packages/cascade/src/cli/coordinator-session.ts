@@ -6,7 +6,7 @@ import { connectTemporalClient, temporalConnectOptions } from '../temporal/conne
 import { Coordinator } from '../temporal/coordinator.js';
 
 /** How long a command waits for Temporal to answer before it says it cannot reach it. */
-export const TEMPORAL_CONNECT_TIMEOUT_MS = 2_000;
+const TEMPORAL_CONNECT_TIMEOUT_MS = 2_000;
 
 /** Where a command's Temporal address came from, so an unreachable one is explained in those terms. */
 export type TemporalAddressSource =

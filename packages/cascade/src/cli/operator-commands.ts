@@ -10,7 +10,7 @@ import { EXIT_SUCCESS } from './cascade-report.js';
 import { print, type Output } from './output.js';
 
 /** Who acts: `--as <name>`, else the OS user. */
-export function actor(as: string | undefined): string {
+function actor(as: string | undefined): string {
   const named = as?.trim();
   if (named) return named;
   try {
@@ -121,7 +121,7 @@ export function controlsLines(controls: ControlsView | null, now = Date.now()): 
 }
 
 /** e.g. "frozen since 14:02 by alice: incident 4711; until 16:00" (local time; the date when not today). */
-export function freezeLine(freeze: FreezeView, now = Date.now()): string {
+function freezeLine(freeze: FreezeView, now = Date.now()): string {
   return (
     `frozen since ${clockTime(freeze.since, now)} by ${freeze.by}` +
     (freeze.reason ? `: ${freeze.reason}` : '') +
@@ -130,7 +130,7 @@ export function freezeLine(freeze: FreezeView, now = Date.now()): string {
 }
 
 /** HH:MM in local time, with the date in front when it is not today. */
-export function clockTime(ms: number, now = Date.now()): string {
+function clockTime(ms: number, now = Date.now()): string {
   const at = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;

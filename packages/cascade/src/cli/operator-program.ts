@@ -87,7 +87,7 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
  * `--until`: a time of day (`16:00`, the next one, local time), a duration from now (`90m`,
  * `2h`, `1d`) or an ISO 8601 time (`2026-05-04T16:00+02:00`). Throws a usage message otherwise.
  */
-export function parseUntil(text: string, now = Date.now()): number {
+function parseUntil(text: string, now = Date.now()): number {
   const value = text.trim();
   const clock = /^(\d{1,2}):(\d{2})$/.exec(value);
   if (clock) {

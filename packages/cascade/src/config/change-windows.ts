@@ -14,7 +14,7 @@ const MINUTES_PER_DAY = 24 * 60;
 const DAY_MS = 86_400_000;
 
 /** The window name of a `CASCADE_CHANGE_WINDOWS_<NAME>` variable (lower case, `_` as `-`), or null. */
-export function windowNameOf(variable: string): string | null {
+function windowNameOf(variable: string): string | null {
   const match = /^CASCADE_CHANGE_WINDOWS_([A-Z0-9_]+)$/.exec(variable);
   return match ? match[1]!.toLowerCase().replace(/_/g, '-') : null;
 }

@@ -156,10 +156,7 @@ export async function connectCommand(
  * Sends the receiver a signed event it acknowledges and ignores, as Spacelift would, and says in
  * words why it did not answer 202 (DNS, TLS, refused, wrong secret, wrong path).
  */
-export async function checkReceiver(
-  endpoint: string,
-  secret: string,
-): Promise<{ ok: boolean; message: string }> {
+async function checkReceiver(endpoint: string, secret: string): Promise<{ ok: boolean; message: string }> {
   const body = JSON.stringify({
     event_type: 'spacelift_cascade_connect_check',
     event_source: 'spacelift-cascade',

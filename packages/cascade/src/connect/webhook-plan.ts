@@ -7,7 +7,7 @@ import type { DependencyGraph } from '../graph/index.js';
  * the secret (never the secret): Spacelift does not return a webhook's secret, so this is how
  * `connect` tells a webhook signed with an old secret from one that is in place.
  */
-export const MANAGED_PARAM = 'spacelift-cascade';
+const MANAGED_PARAM = 'spacelift-cascade';
 
 /** A short one-way fingerprint of the webhook secret. */
 export const secretFingerprint = (secret: string): string =>

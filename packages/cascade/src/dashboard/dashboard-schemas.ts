@@ -48,7 +48,7 @@ const stackViewVariants = [
   }),
 ] as const;
 
-export const stackViewSchema = z
+const stackViewSchema = z
   .discriminatedUnion('state', stackViewVariants)
   .describe("A stack's state in the cascade model");
 
@@ -69,7 +69,7 @@ const cascadeLinks = {
   merged: z.array(z.string()).describe('Cascades merged into this one (a change reached both)'),
 };
 
-export const problemSchema = z.object({
+const problemSchema = z.object({
   kind: z.enum(['unknown-dependency', 'cycle', 'labels-and-native']),
   stackIds: z.array(z.string()),
   message: z.string(),
@@ -85,7 +85,7 @@ const estateStackSchema = z.object({
   view: stackViewSchema,
 });
 
-export const freezeSchema = z
+const freezeSchema = z
   .object({
     since: z.number().describe('Unix ms'),
     by: z.string().describe('Who froze it'),
@@ -148,7 +148,7 @@ export const estateStatesSchema = z.object({
   freeze: freezeSchema.nullable(),
 });
 
-export const stackRunSchema = z.object({
+const stackRunSchema = z.object({
   id: z.string(),
   state: z.string(),
   type: z.string().nullable(),
@@ -160,7 +160,7 @@ export const stackRunSchema = z.object({
   url: z.string(),
 });
 
-export const planSchema = z.object({
+const planSchema = z.object({
   root: z.string(),
   waves: z.array(z.array(z.string())).describe('Stacks a finished run of root would trigger, in order'),
   cycles: z.array(z.array(z.string())),
@@ -206,7 +206,7 @@ const pauseSchema = z
   })
   .describe('The cascade paused itself: its failure budget (CASCADE_MAX_FAILURES) is spent');
 
-export const cascadeDetailSchema = z.object({
+const cascadeDetailSchema = z.object({
   id: z.string(),
   phase: cascadePhaseSchema,
   ...cascadeLinks,
@@ -236,7 +236,7 @@ export const cascadeViewSchema = cascadeDetailSchema.extend({
     .describe("Unix ms each ended run of the cascade reached its terminal state (Spacelift's run history)"),
 });
 
-export const cascadeSummarySchema = z.object({
+const cascadeSummarySchema = z.object({
   id: z.string(),
   phase: cascadePhaseSchema,
   ...cascadeLinks,

@@ -15,7 +15,7 @@
 import type { RunDelta } from '../cascade-contract.js';
 
 /** A dependent with this label runs on any FINISHED run of its upstreams (Spacelift's "trigger always"). */
-export const CASCADE_ALWAYS_LABEL = 'cascade:always';
+const CASCADE_ALWAYS_LABEL = 'cascade:always';
 
 /** Whether a stack's labels ask for a run on every FINISHED run of its upstreams. */
 export const alwaysCascades = (labels: readonly string[]): boolean =>

@@ -763,6 +763,7 @@ export class EstateModel {
       pauses,
       ...(this.options.changeWindows && { windows: this.controls.windowStates(this.clock) }),
       windowsKey: this.options.changeWindows ? windowsKey(this.options.changeWindows) : null,
+      cutoff: this.cutoff.view(),
     };
   }
 

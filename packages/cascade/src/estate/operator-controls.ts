@@ -22,7 +22,7 @@ export interface CarriedControls {
 }
 
 /** The variable of the windows a stack labelled `cascade:window:<name>` follows. */
-export const namedWindowsVariable = (name: string): string =>
+const namedWindowsVariable = (name: string): string =>
   `CASCADE_CHANGE_WINDOWS_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 /** What identifies a configuration of change windows: a schedule computed for another is stale. */

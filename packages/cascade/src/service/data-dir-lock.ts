@@ -127,7 +127,7 @@ export async function acquirePidLock(
 }
 
 /** The live process holding the lock `file`, or null when nobody does (no file, or a stale one). */
-export async function liveLockOwner(file: string, options: PidLockOptions = {}): Promise<LockOwner | null> {
+async function liveLockOwner(file: string, options: PidLockOptions = {}): Promise<LockOwner | null> {
   const found = await readLock(file, options.writeGraceMs ?? 500);
   return found?.owner && (await isLive(file, found.owner, options)) ? found.owner : null;
 }

@@ -42,10 +42,7 @@ export function isCascadeCommand(argv: readonly string[]): boolean {
 }
 
 /** Inodes of the sockets listening on `port` (any address, IPv4 or IPv6); null if unreadable. */
-export async function listeningSocketInodes(
-  port: number,
-  options: ProcOptions = {},
-): Promise<Set<string> | null> {
+async function listeningSocketInodes(port: number, options: ProcOptions = {}): Promise<Set<string> | null> {
   const root = options.procRoot ?? '/proc';
   const inodes = new Set<string>();
   let readAny = false;
@@ -66,7 +63,7 @@ export async function listeningSocketInodes(
 }
 
 /** Pids whose open file descriptors include one of `inodes` (only processes we may inspect). */
-export async function pidsHoldingSockets(inodes: Set<string>, options: ProcOptions = {}): Promise<number[]> {
+async function pidsHoldingSockets(inodes: Set<string>, options: ProcOptions = {}): Promise<number[]> {
   const root = options.procRoot ?? '/proc';
   if (inodes.size === 0) return [];
   const entries = await readdir(root).catch(() => [] as string[]);
@@ -87,7 +84,7 @@ export async function pidsHoldingSockets(inodes: Set<string>, options: ProcOptio
 }
 
 /** A process's arguments; null when it is gone or hidden. */
-export async function commandLineOf(pid: number, options: ProcOptions = {}): Promise<string[] | null> {
+async function commandLineOf(pid: number, options: ProcOptions = {}): Promise<string[] | null> {
   const raw = await readFile(`${options.procRoot ?? '/proc'}/${pid}/cmdline`, 'utf8').catch(() => null);
   if (raw === null || raw === '') return null;
   return raw.split('\0').filter((arg) => arg !== '');
@@ -106,7 +103,7 @@ async function statFieldsOf(pid: number, options: ProcOptions): Promise<string[]
 }
 
 /** A process's parent pid; null when it is gone, hidden or has none. */
-export async function parentPidOf(pid: number, options: ProcOptions = {}): Promise<number | null> {
+async function parentPidOf(pid: number, options: ProcOptions = {}): Promise<number | null> {
   const ppid = Number((await statFieldsOf(pid, options))?.[1]);
   return Number.isInteger(ppid) && ppid > 0 ? ppid : null;
 }
@@ -126,7 +123,7 @@ export async function startTimeOf(pid: number, options: ProcOptions = {}): Promi
 }
 
 /** `pid` followed by its parent, grandparent, ... as far as /proc tells. */
-export async function lineageOf(pid: number, options: ProcOptions = {}): Promise<number[]> {
+async function lineageOf(pid: number, options: ProcOptions = {}): Promise<number[]> {
   const lineage = [pid];
   for (let i = 0; i < MAX_ANCESTORS; i++) {
     const parent = await parentPidOf(lineage[lineage.length - 1]!, options);

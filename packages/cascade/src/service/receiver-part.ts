@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CoordinatorRef } from '../coordinator-contract.js';
 import type { WebhookConfig } from '../webhook/webhook-config.js';
 import { TemporalCascadeGateway } from '../temporal/cascade-gateway.js';
+import { freePort } from '../temporal/dev-server.js';
 import { AccountGuard } from '../webhook/account-guard.js';
 import type { CascadePort } from '../webhook/cascade-port.js';
 import { DeliverySpool } from '../webhook/delivery-spool.js';
@@ -16,6 +18,8 @@ import type { TemporalPart } from './temporal-part.js';
 export interface ReceiverPart {
   /** Where it listens, e.g. `http://0.0.0.0:8000`. */
   url: string;
+  /** Banner lines. */
+  lines: string[];
   gateway: CascadePort;
   metrics: WebhookMetrics;
   /** Resolves when the listener has closed. */
@@ -31,6 +35,26 @@ export interface ReceiverSettings {
   /** `triggeredBy` of the cascade's own runs, when known. */
   ownIdentity: string | null;
   dataDir: string;
+}
+
+/**
+ * The receiver's settings: the configured ones, or in the demo a generated secret (the simulator
+ * signs with it) and a port known before the simulator starts, as it delivers there.
+ */
+export async function receiverWebhook(webhook: WebhookConfig, demo: boolean): Promise<WebhookConfig> {
+  if (!demo) return webhook;
+  return {
+    ...webhook,
+    secrets: [randomBytes(24).toString('hex')],
+    allowUnsigned: false,
+    port: webhook.port || (await freePort()),
+  };
+}
+
+/** Where this host reaches the receiver's webhook route. */
+export function localWebhookUrl(webhook: WebhookConfig): string {
+  const host = ['0.0.0.0', '::'].includes(webhook.host) ? '127.0.0.1' : webhook.host;
+  return `http://${host}:${webhook.port}/webhook`;
 }
 
 /**
@@ -81,6 +105,7 @@ export async function startReceiverPart(
     const url = await listenWebhookServer(app, { port: webhook.port, host: webhook.host });
     return {
       url,
+      lines: [`Webhook:            ${url}/webhook`, `Health:             ${url}/healthz, ${url}/readyz`],
       closed: new Promise((resolveClosed) => app.server.once('close', () => resolveClosed())),
       gateway,
       metrics,

@@ -26,7 +26,7 @@ export interface SupervisorLog {
 }
 
 /** Defaults, documented in the README. */
-export const SUPERVISOR_DEFAULTS = {
+const SUPERVISOR_DEFAULTS = {
   maxRestarts: 5,
   stableMs: 30_000,
   initialBackoffMs: 500,

@@ -11,8 +11,8 @@ export interface TemporalPart {
   settings: TemporalConnectionConfig & { address: string };
   /** The process's one client connection (lazy: it connects once the server answers). */
   connection: Connection;
-  /** The Web UI of the embedded server; null for a server the operator runs. */
-  uiUrl: string | null;
+  /** Banner lines: the server, and the embedded server's Web UI. */
+  lines: string[];
   /** The embedded server's supervisor; null for a server the operator runs. */
   supervisor: Supervisor<DevServer> | null;
   /** Calls `listener` each time the embedded server is up again after a restart. */
@@ -21,6 +21,9 @@ export interface TemporalPart {
   started: Promise<void>;
   stop(): Promise<void>;
 }
+
+const banner = (settings: { address: string; namespace: string }) =>
+  `Temporal:           ${settings.address} (namespace ${settings.namespace})`;
 
 /**
  * Starts the embedded dev server under a supervisor (unless TEMPORAL_ADDRESS names a server),
@@ -37,7 +40,7 @@ export async function startTemporalPart(
     return {
       settings,
       connection,
-      uiUrl: null,
+      lines: [banner(settings)],
       supervisor: null,
       onRestarted: () => undefined,
       started: Promise.resolve(),
@@ -67,7 +70,7 @@ export async function startTemporalPart(
   return {
     settings,
     connection,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
+    lines: [banner(settings), `Temporal Web UI:    http://127.0.0.1:${uiPort}`],
     supervisor,
     onRestarted: (listener) => restartListeners.push(listener),
     started,

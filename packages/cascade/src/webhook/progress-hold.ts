@@ -1,5 +1,5 @@
 /** How long the later progress of one of our own runs may wait for the run's next delivery. */
-export const PROGRESS_HOLD_MS = 1_000;
+const PROGRESS_HOLD_MS = 1_000;
 
 interface Held {
   version: number;

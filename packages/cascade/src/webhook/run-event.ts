@@ -23,7 +23,7 @@ const runDeltaSchema = z
   .describe("What the run's plan added, changed and deleted; its stack's resource total is ignored");
 
 /** Spacelift's default run state change payload (a webhook fires on every state change). */
-export const runWebhookPayloadSchema = z
+const runWebhookPayloadSchema = z
   .object({
     account: z.string().nullish(),
     state: z.string().min(1).describe('Run state, e.g. QUEUED, APPLYING, FINISHED, FAILED'),
@@ -57,7 +57,7 @@ export const runWebhookPayloadSchema = z
  * The notification-policy input (`run_updated`, snake_case, nanosecond timestamps) that users
  * forward as a custom webhook payload; it has no state version.
  */
-export const notificationPolicyPayloadSchema = z
+const notificationPolicyPayloadSchema = z
   .object({
     account: z.object({ name: z.string().nullish() }).nullish(),
     run_updated: z.object({
@@ -83,7 +83,7 @@ export const notificationPolicyPayloadSchema = z
   .describe('Notification-policy run_updated input forwarded as a custom payload');
 
 /** An internal-error notification: acknowledged, never acted on. */
-export const internalErrorPayloadSchema = z
+const internalErrorPayloadSchema = z
   .object({
     title: z.string(),
     error: z.string(),
@@ -100,7 +100,7 @@ export type WebhookEvent =
   | { kind: 'other-event'; eventType: string };
 
 /** The `event_type` of run state deliveries; other event types are acknowledged and ignored. */
-export const RUN_STATE_EVENT_TYPE = 'run_state_changed_event';
+const RUN_STATE_EVENT_TYPE = 'run_state_changed_event';
 
 /** One failing field: a dotted path (`run.id`, `stack.labels[2]`, `(root)`) and what is wrong. */
 export interface PayloadIssue {
@@ -196,7 +196,7 @@ function fromInternalError(p: z.output<typeof internalErrorPayloadSchema>): Webh
 }
 
 /** Any delivery whose `event_type` is not a run state change. */
-export const otherEventPayloadSchema = z
+const otherEventPayloadSchema = z
   .object({ event_type: z.string().min(1) })
   .describe('Another Spacelift event type: acknowledged, never acted on');
 

@@ -1,28 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { SpaceliftApi } from 'spacelift-client';
-import { createActivities } from '../activities/create-activities.js';
-import type { ManagedWebhooks } from '../activities/reconcile-estate.js';
-import type { EstateCatalog } from '../service/estate-catalog.js';
-import type { CascadeLogger } from '../activities/cascade-logger.js';
+import { createActivities, type CascadeActivityDeps } from '../activities/create-activities.js';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../constants.js';
 
-export interface CascadeWorkerOptions {
+/** The worker's options: its connection and queue, the activities' dependencies, its sizes. */
+export interface CascadeWorkerOptions extends CascadeActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   /** Default `spacelift-task-queue`. */
   taskQueue?: string;
-  api: SpaceliftApi;
-  /** `triggeredBy` of runs this API key triggers; see `createActivities`. */
-  identity?: string;
-  log?: CascadeLogger;
-  /** Where each reconciliation pass leaves the estate it read (the dashboard of this process draws it). */
-  catalog?: EstateCatalog | null;
-  /** CASCADE_MANAGE_WEBHOOKS: where reconciliation passes point the stacks' webhooks. */
-  webhooks?: ManagedWebhooks | null;
-  /** The Spacelift account `api` reaches; the worker refuses to act for another account's coordinator. */
-  account?: string | null;
   /**
    * A bundle from `bundleWorkflowCode` (tests, benches); else the one `npm run build` wrote into
    * dist (see {@link prebuiltWorkflowBundlePath}); else the workflows are bundled at start.
@@ -94,14 +81,7 @@ function workflowSource(
 
 /** A Temporal worker running the cascade workflows and activities against `api`. */
 export async function createCascadeWorker(options: CascadeWorkerOptions): Promise<Worker> {
-  const activities = createActivities({
-    api: options.api,
-    identity: options.identity,
-    log: options.log,
-    account: options.account,
-    webhooks: options.webhooks,
-    catalog: options.catalog,
-  });
+  const activities = createActivities(options);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,

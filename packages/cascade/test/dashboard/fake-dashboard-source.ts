@@ -154,7 +154,12 @@ export class FakeDashboardSource implements DashboardSource {
     this.check();
     return Promise.resolve(
       this.estateView
-        ? { freeze: this.estateView.freeze, approvals: this.pendingApprovals, pauses: this.pauses }
+        ? {
+            freeze: this.estateView.freeze,
+            approvals: this.pendingApprovals,
+            pauses: this.pauses,
+            ...(this.estateView.cutoff && { cutoff: this.estateView.cutoff }),
+          }
         : null,
     );
   }

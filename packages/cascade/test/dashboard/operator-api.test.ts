@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { buildAdminServer } from '../../src/admin/admin-server.js';
+import { registerControlMetrics } from '../../src/admin/control-metrics.js';
+import type { CutoffCounts } from '../../src/cascade-contract.js';
 import { FakeDashboardSource } from './fake-dashboard-source.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
@@ -152,6 +155,44 @@ describe('/metrics: the operator controls', () => {
     expect(age).toBeLessThan(180);
     expect(body).toMatch(/^cascade_frozen 1$/m);
     expect(body).toContain('# TYPE cascade_frozen_seconds gauge');
+  });
+
+  it('exports what early cutoff counted as counters, copied from the coordinator at each scrape', async () => {
+    const { app, source } = build();
+    const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics', headers: bearer })).body;
+    source.estateView!.cutoff = { enabled: true, outputsReads: 12, cutOff: 5, runsAvoided: 31 };
+    const body = await scrape();
+    expect(body).toContain('# TYPE cascade_cutoff_runs_avoided_total counter');
+    expect(body).toMatch(/^cascade_cutoff_runs_avoided_total 31$/m);
+    expect(body).toMatch(/^cascade_cutoff_cut_off_total 5$/m);
+    expect(body).toMatch(/^cascade_cutoff_outputs_reads_total 12$/m);
+    expect(body).toMatch(/^cascade_cutoff_enabled 1$/m);
+  });
+
+  it('copies the coordinator’s totals at each scrape (not a sum of scrapes), and keeps them when a read fails', async () => {
+    let at = 0;
+    let cutoff: CutoffCounts | undefined = { enabled: true, outputsReads: 12, cutOff: 5, runsAvoided: 31 };
+    const errors: unknown[] = [];
+    const registry = new Registry();
+    registerControlMetrics(registry, {
+      read: () =>
+        cutoff
+          ? Promise.resolve({ freeze: null, approvals: [], cutoff })
+          : Promise.reject(new Error('coordinator unreachable')),
+      onError: (err) => errors.push(err),
+      now: () => at,
+    });
+    const avoided = async () =>
+      (await registry.getSingleMetricAsString('cascade_cutoff_runs_avoided_total')).split('\n').at(-1);
+    expect(await avoided()).toBe('cascade_cutoff_runs_avoided_total 31');
+    expect(await avoided()).toBe('cascade_cutoff_runs_avoided_total 31');
+    cutoff = { enabled: true, outputsReads: 14, cutOff: 6, runsAvoided: 33 };
+    at += 1_001; // one controls read serves a second of scrapes
+    expect(await avoided()).toBe('cascade_cutoff_runs_avoided_total 33');
+    cutoff = undefined;
+    at += 1_001;
+    expect(await avoided()).toBe('cascade_cutoff_runs_avoided_total 33');
+    expect(errors).toHaveLength(1);
   });
 });
 

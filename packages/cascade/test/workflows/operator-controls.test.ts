@@ -56,6 +56,7 @@ describe('freeze (real Temporal dev server)', () => {
         approvals: [],
         pauses: [],
         windowsKey: null,
+        cutoff: { enabled: true, outputsReads: expect.any(Number), cutOff: 0, runsAvoided: 0 },
       });
       const held = await rig.coordinator.cascade(first.id);
       expect(held).toMatchObject({ phase: 'held', heldOn: ['the estate is frozen by alice: incident 4711'] });

@@ -25,7 +25,7 @@ export interface Connection<T> {
 /** How to read a searchable field of a record: strings (a label list gives several) or a boolean. */
 export type FieldReader<T> = (record: T, field: string) => readonly string[] | boolean | undefined;
 
-export const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 50;
 
 const toCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
 const fromCursor = (cursor: string): string => Buffer.from(cursor, 'base64url').toString('utf8');

@@ -86,7 +86,7 @@ export const SeedStackSchema = z
     message: 'OUTPUTS_ONLY changes an output: give the stack outputs',
   });
 
-export const SeedConfigElementSchema = z.strictObject({
+const SeedConfigElementSchema = z.strictObject({
   id: z.string().min(1),
   value: z.string(),
   type: z.enum(['ENVIRONMENT_VARIABLE', 'FILE_MOUNT']).default('ENVIRONMENT_VARIABLE'),
@@ -94,7 +94,7 @@ export const SeedConfigElementSchema = z.strictObject({
   description: z.string().nullable().default(null),
 });
 
-export const SeedContextSchema = z.strictObject({
+const SeedContextSchema = z.strictObject({
   id: z.string().min(1).optional(),
   name: z.string().min(1),
   description: z.string().nullable().default(null),
@@ -103,7 +103,7 @@ export const SeedContextSchema = z.strictObject({
   config: z.array(SeedConfigElementSchema).default([]),
 });
 
-export const SeedBlueprintInputSchema = z.strictObject({
+const SeedBlueprintInputSchema = z.strictObject({
   id: z.string().min(1),
   name: z.string().min(1).optional(),
   type: z.string().default('short_text'),

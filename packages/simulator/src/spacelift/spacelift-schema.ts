@@ -38,7 +38,7 @@ export interface SpaceliftResolverContext {
 }
 
 /** Spacelift's API (the client's `schema.graphql`) plus the simulator-only mutations. */
-export function readSchemaSource(): string {
+function readSchemaSource(): string {
   const clientSchema = createRequire(import.meta.url).resolve('spacelift-client/schema.graphql');
   // The same relative path works from src/spacelift and dist/spacelift.
   const extension = new URL('../../simulator-extension.graphql', import.meta.url);
