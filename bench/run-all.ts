@@ -12,6 +12,7 @@ const names = [
   'cascade',
   'cluster',
   'dashboard',
+  'dashboard-calls',
   'cli',
   'connect',
   'cutoff',

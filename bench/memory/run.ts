@@ -27,7 +27,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { seededRandom } from 'spacelift-simulator';
 import { pushRequest } from '../../packages/simulator/src/run-source-commands.js';
 import { sendSimulatorRequest } from '../../packages/simulator/src/simulator-requests.js';
 import { ENDED_PHASES, type CascadeSummary } from '../../packages/cascade/src/cascade-contract.js';
@@ -37,9 +36,8 @@ import {
   quietServicePorts,
   track,
 } from '../../packages/cascade/test/cli/cli-process.js';
-import { generateStacks } from '../cascade/graph-shapes.js';
+import { estateWithPush } from '../estate-with-push.js';
 import { percentile, round } from '../percentiles.js';
-import { soakEstate } from '../soak/soak.js';
 
 const STACKS = Number(process.env.BENCH_MEMORY_STACKS ?? 306);
 const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
@@ -91,16 +89,6 @@ import { threadId } from 'node:worker_threads';
 const file = process.env.BENCH_MEMORY_PROBE_FILE;
 if (file) setInterval(() => appendFileSync(file, JSON.stringify({ thread: threadId, at: Date.now(), ...process.memoryUsage() }) + '\\n'), 1000).unref();
 `;
-
-/** The estate and the stack whose change is pushed (about 80 stacks downstream of it). */
-function estate(stacks: number): { stacks: Array<{ id: string; labels: string[] }>; push: string } {
-  if (stacks === 306) return { stacks: soakEstate(seededRandom(1)), push: 'l0-s0' };
-  const generated = generateStacks('layered-diamonds', stacks - 1);
-  // Twelve layers above the bottom, as deep as the soak's estate: its closure grows by two a layer.
-  const width = Math.max(2, Math.round(Math.sqrt(stacks - 1)));
-  const layers = Math.ceil((stacks - 1) / width);
-  return { stacks: generated, push: `s${Math.max(0, layers - 12) * width}` };
-}
 
 async function readStatus(pid: number): Promise<Omit<Sample, 'at'> | null> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
@@ -262,7 +250,7 @@ function summarize(runs: RunResult[]) {
   );
 }
 
-const { stacks, push } = estate(STACKS);
+const { stacks, push } = estateWithPush(STACKS);
 const work = await mkdtemp(join(tmpdir(), 'cascade-memory-seed-'));
 const seedFile = join(work, 'seed.json');
 await writeFile(seedFile, JSON.stringify({ stacks }));

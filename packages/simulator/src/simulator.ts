@@ -90,6 +90,12 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       res.end(html ?? '<!doctype html><title>Not found</title><p>No such stack or run.</p>\n');
       return;
     }
+    // Simulator-only (Spacelift has no such page): the counters, for a benchmark in another process.
+    if (req.method === 'GET' && path === '/simulator/stats') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(stats));
+      return;
+    }
     // yoga is a request listener returning a promise; node:http ignores the return value.
     if (config.latencyMs > 0) setTimeout(() => void yoga(req, res), config.latencyMs);
     else void yoga(req, res);
