@@ -1,7 +1,9 @@
 /**
  * `node --conditions=source --import tsx bench/soak/run.ts`: the randomized fault soak (see
  * soak.ts). SOAK_SECONDS (default 600), SOAK_SEED (default: random, printed so a failure
- * replays exactly), SOAK_MAX_OUTAGE_SECONDS (default 60). Writes bench/results/soak.json.
+ * replays exactly), SOAK_MAX_OUTAGE_SECONDS (default 60), SOAK_LAST_FAULT (a fault kind injected
+ * once more after the last push), SOAK_BUILT=1 (the built bin, after `npm run build`, instead of
+ * the source through tsx). Writes bench/results/soak.json, or soak-<SOAK_RESULT_NAME>.json.
  * Its baseline: the same estate and schedule's start, the service's memory and handles at the
  * start of each process lifetime against their end.
  */
@@ -31,11 +33,17 @@ try {
     maxOutageMs,
     dataDir,
     lastFault: lastFaultOf(process.env.SOAK_LAST_FAULT),
+    built: process.env.SOAK_BUILT === '1',
     log: (l) => console.log(l),
   });
   const out = fileURLToPath(new URL('../results/', import.meta.url));
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'soak.json'), `${JSON.stringify({ benchmark: 'soak', report }, null, 2)}\n`);
+  const name = process.env.SOAK_RESULT_NAME ? `soak-${process.env.SOAK_RESULT_NAME}` : 'soak';
+  const built = process.env.SOAK_BUILT === '1';
+  await writeFile(
+    join(out, `${name}.json`),
+    `${JSON.stringify({ benchmark: 'soak', service: built ? 'built bin' : 'source (tsx)', report }, null, 2)}\n`,
+  );
   console.log(
     `changes ${report.changes}, runs ${report.runs} (${report.ownRuns} by the cascade), pushes ${report.pushes}, ` +
       `faults ${JSON.stringify(report.faults)}; duplicates ${report.duplicates} (reruns after runs it could not know yet: ${report.rerunsAfterUnknowableRuns}), lost ${report.lost.length}, ` +

@@ -21,6 +21,8 @@ import { checkOverlappingChanges, type OracleReport, type OracleRun } from '../c
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../packages/cascade/src/cli.ts', import.meta.url));
+/** The built bin (`npm run build`), as a deployment runs it: its workflows come bundled. */
+const BUILT_CLI = fileURLToPath(new URL('../../packages/cascade/dist/cli.js', import.meta.url));
 const SECRET = 'soak-webhook-secret';
 const KEY = { id: 'soak-key', secret: 'soak-key-secret-not-a-real-one' };
 /** The reconciliation period the service runs with here (and the knowable-lead bound below). */
@@ -60,6 +62,8 @@ export interface SoakOptions {
    * it alone (pushes otherwise go on to the end of the run, past the last fault).
    */
   lastFault?: FaultKind;
+  /** Run the built bin instead of the source through tsx (whose start bundles the workflows). */
+  built?: boolean;
   log?: (line: string) => void;
 }
 
@@ -172,13 +176,16 @@ class ServiceProcess {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly logFile: string,
+    private readonly built: boolean,
   ) {}
 
   async start(): Promise<void> {
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', CLI, 'start', '--no-demo'],
+      this.built
+        ? [BUILT_CLI, 'start', '--no-demo']
+        : ['--conditions=source', '--import', 'tsx', CLI, 'start', '--no-demo'],
       {
         cwd: REPO,
         env: this.env,
@@ -300,6 +307,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       LOG_LEVEL: 'info',
     },
     `${options.dataDir}/service.log`,
+    options.built ?? false,
   );
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const samples: ProcessSample[] = [];
