@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Client } from '@temporalio/client';
 import { pino, type Logger } from 'pino';
 import { adminExposureProblem } from '../admin/admin-exposure.js';
 import { ConfigError } from '../config/config-error.js';
@@ -100,7 +99,7 @@ export async function startService(
     let receiver: ReceiverPart | null = null;
     let worker: WorkerPart | null = null;
     const problems = serviceProblems({
-      temporal: { ...temporal.settings, connection: temporal.connection, gateway: null },
+      temporal: { address: temporal.settings.address, client: temporal.client, gateway: null },
       coordinator: ref,
       spacelift: {
         api: spacelift.api,
@@ -167,8 +166,7 @@ function coordinatorOf(config: ServiceConfig, temporal: TemporalPart, spacelift:
     account: spacelift.account,
     options: { ...named.options, runUrlBase: spacelift.runUrlBase },
   };
-  const client = new Client({ connection: temporal.connection, namespace: temporal.settings.namespace });
-  return { coordinator: new Coordinator(client, ref), ref };
+  return { coordinator: new Coordinator(temporal.client, ref), ref };
 }
 
 /** Off the start path: the native-dependency check (reading a large estate takes a while), the demo's cascade. */

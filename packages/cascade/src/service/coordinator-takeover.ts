@@ -1,4 +1,4 @@
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { SpaceliftApi } from 'spacelift-client';
 import { DEFAULT_ESTATE_ID } from '../constants.js';
@@ -22,8 +22,7 @@ export async function takeOverPreAccountCoordinator(
   log: Logger,
 ): Promise<string | null> {
   if (coordinator.ref.estateId === DEFAULT_ESTATE_ID) return null;
-  const client = new Client({ connection: temporal.connection, namespace: temporal.settings.namespace });
-  const old = client.workflow.getHandle(DEFAULT_ESTATE_ID);
+  const old = temporal.client.workflow.getHandle(DEFAULT_ESTATE_ID);
   let taskQueue: string;
   try {
     const description = await old.describe();
@@ -56,7 +55,7 @@ export async function takeOverPreAccountCoordinator(
     });
     // A delivery may have started the new coordinator already (no worker had run it): it holds
     // nothing yet, and what it was told the next reconciliation pass finds again.
-    await client.workflow
+    await temporal.client.workflow
       .getHandle(coordinator.ref.estateId)
       .terminate(`replaced by the state handed over from ${DEFAULT_ESTATE_ID}`)
       .catch((err: unknown) => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CoordinatorRef } from '../coordinator-contract.js';
 import type { WebhookConfig } from '../webhook/webhook-config.js';
@@ -67,7 +66,6 @@ export async function startReceiverPart(
   log: Logger,
 ): Promise<ReceiverPart> {
   const { webhook, coordinator } = settings;
-  const client = new Client({ connection: temporal.connection, namespace: temporal.settings.namespace });
   const direct = new TemporalCascadeGateway({
     connection: temporal.connection,
     namespace: temporal.settings.namespace,
@@ -82,7 +80,7 @@ export async function startReceiverPart(
           log: log.child({ component: 'spool' }),
         })
       : null;
-  const gateway = new AccountGuard(spool ?? supervised, client, coordinator.account);
+  const gateway = new AccountGuard(spool ?? supervised, temporal.client, coordinator.account);
   const metrics = new WebhookMetrics();
   const app = buildWebhookServer({
     gateway,

@@ -1,4 +1,4 @@
-import { Client, type Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { SpaceliftAuthError, type SpaceliftApi } from 'spacelift-client';
 import {
@@ -17,7 +17,8 @@ const SPACELIFT_CHECK_MS = 60_000;
 const CHECK_TIMEOUT_MS = 2_000;
 
 export interface ProblemChecks {
-  temporal: { address: string; connection: Connection; namespace: string; gateway: CascadePort | null };
+  /** The process's Temporal client (its connection and namespace are the ones checked). */
+  temporal: { address: string; client: Client; gateway: CascadePort | null };
   coordinator: CoordinatorRef & { account: string };
   spacelift: { api: SpaceliftApi | null; keyId: string | null; baseUrl: string };
   /** The worker of this process, when it runs one (it starts after the admin side). */
@@ -32,10 +33,10 @@ export interface ProblemChecks {
  */
 export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]> {
   const now = checks.now ?? Date.now;
-  const client = new Client({ connection: checks.temporal.connection, namespace: checks.temporal.namespace });
+  const { client } = checks.temporal;
+  const { connection } = client;
   let spacelift: { at: number; problem: Problem | null } | null = null;
-  const within = <T>(fn: () => Promise<T>) =>
-    checks.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, fn);
+  const within = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, fn);
 
   const spaceliftProblem = async (): Promise<Problem | null> => {
     const { api } = checks.spacelift;
@@ -54,7 +55,7 @@ export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]>
   const temporalProblem = async (): Promise<Problem | null> => {
     try {
       await (checks.temporal.gateway?.checkReady() ??
-        within(() => checks.temporal.connection.workflowService.getSystemInfo({})));
+        within(() => connection.workflowService.getSystemInfo({})));
       return null;
     } catch (err) {
       return {
@@ -80,8 +81,8 @@ export function serviceProblems(checks: ProblemChecks): () => Promise<Problem[]>
     }
     try {
       const answer = await within(() =>
-        checks.temporal.connection.workflowService.describeTaskQueue({
-          namespace: checks.temporal.namespace,
+        connection.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
           taskQueue: { name: taskQueue },
           taskQueueType: 1, // WORKFLOW
         }),

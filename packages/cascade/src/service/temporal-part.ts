@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/service-config.js';
 import { Supervisor } from './supervisor.js';
@@ -11,6 +11,8 @@ export interface TemporalPart {
   settings: TemporalConnectionConfig & { address: string };
   /** The process's one client connection (lazy: it connects once the server answers). */
   connection: Connection;
+  /** The process's one client, on that connection and namespace. */
+  client: Client;
   /** Banner lines: the server, and the embedded server's Web UI. */
   lines: string[];
   /** The embedded server's supervisor; null for a server the operator runs. */
@@ -40,6 +42,7 @@ export async function startTemporalPart(
     return {
       settings,
       connection,
+      client: new Client({ connection, namespace: settings.namespace }),
       lines: [banner(settings)],
       supervisor: null,
       onRestarted: () => undefined,
@@ -70,6 +73,7 @@ export async function startTemporalPart(
   return {
     settings,
     connection,
+    client: new Client({ connection, namespace: settings.namespace }),
     lines: [banner(settings), `Temporal Web UI:    http://127.0.0.1:${uiPort}`],
     supervisor,
     onRestarted: (listener) => restartListeners.push(listener),

@@ -194,7 +194,11 @@ describe('spacelift-cascade connect', () => {
           : undefined,
       );
       return serviceProblems({
-        temporal: { address: 'test', namespace: 'default', connection, gateway: null },
+        temporal: {
+          address: 'test',
+          client: new Client({ connection, namespace: 'default' }),
+          gateway: null,
+        },
         coordinator: { ...ref, account: 'acme' },
         spacelift: { api: null, keyId: null, baseUrl: simulator.baseUrl },
         worker: () => null,
