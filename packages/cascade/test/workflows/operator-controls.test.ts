@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CascadeOptions } from '../../src/cascade-contract.js';
 import { readChangeWindows } from '../../src/config/change-windows.js';
+import { serviceProblems } from '../../src/service/service-problems.js';
 import { ActionRefusedError } from '../../src/temporal/coordinator.js';
 import { CascadeHarness } from './cascade-harness.js';
 import { EstateRig, eventually } from './estate-rig.js';
@@ -356,4 +358,31 @@ describe('change windows (real Temporal dev server)', () => {
       expect(rig.runsOf('leaf')[0]!.createdAt * 1000).toBeGreaterThanOrEqual(opens);
     },
   );
+  it('a service configured with other windows than the coordinator keeps says so in its status', async () => {
+    const read = readChangeWindows({ CASCADE_CHANGE_WINDOWS: 'Mon-Fri 09:00-17:00 Europe/Berlin' });
+    if (!('windows' in read)) throw new Error(read.problems.join('; '));
+    const rig = new EstateRig(harness, [{ id: 'root' }], testOptions({ changeWindows: read.windows }));
+    const configProblems = async (options: CascadeOptions) => {
+      const problems = await serviceProblems({
+        temporal: { address: 'test', client: harness.client, gateway: null },
+        coordinator: { ...rig.coordinator.ref, options, account: 'test' },
+        spacelift: { api: null, keyId: null, baseUrl: 'http://spacelift.test' },
+        worker: () => null,
+      })();
+      return problems.filter((p) => p.part === 'config');
+    };
+    await rig.run(async () => {
+      expect(await configProblems(rig.options)).toEqual([]);
+      expect(await configProblems(testOptions())).toEqual([
+        {
+          part: 'config',
+          message: expect.stringMatching(
+            new RegExp(
+              `^the coordinator ${rig.coordinator.ref.estateId} keeps other change windows than this service's .*give every worker and receiver the same settings$`,
+            ),
+          ),
+        },
+      ]);
+    });
+  });
 });
