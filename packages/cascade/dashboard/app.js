@@ -633,13 +633,22 @@ function freezeWords(freeze) {
   );
 }
 
-/** The freeze banner (always, when frozen) and, with actions on, the controls. */
+/** e.g. "Outside the change window: no stack is triggered until Mon 09:00 (Europe/Berlin)". @param {any} window */
+function windowWords(window) {
+  const until = window.next ? ` until ${window.next.opens}` : ' (no opening ahead in the schedule)';
+  return `Outside the change window: no stack is triggered${until}; runs in flight go on.`;
+}
+
+/** The freeze and closed-window banners (always, when they hold) and, with actions on, the controls. */
 function renderOperator() {
   const freeze = state.estate?.freeze ?? null;
+  const closed = state.estate?.window && !state.estate.window.open ? state.estate.window : null;
   const control = Boolean(state.estate?.actions?.control);
   $('freeze-banner').hidden = !freeze;
   if (freeze) $('freeze-banner').textContent = freezeWords(freeze);
-  $('operator').hidden = !freeze && !control;
+  $('window-banner').hidden = !closed;
+  if (closed) $('window-banner').textContent = windowWords(closed);
+  $('operator').hidden = !freeze && !closed && !control;
   if (!control) return void $('operator-controls').replaceChildren();
   operatorForm ??= buildOperatorForm();
   if (!operatorForm.form.isConnected) $('operator-controls').replaceChildren(operatorForm.form);
@@ -925,6 +934,7 @@ async function poll() {
       }
       state.estate.activeCascades = states.activeCascades;
       state.estate.freeze = states.freeze;
+      state.estate.window = states.window;
       renderOperator();
       draw();
       if (selectedChanged) await loadDetail();

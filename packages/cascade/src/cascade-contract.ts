@@ -267,7 +267,7 @@ export interface ControlsView {
   /** Cascades paused by their failure budget, oldest first. */
   pauses?: Array<PauseView & { cascadeId: string }>;
   /** Each change window (`''`: the estate's): open now, or when it opens next; absent without windows. */
-  windows?: Record<string, { open: boolean; next: WindowInterval | null }>;
+  windows?: Record<string, WindowState>;
   /** What identifies the change windows it keeps (null: none); absent from coordinators before windows. */
   windowsKey?: string | null;
   /** What early cutoff counted (the estate view's); absent from coordinators before cutoff. */
@@ -361,6 +361,14 @@ export interface EstateView {
   freeze: FreezeView | null;
   /** Early cutoff: whether it is on, and what it did since the coordinator started (absent from older coordinators). */
   cutoff?: CutoffCounts;
+  /** The estate's change window (CASCADE_CHANGE_WINDOWS): open now, or when it opens next; absent without one. */
+  window?: WindowState;
+}
+
+/** A change window now: open, and its next opening (null: none within the schedule computed). */
+export interface WindowState {
+  open: boolean;
+  next: WindowInterval | null;
 }
 
 /** What early cutoff did: counted by the coordinator, carried through continue-as-new. */

@@ -190,6 +190,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           activeCascades: view?.activeCascades ?? [],
           cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
           freeze: view?.freeze ?? null,
+          window: view?.window ?? null,
           cutoff: view?.cutoff ?? null,
           actions: { cancel: adminToken !== null, control: adminToken !== null },
         };
@@ -217,6 +218,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           activeCascades: view?.activeCascades ?? [],
           cascadeCounts: view?.cascadeCounts ?? NO_CASCADES,
           freeze: view?.freeze ?? null,
+          window: view?.window ?? null,
         };
       },
     );

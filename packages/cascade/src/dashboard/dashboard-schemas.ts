@@ -85,6 +85,23 @@ const estateStackSchema = z.object({
   view: stackViewSchema,
 });
 
+const windowSchema = z
+  .object({
+    open: z.boolean(),
+    next: z
+      .object({
+        start: z.number().describe('Unix ms'),
+        end: z.number().describe('Unix ms'),
+        opens: z.string().describe("In words, e.g. 'Mon 09:00 (Europe/Berlin)'"),
+      })
+      .nullable()
+      .describe('Its next opening; null: none within the schedule the coordinator computed'),
+  })
+  .nullable()
+  .describe(
+    "The estate's change window (CASCADE_CHANGE_WINDOWS): while closed no trigger is decided; null without one",
+  );
+
 const freezeSchema = z
   .object({
     since: z.number().describe('Unix ms'),
@@ -125,6 +142,7 @@ export const estateSchema = z.object({
   activeCascades: z.array(z.string()).describe('Cascades under way (running or held)'),
   cascadeCounts: cascadeCountsSchema,
   freeze: freezeSchema.nullable().describe('The freeze in force; null when not frozen'),
+  window: windowSchema,
   cutoff: cutoffCountsSchema
     .nullable()
     .describe('Early cutoff; null before the coordinator runs (or from an older one)'),
@@ -146,6 +164,7 @@ export const estateStatesSchema = z.object({
   activeCascades: z.array(z.string()),
   cascadeCounts: cascadeCountsSchema,
   freeze: freezeSchema.nullable(),
+  window: windowSchema,
 });
 
 const stackRunSchema = z.object({

@@ -130,6 +130,10 @@ export function estateView(estate: EstateReading): EstateView {
       cascadeCounts[phase]++;
     } else if (phase === 'blocked' && c.open > 0) cascadeCounts.blocked++;
   }
+  // '' is the estate's window; the named ones show on the stacks they hold.
+  const estateWindow = estate.options.changeWindows
+    ? estate.controls.windowStates(estate.clock)['']
+    : undefined;
   return {
     stacks,
     cycles: estate.cycles,
@@ -139,6 +143,7 @@ export function estateView(estate: EstateReading): EstateView {
     cascadeCounts,
     freeze: estate.controls.freeze,
     cutoff: estate.cutoff,
+    ...(estateWindow && { window: estateWindow }),
   };
 }
 

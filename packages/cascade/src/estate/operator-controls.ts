@@ -10,8 +10,8 @@ import type {
   FreezeRequest,
   FreezeView,
   HoldKind,
-  WindowInterval,
   WindowSchedule,
+  WindowState,
 } from '../cascade-contract.js';
 
 /** The controls as the snapshot carries them (fields at their default left out). */
@@ -112,8 +112,8 @@ export class OperatorControls {
   }
 
   /** Each window: open at `now`, or when it opens next. */
-  windowStates(now: number): Record<string, { open: boolean; next: WindowInterval | null }> {
-    const out: Record<string, { open: boolean; next: WindowInterval | null }> = {};
+  windowStates(now: number): Record<string, WindowState> {
+    const out: Record<string, WindowState> = {};
     for (const [name, intervals] of Object.entries(this.windows?.windows ?? {})) {
       const open = intervals.some((w) => w.start <= now && now < w.end);
       out[name] = { open, next: intervals.find((w) => w.start > now) ?? null };

@@ -80,6 +80,34 @@ async function openAsAlice(): Promise<Page> {
   return page;
 }
 
+describe('the change window on the dashboard', () => {
+  it('a banner says when the estate is outside its window and when it opens; it goes when the window opens', async () => {
+    const opens = {
+      start: Date.now() + 3_600_000,
+      end: Date.now() + 7_200_000,
+      opens: 'Mon 09:00 (Europe/Berlin)',
+    };
+    source.estateView!.window = { open: false, next: opens };
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(`${url}/`);
+      await page.locator('#token-input').fill(TOKEN);
+      await page.locator('#token-form button').click();
+      const banner = page.locator('#window-banner');
+      await expect
+        .poll(() => banner.textContent())
+        .toBe(
+          'Outside the change window: no stack is triggered until Mon 09:00 (Europe/Berlin); runs in flight go on.',
+        );
+      source.estateView!.window = { open: true, next: null };
+      await expect.poll(() => banner.isHidden(), { timeout: 15_000 }).toBe(true);
+    } finally {
+      source.estateView!.window = undefined;
+      await page.close();
+    }
+  });
+});
+
 describe('operator controls on the dashboard', () => {
   it(
     'freeze with a name typed once and the token; the banner says who and why; unfreeze',

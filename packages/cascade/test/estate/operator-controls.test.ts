@@ -375,7 +375,10 @@ describe('change windows', () => {
       '': { open: false, next: schedule.windows[''][0] },
       night: { open: false, next: schedule.windows.night[0] },
     });
+    // The estate's window, for the dashboard's banner (the named ones show on their stacks).
+    expect(e.model.estate().window).toEqual({ open: false, next: schedule.windows[''][0] });
     e.model.tick(200_000);
+    expect(e.model.estate().window).toEqual({ open: true, next: null });
     expect(e.step()).toEqual(['day']);
     expect(e.model.nextWindowEdge()).toBe(300_000);
     e.model.tick(400_000);
