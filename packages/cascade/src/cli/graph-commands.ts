@@ -1,12 +1,9 @@
-import type { SpaceliftApi } from 'spacelift-client';
 import {
   describeCycle,
   describeNativeConflict,
   downstreamClosure,
   findCycles,
-  findNativeDependencyConflicts,
   planFor,
-  readStackGraph,
   toDot,
   toJson,
   toMermaid,
@@ -14,6 +11,7 @@ import {
   type DependencyGraph,
 } from '../graph/index.js';
 import type { Output } from './output.js';
+import type { CommandGraph } from './service-graph.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -36,13 +34,12 @@ function problems(graph: DependencyGraph): string[] {
 }
 
 export async function graphCommand(
-  api: SpaceliftApi,
-  labelPrefix: string,
+  source: CommandGraph,
   flags: { root?: string; format: GraphFormat },
   o: Output,
   err: (line: string) => void,
 ): Promise<number> {
-  const graph = await readStackGraph(api, labelPrefix);
+  const { graph } = source;
   if (flags.root !== undefined && !graph.stackIds.includes(flags.root))
     throw new UnknownStackError(flags.root);
   const render = { tree: toTextTree, mermaid: toMermaid, dot: toDot, json: toJson }[
@@ -51,8 +48,8 @@ export async function graphCommand(
   o.out(render(graph, flags.root !== undefined ? { root: flags.root } : {}));
   if (!o.json) {
     for (const p of problems(graph)) err(`warning: ${p}`);
-    for (const c of await findNativeDependencyConflicts(api, labelPrefix))
-      err(`warning: ${describeNativeConflict(c)}`);
+    for (const c of await source.conflicts()) err(`warning: ${describeNativeConflict(c)}`);
+    if (source.servedBy) err(`(as ${source.servedBy} read it; --fresh reads Spacelift now)`);
   }
   return 0;
 }
@@ -61,13 +58,13 @@ export async function graphCommand(
 const EARLY_CUTOFF_NOTE =
   '  at most: a run that changes nothing (no resource delta, the same outputs) stops the cascade there (early cutoff)';
 
-export async function planCommand(
-  api: SpaceliftApi,
-  labelPrefix: string,
+export function planCommand(
+  source: CommandGraph,
   root: string,
   o: Output,
-): Promise<number> {
-  const graph = await readStackGraph(api, labelPrefix);
+  err: (line: string) => void,
+): number {
+  const { graph } = source;
   if (!graph.stackIds.includes(root)) throw new UnknownStackError(root);
   const plan = planFor(graph, root);
   const { waves, cycles } = plan;
@@ -88,5 +85,6 @@ export async function planCommand(
           ...(count > 0 && cycles.length === 0 ? [EARLY_CUTOFF_NOTE] : []),
         ].join('\n'),
   );
+  if (source.servedBy && !o.json) err(`(as ${source.servedBy} read it; --fresh reads Spacelift now)`);
   return cycles.length ? 1 : 0;
 }

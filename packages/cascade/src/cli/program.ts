@@ -93,6 +93,13 @@ async function spaceliftApi(config: ServiceConfig): Promise<SpaceliftApi> {
   return new Spacelift(credentials);
 }
 
+/** The graph `graph` and `plan` show: a running service's of this account, or Spacelift's (see service-graph.ts). */
+async function graphOf(config: ServiceConfig, fresh = false) {
+  const spacelift = spaceliftCredentials(config);
+  const { commandGraph } = await import('./service-graph.js');
+  return commandGraph({ ...config, spacelift }, fresh, () => spaceliftApi(config));
+}
+
 function spaceliftCredentials(config: ServiceConfig): SpaceliftCredentials {
   if (config.spacelift) return config.spacelift;
   throw new ConfigError([
@@ -320,11 +327,12 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .command('graph')
     .description('Print the stack dependency graph read from Spacelift, with cycles and dangling labels')
     .option('--root <stack-id>', 'only this stack and everything downstream of it')
+    .option('--fresh', "read Spacelift now, not the graph a running service's reconciliation pass read")
     .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('tree'))
     .addOption(dataDirOption)
-    .action(async (flags: { root?: string; format: GraphFormat }, cmd: Command) => {
+    .action(async (flags: { root?: string; format: GraphFormat; fresh?: boolean }, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await graphCommand(await spaceliftApi(config), config.cascade.labelPrefix, flags, o, io.err);
+      exitCode = await graphCommand(await graphOf(config, flags.fresh), flags, o, io.err);
     });
 
   program
@@ -333,10 +341,11 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       'Dry run: the cascade a finished run of this stack would start (waves, parallelism, cycles); triggers nothing',
     )
     .argument('<stack-id>')
+    .option('--fresh', "read Spacelift now, not the graph a running service's reconciliation pass read")
     .addOption(dataDirOption)
-    .action(async (stackId: string, _flags: object, cmd: Command) => {
+    .action(async (stackId: string, flags: { fresh?: boolean }, cmd: Command) => {
       const { config, o } = await ctx(cmd);
-      exitCode = await planCommand(await spaceliftApi(config), config.cascade.labelPrefix, stackId, o);
+      exitCode = planCommand(await graphOf(config, flags.fresh), stackId, o, io.err);
     });
 
   program

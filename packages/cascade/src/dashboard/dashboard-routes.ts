@@ -174,6 +174,7 @@ export function dashboardRoutes(options: DashboardOptions): FastifyPluginCallbac
           generatedAt: Date.now(),
           coordinator: view ? ('running' as const) : ('not-started' as const),
           graphSource: source.graphSource,
+          account: source.account,
           graphVersion: merged.version,
           graphReadAt: view?.graphReadAt ?? null,
           labelPrefix: options.labelPrefix,

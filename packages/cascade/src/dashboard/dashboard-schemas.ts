@@ -134,6 +134,12 @@ export const estateSchema = z.object({
   graphSource: z
     .enum(['spacelift', 'coordinator'])
     .describe('spacelift: a read of every stack; coordinator: the stacks it knows, without edges'),
+  account: z
+    .string()
+    .nullable()
+    .describe(
+      "The Spacelift account (SPACELIFT_BASE_URL's host) the coordinator serves; null when not known",
+    ),
   graphVersion: z.string().describe('Changes when a stack, label or edge changes'),
   graphReadAt: z.number().nullable().describe("Unix ms of the coordinator's last full read"),
   labelPrefix: z.string(),

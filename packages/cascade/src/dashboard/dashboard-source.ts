@@ -72,6 +72,8 @@ export interface DashboardSource {
   runEnds(runs: ReadonlyArray<{ stackId: string; runId: string }>): Promise<Record<string, number>>;
   /** spacelift: the graph is a read of every stack; coordinator: its stacks, without edges. */
   readonly graphSource: 'spacelift' | 'coordinator';
+  /** The Spacelift account (host) the coordinator serves; null when not known. */
+  readonly account: string | null;
 }
 
 /** Temporal did not answer a dashboard query in time. */
@@ -192,6 +194,9 @@ export function createDashboardSource(options: DashboardSourceOptions): Dashboar
 
   return {
     graphSource: api ? 'spacelift' : 'coordinator',
+    get account() {
+      return coordinator.ref.account ?? null;
+    },
     estate,
     cascades: (limit) => query('cascades', () => coordinator.cascades(limit), []),
     cascade: (id) => query('cascade', () => coordinator.cascade(id), null),

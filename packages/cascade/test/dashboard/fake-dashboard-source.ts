@@ -21,6 +21,7 @@ import { buildEstateGraph, type EstateGraph, type StackRecord } from '../../src/
 /** An in-memory {@link DashboardSource}: the API tests and the bench set what it answers. */
 export class FakeDashboardSource implements DashboardSource {
   readonly graphSource = 'spacelift' as const;
+  account: string | null = 'spacelift.test';
   estateView: EstateView | null;
   estateGraph: EstateGraph;
   cascadeViews = new Map<string, CascadeView>();
