@@ -41,6 +41,7 @@ import { pushRequest } from '../../packages/simulator/src/run-source-commands.js
 import { sendSimulatorRequest } from '../../packages/simulator/src/simulator-requests.js';
 import { estateWithPush } from '../estate-with-push.js';
 import { round } from '../percentiles.js';
+import { waitForFirstDraw } from '../dashboard/first-draw.js';
 
 const STACKS = Number(process.env.DASHBOARD_CALLS_STACKS ?? 10_000);
 const MINUTES = Number(process.env.DASHBOARD_CALLS_MINUTES ?? 10);
@@ -193,13 +194,7 @@ async function openDashboard(browser: Browser, url: string) {
   });
   const opened = Date.now();
   await page.goto(url);
-  await page.waitForFunction(
-    () =>
-      (window as unknown as { __dashboard?: { timings: { firstDrawMs?: number } } }).__dashboard?.timings
-        .firstDrawMs !== undefined,
-    undefined,
-    { timeout: 600_000 },
-  );
+  await waitForFirstDraw(page, 600_000);
   return {
     page,
     requests,

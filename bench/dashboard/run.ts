@@ -15,6 +15,7 @@ import {
   layeredEstate,
 } from '../../packages/cascade/test/dashboard/fake-dashboard-source.js';
 import { percentiles } from '../percentiles.js';
+import { waitForFirstDraw } from './first-draw.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPEATS = Number(process.env.DASHBOARD_BENCH_REPEATS ?? 5);
@@ -52,13 +53,7 @@ async function serve(count: number): Promise<{ url: string; close: () => Promise
 
 async function firstDraw(page: Page, url: string): Promise<Sample> {
   await page.goto(url);
-  await page.waitForFunction(
-    () =>
-      (window as unknown as { __dashboard?: { timings: { firstDrawMs?: number } } }).__dashboard?.timings
-        .firstDrawMs !== undefined,
-    undefined,
-    { timeout: 120_000 },
-  );
+  await waitForFirstDraw(page, 120_000);
   return page.evaluate(async () => {
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const t = (window as unknown as { __dashboard: { timings: Record<string, number> } }).__dashboard.timings;
