@@ -325,7 +325,9 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
 
   program
     .command('graph')
-    .description('Print the stack dependency graph read from Spacelift, with cycles and dangling labels')
+    .description(
+      "Print the stack dependency graph (a running service's, else read from Spacelift), with cycles and dangling labels",
+    )
     .option('--root <stack-id>', 'only this stack and everything downstream of it')
     .option('--fresh', "read Spacelift now, not the graph a running service's reconciliation pass read")
     .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('tree'))

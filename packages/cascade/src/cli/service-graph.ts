@@ -16,15 +16,17 @@ import {
   type NativeDependencyConflict,
 } from '../graph/read-stack-graph.js';
 
-/** How long a command waits for the admin side before it reads Spacelift itself. */
-const SERVICE_TIMEOUT_MS = 1_000;
+/**
+ * How long a command waits for the admin side before it reads Spacelift itself (nothing listening
+ * is refused at once; the answer for 10,000 stacks takes well under a second).
+ */
+const SERVICE_TIMEOUT_MS = 3_000;
 
 /** What of `/api/estate` the graph needs (the rest of the answer is the dashboard's). */
 const servedEstateSchema = z.object({
   account: z.string().nullable(),
   labelPrefix: z.string(),
   graphSource: z.enum(['spacelift', 'coordinator']),
-  graphReadAt: z.number().nullable(),
   stacks: z.array(
     z.object({ id: z.string(), labels: z.array(z.string()), nativeUpstreams: z.array(z.string()) }),
   ),
@@ -39,7 +41,7 @@ export interface CommandGraph {
 }
 
 /** The admin side a command on this machine reaches (a wildcard bind answers on loopback). */
-export function adminUrlOf(admin: ServiceConfig['admin']): string {
+function adminUrlOf(admin: ServiceConfig['admin']): string {
   const host = ['0.0.0.0', '::', ''].includes(admin.host) ? '127.0.0.1' : admin.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}`;
 }
