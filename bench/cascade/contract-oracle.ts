@@ -13,9 +13,11 @@
  *   had a run created but not ended (the waiting rule says: never).
  * - **Redundant**: a run the cascade triggered although no need came since the stack's
  *   previous run (of any source) was created (the once-per-burst rule says: never). Spacelift
- *   gives run times in whole seconds, so the coordinator counts a run of another source only
- *   when it was created in a later second than the need it would serve (design.md: one run too
- *   many, never a stale apply); a redundant run after such a run is `secondsRule`.
+ *   gives run times in whole seconds, so the coordinator counts a run only when it was created
+ *   in a later second than the need it would serve (design.md: one run too many, never a stale
+ *   apply); a redundant run after such a run is `secondsRule`. That holds for its own runs too
+ *   until their QUEUED delivery gives the milliseconds: a need landing first (a receiver killed,
+ *   deliveries out of order) is judged on the second.
  * - **Unserved**: a stack whose last need has no run of it created after that need.
  */
 
@@ -134,10 +136,7 @@ export function checkOverlappingChanges(
       if (!needs.some((n) => n > since && n < run.createdAt)) {
         const served = needs.filter((n) => n < since).pop();
         const secondsRule =
-          previous !== null &&
-          !previous.own &&
-          served !== undefined &&
-          Math.floor(previous.createdAt / 1000) * 1000 <= served;
+          previous !== null && served !== undefined && Math.floor(previous.createdAt / 1000) * 1000 <= served;
         report.redundant.push({
           runId: run.runId,
           stackId,

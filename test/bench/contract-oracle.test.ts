@@ -89,6 +89,27 @@ describe('checkOverlappingChanges', () => {
     ]);
   });
 
+  it('so is a run after one of ours created in that second (its milliseconds came later); a later second is not', () => {
+    const sameSecond = checkOverlappingChanges(chain, [
+      run('a', 0, 1_100, false),
+      run('b', 1_500, 1_600),
+      run('b', 1_700, 1_800),
+      run('c', 1_900, 2_000),
+    ]);
+    expect(sameSecond.redundant).toEqual([
+      { runId: 'b@1700', stackId: 'b', secondsRule: true, previousOwn: true, needLeadMs: 400 },
+    ]);
+    const laterSecond = checkOverlappingChanges(chain, [
+      run('a', 0, 1_100, false),
+      run('b', 2_050, 2_100),
+      run('b', 2_200, 2_300),
+      run('c', 2_400, 2_500),
+    ]);
+    expect(laterSecond.redundant).toEqual([
+      { runId: 'b@2200', stackId: 'b', secondsRule: false, previousOwn: true, needLeadMs: 950 },
+    ]);
+  });
+
   it('a change landing while the run is in progress justifies one more run; the bound counts one', () => {
     const report = checkOverlappingChanges(chain, [
       run('a', 0, 10, false),
